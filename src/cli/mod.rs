@@ -1,0 +1,22 @@
+//! Subcommands, one file each. Each returns the process exit code; an `Err` is a setup error (2).
+
+pub mod fuzz;
+pub mod run;
+pub mod schema;
+pub mod serve;
+
+/// Logs go to stderr; `-v` shows info, `-vv` debug. `RUST_LOG` overrides.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("rotcheck={default},warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

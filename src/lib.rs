@@ -1,0 +1,10 @@
+//! rotcheck: a conformance harness and fuzzer for implementations of the AWS IoT Secure Tunneling
+//! action RotateTunnelAccessToken.
+
+pub mod cases;
+pub mod checks;
+pub mod redact;
+pub mod runner;
+pub mod secret;
+pub mod spec;
+pub mod wire;

@@ -1,0 +1,160 @@
+//! The one place secrets are removed before anything is printed, logged, snapshotted or written.
+//!
+//! Three layers: header values that are credentials (`Authorization`, `X-Amz-Security-Token`, ...),
+//! JSON members that the model marks sensitive (the access tokens), and every secret value the
+//! run has seen, scrubbed from any text (an endpoint may echo a token inside an error message).
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, RwLock};
+
+use serde_json::Value;
+
+use crate::spec::facts::TOKEN_MEMBERS;
+
+pub const REDACTED: &str = "<redacted>";
+
+/// Headers whose values are credentials or signatures.
+pub const SECRET_HEADERS: [&str; 5] = [
+    "authorization",
+    "x-amz-security-token",
+    "access-token",
+    "cookie",
+    "set-cookie",
+];
+
+pub fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Replace sensitive members (at any depth) with `<redacted>`.
+pub fn redact_json(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if TOKEN_MEMBERS.contains(&k.as_str()) && !val.is_null() {
+                    *val = Value::String(REDACTED.into());
+                } else {
+                    redact_json(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Collects every secret seen during a run and scrubs them from text. Cheap to clone.
+#[derive(Clone, Default, Debug)]
+pub struct Redactor {
+    secrets: Arc<RwLock<BTreeSet<String>>>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Remember a secret so that later output never shows it. Very short values are skipped:
+    /// scrubbing "a" would mangle every message (they are still redacted by member name).
+    pub fn add(&self, secret: &str) {
+        if secret.chars().count() >= 4 {
+            self.secrets
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(secret.to_owned());
+        }
+    }
+
+    /// Remember the token members of a JSON response.
+    pub fn add_tokens_from(&self, v: &Value) {
+        if let Value::Object(map) = v {
+            for (k, val) in map {
+                if let (true, Some(s)) = (TOKEN_MEMBERS.contains(&k.as_str()), val.as_str()) {
+                    self.add(s);
+                } else {
+                    self.add_tokens_from(val);
+                }
+            }
+        } else if let Value::Array(items) = v {
+            items.iter().for_each(|i| self.add_tokens_from(i));
+        }
+    }
+
+    /// Text with every known secret replaced.
+    pub fn scrub(&self, text: &str) -> String {
+        let secrets = self.secrets.read().unwrap_or_else(|e| e.into_inner());
+        let mut out = text.to_owned();
+        // Longest first, so a secret containing another is replaced whole.
+        let mut sorted: Vec<&String> = secrets.iter().collect();
+        sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for s in sorted {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// A header value fit for output.
+    pub fn header_value(&self, name: &str, value: &str) -> String {
+        if is_secret_header(name) {
+            REDACTED.to_owned()
+        } else {
+            self.scrub(value)
+        }
+    }
+
+    /// A body fit for output: JSON with sensitive members redacted, else scrubbed text.
+    pub fn body(&self, body: &[u8]) -> String {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(mut v) => {
+                redact_json(&mut v);
+                self.scrub(&v.to_string())
+            }
+            Err(_) => self.scrub(&String::from_utf8_lossy(body)),
+        }
+    }
+
+    /// A JSON value fit for output.
+    pub fn json(&self, v: &Value) -> Value {
+        let mut v = v.clone();
+        redact_json(&mut v);
+        scrub_strings(self, &mut v);
+        v
+    }
+}
+
+fn scrub_strings(r: &Redactor, v: &mut Value) {
+    match v {
+        Value::String(s) => *s = r.scrub(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| scrub_strings(r, x)),
+        Value::Object(m) => m.values_mut().for_each(|x| scrub_strings(r, x)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tokens_are_redacted_by_member_and_by_value() {
+        let r = Redactor::new();
+        let resp = json!({"sourceAccessToken": "tok-AAAA", "tunnelArn": "arn"});
+        r.add_tokens_from(&resp);
+        assert_eq!(
+            r.json(&resp),
+            json!({"sourceAccessToken": REDACTED, "tunnelArn": "arn"})
+        );
+        assert_eq!(
+            r.scrub("error: token tok-AAAA was revoked"),
+            "error: token <redacted> was revoked"
+        );
+        assert_eq!(
+            r.header_value("Authorization", "AWS4-HMAC-SHA256 Credential=AKID"),
+            REDACTED
+        );
+        assert!(!r.body(br#"{"x":{"destinationAccessToken":"zzzz"}}"#).contains("zzzz"));
+    }
+}

@@ -1,0 +1,176 @@
+//! What a run produces: plain data. Reports render it; nothing here prints.
+//! Requests and responses are stored as sent and received; every renderer must pass them through
+//! [`crate::redact::Redactor`] (the run's redactor is carried in [`RunResult::redactor`]).
+
+use serde::Serialize;
+
+use crate::cases::{CaseKind, Expectation, TunnelState};
+use crate::checks::CheckId;
+use crate::redact::Redactor;
+use crate::wire::{HttpRequest, HttpResponse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    /// A conformance violation (exit 1).
+    Fail,
+    /// The harness could not judge: transport failure, setup failure (JUnit `<error>`).
+    Error,
+    /// Not applicable or not selected; `message` says why.
+    Skip,
+    /// Worth knowing, never a failure: behaviour PROTOCOL.md marks as inferred.
+    Advisory,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckOutcome {
+    pub check: CheckId,
+    pub status: Status,
+    /// One line for humans.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+}
+
+/// One HTTP exchange the runner made for a case (setup calls included), in order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Exchange {
+    /// `setup`, `request` (the case's own request), `verify` or `cleanup`.
+    pub role: String,
+    pub request: HttpRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CaseResult {
+    pub id: String,
+    pub kind: CaseKind,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    pub tunnel: TunnelState,
+    pub expect: Expectation,
+    /// The case's own request as sent (placeholder replaced; SigV4 headers not included).
+    pub request: HttpRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<HttpResponse>,
+    /// The error type as a client parses it (namespace and suffix stripped), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_error: Option<String>,
+    pub outcomes: Vec<CheckOutcome>,
+    /// Every exchange of the case, including setup and verification calls.
+    pub exchanges: Vec<Exchange>,
+    pub duration_ms: u64,
+}
+
+impl CaseResult {
+    pub fn worst(&self) -> Status {
+        self.outcomes
+            .iter()
+            .map(|o| o.status)
+            .fold(Status::Pass, |a, b| match (a, b) {
+                (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
+                (Status::Error, _) | (_, Status::Error) => Status::Error,
+                _ => Status::Pass,
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunMeta {
+    pub tool_version: String,
+    pub seed: u64,
+    /// The endpoint URL, or `embedded` for the built-in reference implementation.
+    pub endpoint: String,
+    pub embedded: bool,
+    pub region: String,
+    pub time_scale: f64,
+    pub live: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
+    pub checks: Vec<CheckId>,
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedCheck {
+    pub check: CheckId,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub meta: RunMeta,
+    /// Sorted by case id (stable across runs with the same seed).
+    pub cases: Vec<CaseResult>,
+    /// Checks that did not run at all, with the reason (e.g. duration-live without `--live`).
+    pub skipped_checks: Vec<SkippedCheck>,
+    /// Problems of the harness or the endpoint that are not conformance findings.
+    pub harness_errors: Vec<String>,
+    /// True when the run was interrupted (Ctrl-C); cleanup still ran.
+    pub interrupted: bool,
+    pub duration_ms: u64,
+    #[serde(skip)]
+    pub redactor: Redactor,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CheckTally {
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+    pub skip: usize,
+    pub advisory: usize,
+}
+
+impl RunResult {
+    /// Per check, how its outcomes went, in [`CheckId::ALL`] order.
+    pub fn tally(&self) -> Vec<(CheckId, CheckTally)> {
+        CheckId::ALL
+            .into_iter()
+            .map(|id| {
+                let mut t = CheckTally::default();
+                for o in self.cases.iter().flat_map(|c| &c.outcomes).filter(|o| o.check == id) {
+                    match o.status {
+                        Status::Pass => t.pass += 1,
+                        Status::Fail => t.fail += 1,
+                        Status::Error => t.error += 1,
+                        Status::Skip => t.skip += 1,
+                        Status::Advisory => t.advisory += 1,
+                    }
+                }
+                (id, t)
+            })
+            .collect()
+    }
+
+    /// 1 on any conformance failure; else 2 when the harness could not do its job; else 0.
+    pub fn exit_code(&self) -> u8 {
+        let statuses = || self.cases.iter().flat_map(|c| &c.outcomes).map(|o| o.status);
+        if statuses().any(|s| s == Status::Fail) {
+            1
+        } else if !self.harness_errors.is_empty() || statuses().any(|s| s == Status::Error) || self.interrupted {
+            2
+        } else {
+            0
+        }
+    }
+
+    /// Ids of the checks with at least one failure.
+    pub fn failed_checks(&self) -> Vec<CheckId> {
+        self.tally()
+            .into_iter()
+            .filter(|(_, t)| t.fail > 0)
+            .map(|(id, _)| id)
+            .collect()
+    }
+}

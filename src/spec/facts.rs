@@ -1,0 +1,145 @@
+//! Protocol facts and the spec sentences that checks cite, quoted from `fixtures/spec`.
+
+/// Prefix of the `X-Amz-Target` header: `IoTSecuredTunneling.<Operation>`.
+pub const TARGET_PREFIX: &str = "IoTSecuredTunneling";
+/// SigV4 signing name (credential scope `<date>/<region>/IoTSecuredTunneling/aws4_request`).
+pub const SIGNING_NAME: &str = "IoTSecuredTunneling";
+/// Content type of AWS JSON 1.1 requests and responses.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// The operation under test.
+pub const ROTATE: &str = "RotateTunnelAccessToken";
+
+/// Where a quoted sentence comes from.
+pub const PROTOCOL_MD: &str = "PROTOCOL.md";
+pub const MODEL_JSON: &str = "iotsecuretunneling-2018-10-05.service-2.json";
+pub const API_PAGE: &str = "RotateTunnelAccessToken.txt";
+
+/// The `X-Amz-Target` value for an operation.
+pub fn target(operation: &str) -> String {
+    format!("{TARGET_PREFIX}.{operation}")
+}
+
+/// Client modes of RotateTunnelAccessToken, from the `ClientMode` enum of the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClientMode {
+    Source,
+    Destination,
+    All,
+}
+
+impl ClientMode {
+    pub const ALL_MODES: [ClientMode; 3] = [ClientMode::Source, ClientMode::Destination, ClientMode::All];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientMode::Source => "SOURCE",
+            ClientMode::Destination => "DESTINATION",
+            ClientMode::All => "ALL",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClientMode> {
+        Self::ALL_MODES.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The token members a successful rotation in this mode returns, besides `tunnelArn`.
+    /// PROTOCOL.md: "Response per mode (developer guide examples): `SOURCE` -> `sourceAccessToken` +
+    /// `tunnelArn` only; `DESTINATION` -> `destinationAccessToken` + `tunnelArn` only; `ALL` -> both
+    /// tokens + `tunnelArn`."
+    pub fn token_members(self) -> &'static [&'static str] {
+        match self {
+            ClientMode::Source => &[SOURCE_TOKEN],
+            ClientMode::Destination => &[DESTINATION_TOKEN],
+            ClientMode::All => &[SOURCE_TOKEN, DESTINATION_TOKEN],
+        }
+    }
+}
+
+impl std::fmt::Display for ClientMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub const SOURCE_TOKEN: &str = "sourceAccessToken";
+pub const DESTINATION_TOKEN: &str = "destinationAccessToken";
+/// Members whose values are secrets (`"sensitive": true` shapes in the model).
+pub const TOKEN_MEMBERS: [&str; 2] = [SOURCE_TOKEN, DESTINATION_TOKEN];
+
+/// A sentence of the spec, with the file it is quoted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Citation {
+    pub source: &'static str,
+    pub text: &'static str,
+}
+
+macro_rules! cite {
+    ($name:ident, $src:expr, $text:expr) => {
+        pub const $name: Citation = Citation {
+            source: $src,
+            text: $text,
+        };
+    };
+}
+
+cite!(
+    CITE_SUCCESS,
+    PROTOCOL_MD,
+    "Success: HTTP 200, same content type, JSON body. Timestamps (`createdAt`, `lastUpdatedAt`) are epoch seconds as JSON numbers (may be fractional)."
+);
+cite!(
+    CITE_TOKENS_PER_MODE,
+    PROTOCOL_MD,
+    "Response per mode (developer guide examples): `SOURCE` -> `sourceAccessToken` + `tunnelArn` only; `DESTINATION` -> `destinationAccessToken` + `tunnelArn` only; `ALL` -> both tokens + `tunnelArn`."
+);
+cite!(
+    CITE_REVOKES,
+    API_PAGE,
+    "Revokes the current client access token (CAT) and returns new CAT for clients to use when reconnecting to secure tunneling to access the same tunnel."
+);
+cite!(
+    CITE_ERRORS,
+    PROTOCOL_MD,
+    "Errors: a 4xx/5xx status, JSON body `{\"__type\": \"<ShapeName>\", \"message\": \"...\"}`; the type may also come in the `X-Amzn-Errortype` header."
+);
+cite!(
+    CITE_NOT_FOUND,
+    API_PAGE,
+    "ResourceNotFoundException: Thrown when an operation is attempted on a resource that does not exist. HTTP Status Code: 400"
+);
+cite!(
+    CITE_SOURCE_DEST_CONFIG,
+    PROTOCOL_MD,
+    "\"You can not use DestinationConfig with source clientMode\": a 4xx error, and nothing rotated."
+);
+cite!(
+    CITE_INVALID_INPUT,
+    PROTOCOL_MD,
+    "Invalid input (pattern, length, enum, missing required member): HTTP 400."
+);
+cite!(
+    CITE_NOT_EXTENDED,
+    PROTOCOL_MD,
+    "\"Rotating the CAT doesn't extend the tunnel duration\": the tunnel still closes at createdAt + maxLifetimeTimeoutMinutes; `createdAt` and `timeoutConfig` do not change."
+);
+cite!(
+    CITE_LIFECYCLE,
+    PROTOCOL_MD,
+    "Status `OPEN` until CloseTunnel or until its max lifetime passes, then `CLOSED`; a closed tunnel never reopens."
+);
+cite!(
+    CITE_CLOSED_ROTATION,
+    PROTOCOL_MD,
+    "Inferred (no public source): rotating a CLOSED tunnel fails with a 4xx"
+);
+cite!(
+    CITE_NO_5XX,
+    PROTOCOL_MD,
+    "Left open by the spec (a harness must accept every listed outcome; only a 5xx or a crash fails)"
+);
+cite!(
+    CITE_MODEL_SHAPES,
+    MODEL_JSON,
+    "The service model's shapes: every member's type, pattern, length, enum and required flag."
+);

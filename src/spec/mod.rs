@@ -1,0 +1,12 @@
+//! The spec: the service model (embedded from `fixtures/spec`), the protocol facts of PROTOCOL.md,
+//! input validation against the model's constraints, and the JSON Schema generator.
+//!
+//! This module owns the spec's facts. The schema generator, the reference server, the case
+//! generator and the checks read them from here so that they cannot drift apart.
+
+pub mod facts;
+pub mod model;
+pub mod validate;
+
+pub use model::{model, Member, Model, Operation, PatternMatcher, Shape, ShapeKind, StringConstraints};
+pub use validate::{validate_input, InputError, Violation};

@@ -1,0 +1,95 @@
+//! HTTP messages as the harness records them: what was sent and what came back. Case generation
+//! builds [`HttpRequest`]s, the protocol client sends them, checks judge [`HttpResponse`]s, and
+//! reports render both (through [`crate::redact`]).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::spec::facts;
+
+/// A request to `POST /` (or, for mutations, another method) on the endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Headers besides `Host`, `Content-Length` and the SigV4 ones, which the client adds.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    /// A well-formed AWS JSON 1.1 call of `operation` with a JSON body.
+    pub fn json(operation: &str, body: &Value) -> HttpRequest {
+        HttpRequest::raw(operation, body.to_string().into_bytes())
+    }
+
+    /// A well-formed call whose body is given as bytes (for malformed-JSON mutations).
+    pub fn raw(operation: &str, body: Vec<u8>) -> HttpRequest {
+        HttpRequest {
+            method: "POST".into(),
+            headers: vec![
+                ("Content-Type".into(), facts::CONTENT_TYPE.into()),
+                ("X-Amz-Target".into(), facts::target(operation)),
+            ],
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
+        self.remove_header(name);
+        self.headers.push((name.to_owned(), value.into()));
+    }
+
+    pub fn remove_header(&mut self, name: &str) {
+        self.headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+
+    /// The operation named by `X-Amz-Target`, if it has the service's prefix.
+    pub fn operation(&self) -> Option<&str> {
+        self.header("X-Amz-Target")?
+            .strip_prefix(facts::TARGET_PREFIX)?
+            .strip_prefix('.')
+    }
+
+    pub fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// A response as received (body possibly truncated at the client's cap, see `truncated`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// True when the body exceeded the size cap and was cut.
+    pub truncated: bool,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    pub fn body_json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
