@@ -6,6 +6,7 @@
 
 pub mod facts;
 pub mod model;
+pub mod schema;
 pub mod validate;
 
 pub use model::{model, Member, Model, Operation, PatternMatcher, Shape, ShapeKind, StringConstraints};
