@@ -3,6 +3,7 @@
 
 pub mod cases;
 pub mod checks;
+pub mod client;
 pub mod redact;
 pub mod runner;
 pub mod secret;

@@ -1,0 +1,137 @@
+//! Errors of the protocol client. Setup problems ([`ClientError`]) come before any request;
+//! [`TransportError`]s are exchanges that produced no HTTP response. Messages name the endpoint
+//! and never contain credentials.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use super::sigv4::SignError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("no endpoint: pass --endpoint URL or set AWS_ENDPOINT_URL")]
+    NoEndpoint,
+    #[error("invalid endpoint {endpoint:?}: {reason}")]
+    InvalidEndpoint { endpoint: String, reason: String },
+    #[error("invalid region {0:?}: expected letters, digits and dashes, like us-east-1")]
+    InvalidRegion(String),
+    #[error(
+        "no AWS credentials to sign requests to {endpoint}: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY \
+         (plus AWS_SESSION_TOKEN for temporary credentials), or AWS_PROFILE / --profile naming a profile in \
+         ~/.aws/credentials or ~/.aws/config"
+    )]
+    NoCredentials { endpoint: String },
+    #[error("cannot load AWS credentials: {0}")]
+    Credentials(String),
+    #[error("cannot set up the HTTP client: {0}")]
+    Http(String),
+}
+
+/// An exchange that produced no HTTP response (or whose response could not be read).
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("request cannot be sent: {0}")]
+    InvalidRequest(String),
+    #[error(transparent)]
+    Sign(#[from] SignError),
+    #[error("connection refused by {endpoint}: is the server running? ({detail})")]
+    Refused { endpoint: String, detail: String },
+    #[error("no connection to {endpoint} within {after:?}")]
+    ConnectTimeout { endpoint: String, after: Duration },
+    #[error("no complete response from {endpoint} within {after:?}")]
+    Timeout { endpoint: String, after: Duration },
+    #[error("TLS failure with {endpoint}: {detail}")]
+    Tls { endpoint: String, detail: String },
+    #[error("cannot connect to {endpoint}: {detail}")]
+    Connect { endpoint: String, detail: String },
+    #[error("invalid HTTP response from {endpoint}: {detail}")]
+    Protocol { endpoint: String, detail: String },
+    #[error("error reading the response body from {endpoint}: {detail}")]
+    Body { endpoint: String, detail: String },
+}
+
+impl TransportError {
+    /// True when the endpoint could not be reached at all (a setup problem, exit 2), as opposed
+    /// to an endpoint that answered badly or too slowly (which a check may judge).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Refused { .. }
+                | TransportError::ConnectTimeout { .. }
+                | TransportError::Tls { .. }
+                | TransportError::Connect { .. }
+        )
+    }
+
+    /// Classify a reqwest error.
+    pub(crate) fn from_reqwest(
+        e: &reqwest::Error,
+        endpoint: &str,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Self {
+        let endpoint = endpoint.to_owned();
+        let detail = chain(e);
+        let lower = detail.to_ascii_lowercase();
+        let refused = io_kind(e) == Some(std::io::ErrorKind::ConnectionRefused);
+        if e.is_connect() {
+            if e.is_timeout() || lower.contains("timed out") {
+                TransportError::ConnectTimeout {
+                    endpoint,
+                    after: connect_timeout,
+                }
+            } else if refused {
+                TransportError::Refused { endpoint, detail }
+            } else if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake") {
+                TransportError::Tls { endpoint, detail }
+            } else {
+                TransportError::Connect { endpoint, detail }
+            }
+        } else if e.is_timeout() {
+            TransportError::Timeout {
+                endpoint,
+                after: timeout,
+            }
+        } else if e.is_body() || e.is_decode() {
+            TransportError::Body { endpoint, detail }
+        } else if e.is_builder() {
+            TransportError::InvalidRequest(detail)
+        } else {
+            TransportError::Protocol { endpoint, detail }
+        }
+    }
+}
+
+/// The error and its sources, "a: b: c", without repeats.
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = vec![message_without_url(e)];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+fn io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        source = s.source();
+    }
+    None
+}
+
+/// reqwest's message without the URL: the variant's message names the endpoint once.
+fn message_without_url(e: &reqwest::Error) -> String {
+    let text = e.to_string();
+    match e.url() {
+        Some(u) => text.replace(&format!(" for url ({u})"), ""),
+        None => text,
+    }
+}
