@@ -51,7 +51,7 @@ pub fn parse_error(resp: &HttpResponse) -> Option<ErrorInfo> {
     let text = |key: &str| obj.and_then(|o| o.get(key)).and_then(Value::as_str);
     let message = ["message", "Message", "errorMessage"]
         .into_iter()
-        .find_map(|k| text(k))
+        .find_map(&text)
         .map(str::to_owned);
     let candidates = [
         (resp.header(ERROR_TYPE_HEADER), TypeSource::Header),
