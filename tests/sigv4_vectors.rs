@@ -42,7 +42,7 @@ struct Raw {
 /// blank line, body.
 fn parse_req(text: &str) -> Raw {
     let (head, body) = match text.find("\n\n") {
-        Some(i) => (&text[..i], text[i + 2..].as_bytes().to_vec()),
+        Some(i) => (&text[..i], text.as_bytes()[i + 2..].to_vec()),
         None => (text, Vec::new()),
     };
     let mut lines = head.lines();
