@@ -388,6 +388,16 @@ async fn garbage_responses_become_typed_errors() {
 }
 
 #[tokio::test]
+async fn https_to_a_plain_http_server_is_a_tls_error() {
+    let (url, _) = recording_server(ok_json).await;
+    let url = url.replace("http://", "https://");
+    let client = Client::for_endpoint(&url, "us-east-1", creds(), &opts()).unwrap();
+    let err = guarded(client.call("ListTunnels", &json!({}))).await.unwrap_err();
+    assert!(matches!(err, TransportError::Tls { .. }), "{err:?}");
+    assert!(err.is_unreachable());
+}
+
+#[tokio::test]
 async fn odd_but_valid_responses_are_data() {
     let url = raw_server(Some(
         b"HTTP/1.1 599 Whatever\r\nX-Binary: \xff\xfe\r\nContent-Length: 4\r\n\r\n\x00\xff{[",

@@ -73,7 +73,11 @@ impl TransportError {
         let endpoint = endpoint.to_owned();
         let detail = chain(e);
         let lower = detail.to_ascii_lowercase();
-        let refused = io_kind(e) == Some(std::io::ErrorKind::ConnectionRefused);
+        let kinds = io_kinds(e);
+        let refused = kinds.contains(&std::io::ErrorKind::ConnectionRefused);
+        // rustls failures surface as InvalidData I/O errors (tokio-rustls wraps them so).
+        let tls = (endpoint.starts_with("https:") && kinds.contains(&std::io::ErrorKind::InvalidData))
+            || ["tls", "certificate", "handshake"].iter().any(|w| lower.contains(w));
         if e.is_connect() {
             if e.is_timeout() || lower.contains("timed out") {
                 TransportError::ConnectTimeout {
@@ -82,7 +86,7 @@ impl TransportError {
                 }
             } else if refused {
                 TransportError::Refused { endpoint, detail }
-            } else if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake") {
+            } else if tls {
                 TransportError::Tls { endpoint, detail }
             } else {
                 TransportError::Connect { endpoint, detail }
@@ -116,15 +120,21 @@ fn chain(e: &reqwest::Error) -> String {
     parts.join(": ")
 }
 
-fn io_kind(e: &reqwest::Error) -> Option<std::io::ErrorKind> {
-    let mut source = e.source();
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        source = s.source();
+/// The kinds of all I/O errors in the source chain, descending into nested `io::Error`s (whose
+/// `source()` skips the wrapped error itself).
+fn io_kinds(e: &reqwest::Error) -> Vec<std::io::ErrorKind> {
+    let mut kinds = Vec::new();
+    let mut next: Option<&(dyn std::error::Error + 'static)> = e.source();
+    while let Some(s) = next {
+        next = match s.downcast_ref::<std::io::Error>() {
+            Some(io) => {
+                kinds.push(io.kind());
+                io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static))
+            }
+            None => s.source(),
+        };
     }
-    None
+    kinds
 }
 
 /// reqwest's message without the URL: the variant's message names the endpoint once.

@@ -67,7 +67,8 @@ impl Client {
         let loopback = config::is_loopback(&resolved.endpoint);
         let (creds, notice) = credentials::choose(lookup, resolved.endpoint.as_str(), loopback)?;
         if let Some(n) = &notice {
-            tracing::warn!("{n}");
+            // Shown once by the caller through `notice()`; logged here only for -vv.
+            tracing::debug!("{n}");
         }
         Client::build(resolved.endpoint, resolved.region, creds, notice, &opts)
     }
