@@ -66,3 +66,30 @@ fn write_all_into_a_file_path_is_an_error_not_a_panic() {
     let err = schema::write_all(&file).expect_err("cannot write under a regular file");
     assert!(err.to_string().contains("a-file"), "{err}");
 }
+
+#[test]
+fn the_schema_command_writes_and_lists_the_files() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("schemas");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["schema", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run rotcheck");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert_eq!(stdout.lines().count(), schema::generate().len(), "{stdout}");
+    assert!(out.join("RotateTunnelAccessToken.response.json").is_file());
+    assert!(stdout.contains("RotateTunnelAccessToken.request.json"));
+
+    // Unwritable target: a setup error, exit 2, with a message naming the path.
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, "x").expect("write");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["schema", "--out"])
+        .arg(&file)
+        .output()
+        .expect("run rotcheck");
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("plain-file"));
+}

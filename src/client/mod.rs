@@ -48,7 +48,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint_text)
             .field("region", &self.inner.region)
-            .field("access_key_id", &self.inner.credentials.access_key_id())
+            .field("credentials", &"<redacted>")
             .field("placeholder_credentials", &self.inner.notice.is_some())
             .field("timeout", &self.inner.timeout)
             .field("max_body_bytes", &self.inner.max_body_bytes)
