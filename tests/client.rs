@@ -350,6 +350,33 @@ async fn a_server_that_never_answers_times_out() {
     assert!(err.to_string().contains(&url), "{err}");
 }
 
+/// Linux only: there a full accept queue makes the kernel drop further SYNs (other systems may
+/// answer with a reset instead).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_connection_that_is_never_accepted_hits_the_connect_timeout() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        if let Ok(Ok(c)) = tokio::time::timeout(Duration::from_millis(200), s.connect(addr)).await {
+            fillers.push(c);
+        }
+    }
+    let quick = ConnectOptions {
+        connect_timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    let client = Client::for_endpoint(&format!("http://{addr}"), "us-east-1", creds(), &quick).unwrap();
+    let err = guarded(client.call("ListTunnels", &json!({}))).await.unwrap_err();
+    assert!(matches!(err, TransportError::ConnectTimeout { .. }), "{err:?}");
+    assert!(err.is_unreachable());
+    drop(listener);
+}
+
 #[tokio::test]
 async fn a_refused_connection_is_an_unreachable_error_naming_the_endpoint() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
