@@ -593,7 +593,11 @@ async fn child_connect() {
     if std::env::var("ROTCHECK_CHILD").is_err() {
         return;
     }
-    let report = match Client::connect(ConnectOptions::default()).await {
+    let opts = ConnectOptions {
+        profile: std::env::var("CHILD_PROFILE_FLAG").ok(),
+        ..Default::default()
+    };
+    let report = match Client::connect(opts).await {
         Err(e) => json!({"error": format!("{e:?}"), "message": e.to_string()}),
         Ok(client) => {
             let sent = client.call("ListTunnels", &json!({})).await;
@@ -662,6 +666,18 @@ async fn credential_resolution_placeholder_env_and_profile() {
     assert!(r["notice"].is_null(), "{r}");
     assert_eq!(r["status"], 200, "{r}");
     assert!(auth_of_last(&log).contains("Credential=AKIDOTHER/"));
+
+    // --profile wins over credentials in the environment (as in the AWS CLI).
+    let flag = [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", &file_s),
+        ("AWS_ACCESS_KEY_ID", "AKIDFROMENV"),
+        ("AWS_SECRET_ACCESS_KEY", "env-secret"),
+        ("CHILD_PROFILE_FLAG", "default"),
+    ];
+    let r = connect_in_child(&flag, home.path()).await;
+    assert_eq!(r["status"], 200, "{r}");
+    assert!(auth_of_last(&log).contains("Credential=AKIDDEFAULT/"));
 
     // A profile that would need the instance metadata service is refused, not probed.
     let config = home.path().join("config");

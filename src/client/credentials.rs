@@ -58,17 +58,21 @@ pub enum Lookup {
     Failed(String),
 }
 
-/// Look for credentials in the environment, then the profile files. `profile` overrides
-/// `AWS_PROFILE`. Bounded by `timeout` (a profile may call STS or SSO).
+/// Look for credentials in the environment, then the profile files (`AWS_PROFILE` or `default`).
+/// An explicit `profile` (`--profile`) is used alone, as the AWS CLI does: it wins over
+/// credentials in the environment. Bounded by `timeout` (a profile may call STS or SSO).
 pub async fn lookup(profile: Option<&str>, timeout: Duration) -> Lookup {
     let mut profile_provider = ProfileFileCredentialsProvider::builder()
         .with_custom_provider("Ec2InstanceMetadata", NoMetadataService("Ec2InstanceMetadata"))
         .with_custom_provider("EcsContainer", NoMetadataService("EcsContainer"));
-    if let Some(p) = profile {
-        profile_provider = profile_provider.profile_name(p);
-    }
-    let chain = CredentialsProviderChain::first_try("Environment", EnvironmentVariableCredentialsProvider::new())
-        .or_else("Profile", profile_provider.build());
+    let chain = match profile {
+        Some(p) => {
+            profile_provider = profile_provider.profile_name(p);
+            CredentialsProviderChain::first_try("Profile", profile_provider.build())
+        }
+        None => CredentialsProviderChain::first_try("Environment", EnvironmentVariableCredentialsProvider::new())
+            .or_else("Profile", profile_provider.build()),
+    };
     match tokio::time::timeout(timeout, chain.provide_credentials()).await {
         Err(_) => Lookup::Failed(format!("loading credentials took longer than {timeout:?}")),
         Ok(Ok(c)) => Lookup::Found(c),
