@@ -60,7 +60,7 @@ mod tests {
     #[test]
     fn numeric_timestamps_pass_strings_fail() {
         let ok = describe(r#"{"tunnel":{"status":"OPEN","createdAt":1700000000.25}}"#);
-        assert_eq!(check(&[ok.clone()]).unwrap().status, Status::Pass);
+        assert_eq!(check(std::slice::from_ref(&ok)).unwrap().status, Status::Pass);
         let bad = describe(r#"{"tunnel":{"status":"OPEN","createdAt":"2023-11-14T22:13:20Z"}}"#);
         assert_eq!(check(&[ok, bad]).unwrap().status, Status::Fail);
         let bad_status = describe(r#"{"tunnel":{"status":"open"}}"#);
