@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{show, summary, tunnel_status, CheckId};
+use super::{summary, tunnel_status, CheckId};
 use crate::runner::result::CheckOutcome;
 use crate::wire::HttpResponse;
 
@@ -19,7 +19,7 @@ pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
         Some(_) => {
             return CheckOutcome::fail(ID, "the CLOSED tunnel is no longer CLOSED after the rotation attempt").with(
                 "status CLOSED",
-                format!("status {}", show(after.and_then(|t| t.get("status")))),
+                format!("status {}", after.and_then(tunnel_status).unwrap_or("absent")),
             );
         }
     }

@@ -85,7 +85,10 @@ pub async fn run<T: Transport>(h: &Harness<T>, time_scale: f64, selected: &BTree
             destination_config: None,
         },
         expect: Expectation::Success { mode: ClientMode::All },
-        error_type: response.as_ref().and_then(checks::parse_error).map(|e| e.type_name),
+        error_type: response
+            .as_ref()
+            .filter(|r| !r.is_success())
+            .and_then(checks::parse_error).map(|e| e.type_name),
         request,
         response,
         transport_error,

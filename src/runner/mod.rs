@@ -108,7 +108,18 @@ pub async fn run<T: Transport>(
 ) -> RunResult {
     let started = Instant::now();
     let redactor = Redactor::new();
-    let harness = Arc::new(Harness::new(transport, redactor.clone()));
+    let time_scale = if config.time_scale.is_finite() && config.time_scale > 0.0 {
+        config.time_scale
+    } else {
+        1.0
+    };
+    let harness = Arc::new(Harness::new(transport, redactor.clone(), time_scale));
+    if time_scale != config.time_scale {
+        harness.harness_error(format!(
+            "invalid time scale {}: it must be a positive number",
+            config.time_scale
+        ));
+    }
     let selected = select::selected_checks(&config.checks);
     let only = select::OnlyFilter::new(config.only.as_deref());
     let mut skipped_checks = select::unselected(&selected);
@@ -247,7 +258,10 @@ async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeS
         match h.prepare(&mut rec, &case.tunnel).await {
             Ok(p) => prepared = Some(p),
             Err(e) => {
-                h.harness_error(format!("case {}: {e}", case.id));
+                // Once the endpoint is known unreachable, that one line says it for every case.
+                if h.unreachable_reason().is_none() {
+                    h.harness_error(format!("case {}: {e}", case.id));
+                }
                 setup_error = Some(e);
             }
         }
@@ -264,7 +278,10 @@ async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeS
     if setup_error.is_none() {
         match rec.send(REQUEST, request.clone()).await {
             Ok(r) => response = Some(r),
-            Err(e) => transport_error = Some(e),
+            Err(e) => {
+                h.transport_failed(&format!("case {}", case.id), &e);
+                transport_error = Some(e);
+            }
         }
         if let Some(p) = &prepared {
             after = h.describe(&mut rec, VERIFY, &p.tunnel.id).await;

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
@@ -21,6 +22,9 @@ use crate::wire::HttpRequest;
 
 /// Description given to every tunnel the run opens (visible in the AWS console).
 const DESCRIPTION: &str = "rotcheck conformance run";
+/// Lifetime of pooled tunnels: the model's maximum (and default), given explicitly so that the
+/// runner knows it.
+pub const POOL_LIFETIME_MINUTES: u32 = 720;
 
 /// A tunnel the run opened.
 #[derive(Debug, Clone)]
@@ -29,6 +33,8 @@ pub struct Tunnel {
     /// From OpenTunnel, else from DescribeTunnel.
     pub arn: Option<String>,
     pub tokens: TokenHistory,
+    /// When OpenTunnel answered (local clock).
+    pub opened_at: Instant,
 }
 
 /// What the run shares between concurrently running cases.
@@ -41,6 +47,9 @@ pub struct Harness<T> {
     pub unreachable: Mutex<Option<String>>,
     pool: Mutex<Pool>,
     harness_errors: Mutex<Vec<String>>,
+    /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
+    /// (an expiry between the before and after reads would look like a closed tunnel).
+    max_pool_age: Duration,
 }
 
 #[derive(Default)]
@@ -100,8 +109,11 @@ pub struct Prepared {
 }
 
 impl<T: Transport> Harness<T> {
-    pub fn new(transport: Arc<T>, redactor: Redactor) -> Self {
+    /// `time_scale`: how many times faster than real time the endpoint's clock runs (> 0).
+    pub fn new(transport: Arc<T>, redactor: Redactor, time_scale: f64) -> Self {
+        let lifetime_secs = f64::from(POOL_LIFETIME_MINUTES) * 60.0 / time_scale;
         Harness {
+            max_pool_age: Duration::try_from_secs_f64(lifetime_secs / 2.0).unwrap_or(Duration::MAX),
             transport,
             redactor,
             reached: AtomicBool::new(false),
@@ -140,7 +152,8 @@ impl<T: Transport> Harness<T> {
         }
     }
 
-    fn transport_failed(&self, what: &str, err: &str) -> String {
+    /// A transport failure; before the endpoint ever answered it means the endpoint is unreachable.
+    pub fn transport_failed(&self, what: &str, err: &str) -> String {
         let msg = format!("{what}: {err}");
         if !self.reached.load(Ordering::Relaxed) {
             let mut u = lock(&self.unreachable);
@@ -176,6 +189,7 @@ impl<T: Transport> Harness<T> {
             id: id.to_owned(),
             arn: body.get("tunnelArn").and_then(Value::as_str).map(str::to_owned),
             tokens,
+            opened_at: Instant::now(),
         })
     }
 
@@ -190,9 +204,12 @@ impl<T: Transport> Harness<T> {
 
     async fn new_tunnel(&self, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
         match state {
-            TunnelState::Open { destination_config } => self.open(rec, destination_config.as_ref(), None).await,
+            TunnelState::Open { destination_config } => {
+                self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
+                    .await
+            }
             TunnelState::Closed => {
-                let tunnel = self.open(rec, None, None).await?;
+                let tunnel = self.open(rec, None, Some(POOL_LIFETIME_MINUTES)).await?;
                 let resp = rec
                     .send(SETUP, close_request(&tunnel.id, false))
                     .await
@@ -212,6 +229,8 @@ impl<T: Transport> Harness<T> {
         let key = pool_key(state).ok_or("this state has no tunnel")?;
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
+        // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
+        let pooled = pooled.filter(|t| wanted == "CLOSED" || t.opened_at.elapsed() < self.max_pool_age);
         if let Some(mut tunnel) = pooled {
             let before = self.describe(rec, SETUP, &tunnel.id).await;
             if before.as_ref().and_then(tunnel_status) == Some(wanted) {
