@@ -155,3 +155,63 @@ async fn cancellation_stops_the_run_and_still_cleans_up() {
     assert_eq!(r.exit_code(), 2);
     assert_eq!(server.tunnel_count(), 0, "cleanup ran after the interruption");
 }
+
+/// Fails every request with the given method at the transport level (a dropped connection).
+struct DropsMethod {
+    inner: HttpTransport,
+    method: &'static str,
+}
+
+impl rotcheck::runner::Transport for DropsMethod {
+    async fn send(&self, req: &rotcheck::wire::HttpRequest) -> Result<rotcheck::wire::HttpResponse, String> {
+        if req.method == self.method {
+            return Err("connection reset by peer".into());
+        }
+        self.inner.send(req).await
+    }
+}
+
+#[tokio::test]
+async fn a_transport_failure_on_a_case_is_an_error_exit_2() {
+    let server = TestServer::start(Fault::None, 1.0).await;
+    let transport = DropsMethod {
+        inner: HttpTransport::new(&server.url),
+        method: "GET",
+    };
+    let r = run(
+        Arc::new(transport),
+        cases(),
+        &RunConfig::default(),
+        &NoProgress,
+        never_cancel(),
+    )
+    .await;
+    assert_eq!(r.exit_code(), 2);
+    let get = r.cases.iter().find(|c| c.id == "left-open/get").unwrap();
+    assert_eq!(get.worst(), Status::Error);
+    assert_eq!(get.transport_error.as_deref(), Some("connection reset by peer"));
+    assert!(
+        r.harness_errors.is_empty(),
+        "the endpoint was reachable: {:?}",
+        r.harness_errors
+    );
+}
+
+#[tokio::test]
+async fn a_tunnel_opened_by_a_cases_own_request_is_cleaned_up_too() {
+    let server = TestServer::start(Fault::None, 1.0).await;
+    let mut retargeted = cases().into_iter().find(|c| c.id == "left-open/get").unwrap();
+    retargeted.id = "mutated/target-open-tunnel".into();
+    retargeted.request = rotcheck::wire::HttpRequest::json("OpenTunnel", &serde_json::json!({}));
+    let r = run(
+        Arc::new(HttpTransport::new(&server.url)),
+        vec![retargeted],
+        &RunConfig::default(),
+        &NoProgress,
+        never_cancel(),
+    )
+    .await;
+    assert_eq!(r.cases[0].response.as_ref().map(|x| x.status), Some(200));
+    assert_eq!(r.exit_code(), 0);
+    assert_eq!(server.tunnel_count(), 0);
+}

@@ -258,9 +258,10 @@ async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeS
         match h.prepare(&mut rec, &case.tunnel).await {
             Ok(p) => prepared = Some(p),
             Err(e) => {
-                // Once the endpoint is known unreachable, that one line says it for every case.
+                // Recorded without the case id, so a failure every case meets (an account's tunnel
+                // limit, an unreachable endpoint) is one line; the case's outcomes name it too.
                 if h.unreachable_reason().is_none() {
-                    h.harness_error(format!("case {}: {e}", case.id));
+                    h.harness_error(format!("setup: {e}"));
                 }
                 setup_error = Some(e);
             }
