@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{same_timestamp, show, tunnel_status, CheckId};
+use super::{same_json, same_timestamp, show, tunnel_status, CheckId};
 use crate::runner::result::CheckOutcome;
 
 const ID: CheckId = CheckId::DurationStatic;
@@ -21,7 +21,7 @@ pub fn check(before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
             show(after.get("createdAt"))
         ));
     }
-    if before.get("timeoutConfig") != after.get("timeoutConfig") {
+    if !same_json(before.get("timeoutConfig"), after.get("timeoutConfig")) {
         changed.push(format!(
             "timeoutConfig: {} -> {}",
             show(before.get("timeoutConfig")),
@@ -59,6 +59,12 @@ mod tests {
         let mut after = t(10.5, 720, "OPEN");
         after["lastUpdatedAt"] = json!(99);
         assert_eq!(check(Some(&t(10.5, 720, "OPEN")), Some(&after)).status, Status::Pass);
+        after["timeoutConfig"] = json!({"maxLifetimeTimeoutMinutes": 720.0});
+        assert_eq!(
+            check(Some(&t(10.5, 720, "OPEN")), Some(&after)).status,
+            Status::Pass,
+            "720 == 720.0"
+        );
     }
 
     #[test]

@@ -148,15 +148,26 @@ pub fn tunnel_status(tunnel: &Value) -> Option<&str> {
     tunnel.get("status").and_then(Value::as_str)
 }
 
-/// Two JSON timestamps (epoch seconds) are the same instant: compared as numbers, so `1.0` and `1`
-/// are equal. Absent equals absent.
-pub fn same_timestamp(a: Option<&Value>, b: Option<&Value>) -> bool {
+/// Two JSON values are equal, numbers compared by value (`720` and `720.0` are the same).
+pub fn same_json(a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(Some(p), Some(q)))
+        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| same_json(Some(v), y.get(k)))
+        }
         (Some(x), Some(y)) => x == y,
         _ => false,
     }
+}
+
+/// Two JSON timestamps (epoch seconds) are the same instant: compared as numbers, so `1.0` and `1`
+/// are equal. Absent equals absent.
+pub fn same_timestamp(a: Option<&Value>, b: Option<&Value>) -> bool {
+    same_json(a, b)
 }
 
 /// A member of a DescribeTunnel `tunnel` object as text for `expected`/`actual` (never a token:

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{same_timestamp, show, summary, CheckId};
+use super::{same_json, same_timestamp, show, summary, CheckId};
 use crate::runner::result::CheckOutcome;
 use crate::wire::HttpResponse;
 
@@ -14,7 +14,7 @@ const ID: CheckId = CheckId::SourceDestinationConfig;
 pub fn changed_members(before: &Value, after: &Value) -> Vec<String> {
     let mut changed = Vec::new();
     for member in ["status", "timeoutConfig", "destinationConfig"] {
-        if before.get(member) != after.get(member) {
+        if !same_json(before.get(member), after.get(member)) {
             changed.push(format!(
                 "{member}: {} -> {}",
                 show(before.get(member)),
