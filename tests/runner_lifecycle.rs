@@ -215,3 +215,40 @@ async fn a_tunnel_opened_by_a_cases_own_request_is_cleaned_up_too() {
     assert_eq!(r.exit_code(), 0);
     assert_eq!(server.tunnel_count(), 0);
 }
+
+#[tokio::test]
+async fn many_cases_share_a_small_pool_of_tunnels() {
+    let server = TestServer::start(Fault::None, 1.0).await;
+    let many: Vec<_> = (0..10)
+        .flat_map(|i| {
+            cases().into_iter().map(move |mut c| {
+                c.id = format!("{}/{i:02}", c.id);
+                c
+            })
+        })
+        .collect();
+    let total = many.len();
+    let config = RunConfig {
+        concurrency: 4,
+        ..RunConfig::default()
+    };
+    let r = run(
+        Arc::new(HttpTransport::new(&server.url)),
+        many,
+        &config,
+        &NoProgress,
+        never_cancel(),
+    )
+    .await;
+    assert_eq!(r.cases.len(), total);
+    assert_eq!(r.exit_code(), 0, "{:?}", r.failed_checks());
+    let opened = r
+        .cases
+        .iter()
+        .flat_map(|c| &c.exchanges)
+        .filter(|x| x.request.operation() == Some("OpenTunnel"))
+        .count();
+    // At most `concurrency` tunnels per pool (plain OPEN, OPEN with a config, CLOSED).
+    assert!(opened <= 4 * 3, "{opened} tunnels for {total} cases");
+    assert_eq!(server.tunnel_count(), 0);
+}
