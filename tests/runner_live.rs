@@ -90,3 +90,50 @@ async fn without_live_the_check_is_skipped_with_a_reason() {
         .unwrap();
     assert!(skipped.reason.contains("--live"));
 }
+
+/// Cancels the run as soon as the first regular case finishes (the scenario is still waiting).
+struct CancelAfterFirst(tokio::sync::watch::Sender<bool>);
+
+impl rotcheck::runner::ProgressSink for CancelAfterFirst {
+    fn case_finished(&self, _id: &str, _status: Status) {
+        let _ = self.0.send(true);
+    }
+}
+
+#[tokio::test]
+async fn cancelling_during_the_scenario_still_deletes_its_tunnel() {
+    let server = TestServer::start(Fault::None, SCALE).await;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let config = RunConfig {
+        live: true,
+        time_scale: SCALE,
+        only: Some("valid/".into()),
+        ..RunConfig::default()
+    };
+    let mut all = cases();
+    all.retain(|c| c.id.starts_with("valid/"));
+    // The scenario is selected by `only` too: give it a matching id space by widening the filter.
+    let config = RunConfig {
+        only: Some("*".into()),
+        ..config
+    };
+    let r = run(
+        Arc::new(HttpTransport::new(&server.url)),
+        all,
+        &config,
+        &CancelAfterFirst(tx),
+        rx,
+    )
+    .await;
+    assert!(r.interrupted);
+    assert!(
+        r.cases.iter().all(|c| c.id != "scenario/duration-live"),
+        "the scenario did not finish"
+    );
+    assert!(
+        server.state.lifetimes.lock().unwrap().contains(&1),
+        "the scenario had opened its tunnel"
+    );
+    assert_eq!(server.tunnel_count(), 0, "cleanup deleted it");
+    assert_eq!(r.exit_code(), 2);
+}

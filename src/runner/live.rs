@@ -2,6 +2,7 @@
 //! close on time (see [`crate::checks::duration_live`] for the timing argument).
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -35,7 +36,7 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-pub async fn run<T: Transport>(h: &Harness<T>, time_scale: f64, selected: &BTreeSet<CheckId>) -> CaseResult {
+pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &BTreeSet<CheckId>) -> CaseResult {
     let started = Instant::now();
     let lifetime = real_lifetime(time_scale);
     let mut obs = LiveObservation {

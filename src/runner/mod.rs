@@ -171,22 +171,27 @@ pub async fn run<T: Transport>(
         // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
         while running.join_next().await.is_some() {}
     }
-    if let Some(task) = live_task {
-        let abort = task.abort_handle();
-        tokio::select! {
+    if let Some(mut task) = live_task {
+        let finished = tokio::select! {
             biased;
             () = cancelled(&mut cancel) => {
                 interrupted = true;
-                abort.abort();
+                task.abort();
+                // Let it stop before cleanup lists the tunnels (it may be opening one).
+                let _ = (&mut task).await;
+                None
             }
-            r = task => match r {
+            r = &mut task => Some(r),
+        };
+        if let Some(r) = finished {
+            match r {
                 Ok(r) => {
                     progress.case_finished(&r.id, r.worst());
                     results.push(r);
                 }
                 Err(e) if e.is_cancelled() => {}
                 Err(e) => harness.harness_error(format!("{}: internal error: {e}", live::LIVE_CASE_ID)),
-            },
+            }
         }
     }
 

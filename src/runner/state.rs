@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use tokio::sync::watch;
 
 use super::history::TokenHistory;
 use super::recorder::{Recorder, CLEANUP, SETUP};
@@ -50,6 +51,24 @@ pub struct Harness<T> {
     /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
     /// (an expiry between the before and after reads would look like a closed tunnel).
     max_pool_age: Duration,
+    /// OpenTunnel calls in flight (cleanup waits for them).
+    opening: watch::Sender<usize>,
+}
+
+/// Counts an OpenTunnel call in flight for as long as it lives.
+struct InFlight<T: Transport>(Arc<Harness<T>>);
+
+impl<T: Transport> InFlight<T> {
+    fn new(h: Arc<Harness<T>>) -> Self {
+        h.opening.send_modify(|n| *n += 1);
+        InFlight(h)
+    }
+}
+
+impl<T: Transport> Drop for InFlight<T> {
+    fn drop(&mut self) {
+        self.0.opening.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }
 
 #[derive(Default)]
@@ -120,6 +139,7 @@ impl<T: Transport> Harness<T> {
             unreachable: Mutex::new(None),
             pool: Mutex::new(Pool::default()),
             harness_errors: Mutex::new(Vec::new()),
+            opening: watch::channel(0).0,
         }
     }
 
@@ -164,17 +184,34 @@ impl<T: Transport> Harness<T> {
         msg
     }
 
-    /// OpenTunnel; the tunnel is registered for cleanup as soon as its id is known.
+    /// OpenTunnel. The call runs in a task of its own, so that cancelling the case (Ctrl-C) cannot
+    /// lose a tunnel the endpoint created: the id is registered for cleanup when the answer
+    /// arrives, and cleanup waits for calls still in flight.
     pub async fn open(
-        &self,
+        self: &Arc<Self>,
         rec: &mut Recorder<'_, T>,
         destination_config: Option<&Value>,
         lifetime_minutes: Option<u32>,
     ) -> Result<Tunnel, String> {
-        let resp = rec
-            .send(SETUP, open_request(destination_config, lifetime_minutes))
-            .await
-            .map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+        let request = open_request(destination_config, lifetime_minutes);
+        let guard = InFlight::new(Arc::clone(self));
+        let task = tokio::spawn(async move {
+            let h = &guard.0;
+            let mut own = h.recorder();
+            let result = own.send(SETUP, request).await;
+            let body = result
+                .as_ref()
+                .ok()
+                .filter(|r| r.is_success())
+                .and_then(|r| r.body_json());
+            if let Some(id) = body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str) {
+                h.register_opened(id);
+            }
+            (result, own.exchanges)
+        });
+        let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
+        rec.exchanges.extend(exchanges);
+        let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
         if !resp.is_success() {
             return Err(format!("OpenTunnel failed: {}", summary(&resp)));
         }
@@ -182,7 +219,6 @@ impl<T: Transport> Harness<T> {
         let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
             return Err("OpenTunnel answered without a tunnelId".into());
         };
-        self.register_opened(id);
         let mut tokens = TokenHistory::default();
         tokens.record(&body);
         Ok(Tunnel {
@@ -202,7 +238,7 @@ impl<T: Transport> Harness<T> {
         resp.body_json()?.get("tunnel").filter(|t| t.is_object()).cloned()
     }
 
-    async fn new_tunnel(&self, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
+    async fn new_tunnel(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
         match state {
             TunnelState::Open { destination_config } => {
                 self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
@@ -225,7 +261,7 @@ impl<T: Transport> Harness<T> {
 
     /// Borrow a tunnel in `state` (from the pool, else a new one) and read its state. A pooled
     /// tunnel found in another state (expired, say) is dropped and a fresh one opened.
-    pub async fn prepare(&self, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Prepared, String> {
+    pub async fn prepare(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Prepared, String> {
         let key = pool_key(state).ok_or("this state has no tunnel")?;
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
@@ -266,6 +302,7 @@ impl<T: Transport> Harness<T> {
     /// Close every tunnel the run opened with `delete: true`. Problems become harness errors; a
     /// tunnel already gone (ResourceNotFoundException) is fine.
     pub async fn cleanup(&self) {
+        let _ = self.opening.subscribe().wait_for(|n| *n == 0).await;
         let opened = {
             let mut pool = lock(&self.pool);
             pool.idle.clear();

@@ -74,6 +74,8 @@ pub struct ServerState {
     counter: AtomicU64,
     /// Every token the server handed out (to prove the run's redactor knows them).
     pub issued: Mutex<Vec<String>>,
+    /// maxLifetimeTimeoutMinutes of every tunnel opened, in order.
+    pub lifetimes: Mutex<Vec<u64>>,
 }
 
 pub struct TestServer {
@@ -89,6 +91,7 @@ impl TestServer {
             tunnels: Mutex::new(BTreeMap::new()),
             counter: AtomicU64::new(0),
             issued: Mutex::new(Vec::new()),
+            lifetimes: Mutex::new(Vec::new()),
         });
         let s = state.clone();
         let app = Router::new().route("/", post(move |h: HeaderMap, b: Bytes| handle(s.clone(), h, b)));
@@ -194,6 +197,7 @@ async fn handle(s: Arc<ServerState>, headers: HeaderMap, body: Bytes) -> Respons
             let minutes = input["timeoutConfig"]["maxLifetimeTimeoutMinutes"]
                 .as_u64()
                 .unwrap_or(720);
+            s.lifetimes.lock().unwrap().push(minutes);
             let (src, dst) = (s.token("src"), s.token("dst"));
             let now = now_epoch();
             let tunnel = Tunnel {
