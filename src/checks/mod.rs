@@ -2,8 +2,29 @@
 //! sentence it enforces. Checks judge recorded data only (no I/O): the runner gathers the data.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::spec::facts::{self, Citation};
+use crate::wire::HttpResponse;
+
+pub mod closed_tunnel;
+pub mod describe_shape;
+pub mod duration_live;
+pub mod duration_static;
+pub mod error_shape;
+pub mod error_type;
+pub mod invalid_rejected;
+pub mod no_5xx;
+pub mod not_found;
+pub mod response_schema;
+pub mod schema;
+pub mod source_destination_config;
+pub mod token_fresh;
+pub mod token_set;
+pub mod tunnel_arn;
+pub mod valid_accepted;
+
+pub use error_type::{parse_error, ErrorInfo};
 
 /// Every check the harness runs. The ids are the public names (`--checks`, reports, fault table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -110,5 +131,61 @@ impl CheckId {
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// `HTTP 400 ResourceNotFoundException`-style summary of a response, free of secrets (the body is
+/// not quoted: it may carry tokens).
+pub fn summary(resp: &HttpResponse) -> String {
+    match parse_error(resp) {
+        Some(e) if !resp.is_success() => format!("HTTP {} {}", resp.status, e.type_name),
+        _ => format!("HTTP {}", resp.status),
+    }
+}
+
+/// The `status` of a DescribeTunnel `tunnel` object.
+pub fn tunnel_status(tunnel: &Value) -> Option<&str> {
+    tunnel.get("status").and_then(Value::as_str)
+}
+
+/// Two JSON values are equal, numbers compared by value (`720` and `720.0` are the same).
+pub fn same_json(a: Option<&Value>, b: Option<&Value>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(Value::Number(x)), Some(Value::Number(y))) => x.as_f64() == y.as_f64(),
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_json(Some(p), Some(q)))
+        }
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| same_json(Some(v), y.get(k)))
+        }
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Two JSON timestamps (epoch seconds) are the same instant: compared as numbers, so `1.0` and `1`
+/// are equal. Absent equals absent.
+pub fn same_timestamp(a: Option<&Value>, b: Option<&Value>) -> bool {
+    same_json(a, b)
+}
+
+/// A member of a DescribeTunnel `tunnel` object as text for `expected`/`actual` (never a token:
+/// callers only pass status, createdAt, timeoutConfig and destinationConfig).
+pub fn show(v: Option<&Value>) -> String {
+    v.map_or_else(|| "absent".to_owned(), Value::to_string)
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    use crate::wire::HttpResponse;
+
+    pub fn json_response(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![("Content-Type".into(), "application/x-amz-json-1.1".into())],
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+        }
     }
 }

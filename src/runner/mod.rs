@@ -1,6 +1,348 @@
 //! The runner: prepares tunnel state, sends each case, gathers what the checks need, runs the
-//! checks, and returns a [`RunResult`]. It prints nothing; reports render the result.
+//! checks, and returns a [`RunResult`]. It prints nothing; progress goes to a [`ProgressSink`] and
+//! reports render the result.
 
+pub mod history;
+pub mod judge;
+pub mod live;
+pub mod recorder;
 pub mod result;
+pub mod select;
+pub mod state;
+pub mod transport;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
 
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
+pub use transport::Transport;
+
+use crate::cases::{Case, TunnelState};
+use crate::checks::{self, CheckId};
+use crate::redact::Redactor;
+use recorder::{REQUEST, VERIFY};
+use state::Harness;
+
+/// How to run. `Default` is a sensible local run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// The seed the cases were generated with (recorded in the result).
+    pub seed: u64,
+    /// How many times faster than real time the endpoint's clock runs (1.0 for AWS).
+    pub time_scale: f64,
+    /// Run the duration-live scenario (waits about 1.2 tunnel lifetimes of real time).
+    pub live: bool,
+    /// Only cases whose id matches: a glob (`*`, `?`) or else a prefix.
+    pub only: Option<String>,
+    /// Checks to run; empty selects every check.
+    pub checks: Vec<CheckId>,
+    /// Cases run at once (each on its own tunnel); at least 1.
+    pub concurrency: usize,
+    /// For the result's metadata.
+    pub endpoint: String,
+    pub embedded: bool,
+    pub region: String,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            seed: 0,
+            time_scale: 1.0,
+            live: false,
+            only: None,
+            checks: Vec::new(),
+            concurrency: 4,
+            endpoint: "embedded".into(),
+            embedded: true,
+            region: "us-east-1".into(),
+        }
+    }
+}
+
+/// Where the runner reports progress (the CLI draws a bar). Every method has a no-op default.
+pub trait ProgressSink: Send + Sync {
+    /// `total` cases (the live scenario included) will run.
+    fn run_started(&self, _total: usize) {}
+    fn case_started(&self, _id: &str) {}
+    fn case_finished(&self, _id: &str, _status: Status) {}
+    /// Closing the `_tunnels` tunnels the run opened.
+    fn cleanup_started(&self, _tunnels: usize) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {}
+
+/// A cancellation signal: the run stops when the value becomes `true` (the CLI's Ctrl-C handler
+/// sends it). Cleanup still runs. A dropped sender never cancels.
+pub type Cancel = watch::Receiver<bool>;
+
+/// A `Cancel` that never fires.
+pub fn never_cancel() -> Cancel {
+    let (tx, rx) = watch::channel(false);
+    // Leak-free: the receiver treats a closed channel as "never".
+    drop(tx);
+    rx
+}
+
+async fn cancelled(cancel: &mut Cancel) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Run `cases` against the endpoint behind `transport`.
+pub async fn run<T: Transport>(
+    transport: Arc<T>,
+    cases: Vec<Case>,
+    config: &RunConfig,
+    progress: &dyn ProgressSink,
+    mut cancel: Cancel,
+) -> RunResult {
+    let started = Instant::now();
+    let redactor = Redactor::new();
+    let time_scale = if config.time_scale.is_finite() && config.time_scale > 0.0 {
+        config.time_scale
+    } else {
+        1.0
+    };
+    let harness = Arc::new(Harness::new(transport, redactor.clone(), time_scale));
+    if time_scale != config.time_scale {
+        harness.harness_error(format!(
+            "invalid time scale {}: it must be a positive number",
+            config.time_scale
+        ));
+    }
+    let selected = select::selected_checks(&config.checks);
+    let only = select::OnlyFilter::new(config.only.as_deref());
+    let mut skipped_checks = select::unselected(&selected);
+
+    let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
+    progress.run_started(cases.len() + usize::from(run_live));
+
+    let mut results = Vec::new();
+    let mut interrupted = *cancel.borrow();
+    let mut live_task = None;
+    if run_live && !interrupted {
+        let (h, scale, sel) = (harness.clone(), config.time_scale, selected.clone());
+        progress.case_started(live::LIVE_CASE_ID);
+        live_task = Some(tokio::spawn(async move { live::run(&h, scale, &sel).await }));
+    }
+
+    let concurrency = config.concurrency.max(1);
+    let mut queue = cases.into_iter();
+    let mut running: JoinSet<CaseResult> = JoinSet::new();
+    let mut names = BTreeMap::new();
+    while !interrupted {
+        while running.len() < concurrency {
+            let Some(case) = queue.next() else { break };
+            progress.case_started(&case.id);
+            let id = case.id.clone();
+            let handle = running.spawn(run_case(harness.clone(), case, selected.clone()));
+            names.insert(handle.id(), id);
+        }
+        tokio::select! {
+            biased;
+            () = cancelled(&mut cancel) => interrupted = true,
+            joined = running.join_next_with_id() => match joined {
+                None => break,
+                Some(Ok((_, r))) => {
+                    progress.case_finished(&r.id, r.worst());
+                    results.push(r);
+                }
+                Some(Err(e)) => {
+                    let id = names.get(&e.id()).cloned().unwrap_or_default();
+                    harness.harness_error(format!("case {id}: internal error: {e}"));
+                }
+            },
+        }
+    }
+    if interrupted {
+        running.abort_all();
+        // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
+        while running.join_next().await.is_some() {}
+    }
+    if let Some(mut task) = live_task {
+        let finished = tokio::select! {
+            biased;
+            () = cancelled(&mut cancel) => {
+                interrupted = true;
+                task.abort();
+                // Let it stop before cleanup lists the tunnels (it may be opening one).
+                let _ = (&mut task).await;
+                None
+            }
+            r = &mut task => Some(r),
+        };
+        if let Some(r) = finished {
+            match r {
+                Ok(r) => {
+                    progress.case_finished(&r.id, r.worst());
+                    results.push(r);
+                }
+                Err(e) if e.is_cancelled() => {}
+                Err(e) => harness.harness_error(format!("{}: internal error: {e}", live::LIVE_CASE_ID)),
+            }
+        }
+    }
+
+    progress.cleanup_started(harness.opened_count());
+    harness.cleanup().await;
+    if let Some(why) = harness.unreachable_reason() {
+        harness.harness_error(why);
+    }
+    results.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut harness_errors = harness.take_harness_errors();
+    harness_errors.sort();
+    RunResult {
+        meta: RunMeta {
+            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            seed: config.seed,
+            endpoint: config.endpoint.clone(),
+            embedded: config.embedded,
+            region: config.region.clone(),
+            time_scale: config.time_scale,
+            live: config.live,
+            only: config.only.clone(),
+            checks: selected.iter().copied().collect(),
+            concurrency,
+        },
+        cases: results,
+        skipped_checks,
+        harness_errors,
+        interrupted,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        redactor,
+    }
+}
+
+/// Whether the live scenario runs; when it cannot, say why in `skipped`.
+fn live_plan(
+    config: &RunConfig,
+    selected: &BTreeSet<CheckId>,
+    only: &select::OnlyFilter,
+    skipped: &mut Vec<SkippedCheck>,
+) -> bool {
+    if !selected.contains(&CheckId::DurationLive) {
+        return false;
+    }
+    let reason = if !config.live {
+        "the live scenario is off: it waits about 1.2 tunnel lifetimes of real time (60 s / time scale); enable it with --live"
+            .to_owned()
+    } else if !(config.time_scale.is_finite() && config.time_scale > 0.0) {
+        format!("invalid time scale {}", config.time_scale)
+    } else if !only.matches(live::LIVE_CASE_ID) {
+        format!("{} is excluded by --only", live::LIVE_CASE_ID)
+    } else {
+        return true;
+    };
+    skipped.push(SkippedCheck {
+        check: CheckId::DurationLive,
+        reason,
+    });
+    false
+}
+
+/// Prepare, send, verify and judge one case.
+async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeSet<CheckId>) -> CaseResult {
+    let started = Instant::now();
+    let mut rec = h.recorder();
+    let mut setup_error = h.unreachable_reason().map(|why| format!("not run: {why}"));
+
+    let mut prepared = None;
+    if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {
+        match h.prepare(&mut rec, &case.tunnel).await {
+            Ok(p) => prepared = Some(p),
+            Err(e) => {
+                // Recorded without the case id, so a failure every case meets (an account's tunnel
+                // limit, an unreachable endpoint) is one line; the case's outcomes name it too.
+                if h.unreachable_reason().is_none() {
+                    h.harness_error(format!("setup: {e}"));
+                }
+                setup_error = Some(e);
+            }
+        }
+    }
+    let request = match (&case.tunnel, &prepared) {
+        (_, Some(p)) => case.materialize(&p.tunnel.id),
+        (TunnelState::Unknown { id }, _) => case.materialize(id),
+        _ => case.request.clone(),
+    };
+
+    let mut response = None;
+    let mut transport_error = None;
+    let mut after = None;
+    if setup_error.is_none() {
+        match rec.send(REQUEST, request.clone()).await {
+            Ok(r) => response = Some(r),
+            Err(e) => {
+                h.transport_failed(&format!("case {}", case.id), &e);
+                transport_error = Some(e);
+            }
+        }
+        if let Some(p) = &prepared {
+            after = h.describe(&mut rec, VERIFY, &p.tunnel.id).await;
+        }
+    }
+    let body: Option<Value> = response.as_ref().filter(|r| r.is_success()).and_then(|r| r.body_json());
+    // A request another operation accepted may have opened a tunnel (a mutated X-Amz-Target).
+    if let (Some(b), Some("OpenTunnel")) = (&body, request.operation()) {
+        if let Some(id) = b.get("tunnelId").and_then(Value::as_str) {
+            h.register_opened(id);
+        }
+    }
+
+    let outcomes = {
+        let evidence = judge::Evidence {
+            case: &case,
+            request: &request,
+            response: match (&response, &transport_error) {
+                (Some(r), _) => Some(Ok(r)),
+                (None, Some(e)) => Some(Err(e.as_str())),
+                (None, None) => None,
+            },
+            setup_error: setup_error.as_deref(),
+            tunnel_arn: prepared.as_ref().and_then(|p| p.tunnel.arn.as_deref()),
+            earlier_tokens: prepared.as_ref().map_or(&[], |p| p.tunnel.tokens.tokens()),
+            before: prepared.as_ref().and_then(|p| p.before.as_ref()),
+            after: after.as_ref(),
+            exchanges: &rec.exchanges,
+        };
+        judge::judge(&evidence, &selected)
+    };
+
+    if let Some(mut p) = prepared {
+        if let Some(b) = &body {
+            p.tunnel.tokens.record(b);
+        }
+        h.release(&case.tunnel, p.tunnel, after.as_ref());
+    }
+    CaseResult {
+        error_type: response
+            .as_ref()
+            .filter(|r| !r.is_success())
+            .and_then(checks::parse_error)
+            .map(|e| e.type_name),
+        id: case.id,
+        kind: case.kind,
+        description: case.description,
+        operator: case.operator,
+        tunnel: case.tunnel,
+        expect: case.expect,
+        request,
+        response,
+        transport_error,
+        outcomes,
+        exchanges: rec.exchanges,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}

@@ -35,6 +35,45 @@ pub struct CheckOutcome {
     pub actual: Option<String>,
 }
 
+impl CheckOutcome {
+    pub fn new(check: CheckId, status: Status, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome {
+            check,
+            status,
+            message: message.into(),
+            expected: None,
+            actual: None,
+        }
+    }
+
+    pub fn pass(check: CheckId, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome::new(check, Status::Pass, message)
+    }
+
+    pub fn fail(check: CheckId, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome::new(check, Status::Fail, message)
+    }
+
+    pub fn error(check: CheckId, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome::new(check, Status::Error, message)
+    }
+
+    pub fn skip(check: CheckId, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome::new(check, Status::Skip, message)
+    }
+
+    pub fn advisory(check: CheckId, message: impl Into<String>) -> CheckOutcome {
+        CheckOutcome::new(check, Status::Advisory, message)
+    }
+
+    /// Attach what the spec expects and what was observed (both free of secrets).
+    pub fn with(mut self, expected: impl Into<String>, actual: impl Into<String>) -> CheckOutcome {
+        self.expected = Some(expected.into());
+        self.actual = Some(actual.into());
+        self
+    }
+}
+
 /// One HTTP exchange the runner made for a case (setup calls included), in order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Exchange {

@@ -70,6 +70,18 @@ pub fn validate_input(model: &Model, operation: &str, body: &Value) -> Result<()
     }
 }
 
+/// Validate `body` against any shape of the model (used on responses: output shapes carry the same
+/// constraints). Same rules as [`validate_input`].
+pub fn validate_shape(model: &Model, shape: &str, body: &Value) -> Result<(), InputError> {
+    let mut violations = Vec::new();
+    check(model, shape, body, "", &mut violations)?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(InputError::Validation(violations))
+    }
+}
+
 fn printable(v: &Value) -> String {
     match v {
         Value::String(s) => {

@@ -1,0 +1,79 @@
+//! describe-shape: every OpenTunnel/DescribeTunnel success the runner reads (setup and verification
+//! calls) is valid against its response shape: timestamps are numbers, status is OPEN or CLOSED, ...
+
+use super::{schema, CheckId};
+use crate::runner::result::{CheckOutcome, Exchange};
+
+const ID: CheckId = CheckId::DescribeShape;
+const OPERATIONS: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
+
+/// `None` when the case read no OpenTunnel/DescribeTunnel success.
+pub fn check(exchanges: &[Exchange]) -> Option<CheckOutcome> {
+    let mut judged = 0;
+    let mut problems = Vec::new();
+    for x in exchanges.iter().filter(|x| x.role != "request") {
+        let (Some(op), Some(resp)) = (x.request.operation(), x.response.as_ref()) else {
+            continue;
+        };
+        if !OPERATIONS.contains(&op) || !resp.is_success() {
+            continue;
+        }
+        judged += 1;
+        match resp.body_json() {
+            None => problems.push(format!("{op}: body is not JSON")),
+            Some(body) => {
+                if let Err(errors) = schema::validate_response(op, &body) {
+                    problems.push(format!("{op}: {}", errors.join("; ")));
+                }
+            }
+        }
+    }
+    if judged == 0 {
+        return None;
+    }
+    Some(if problems.is_empty() {
+        CheckOutcome::pass(ID, format!("{judged} OpenTunnel/DescribeTunnel response(s) valid"))
+    } else {
+        CheckOutcome::fail(ID, "an OpenTunnel/DescribeTunnel response violates its shape")
+            .with("bodies valid against the model's output shapes", problems.join(" | "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::json_response;
+    use crate::runner::result::Status;
+    use crate::wire::HttpRequest;
+    use serde_json::json;
+
+    fn describe(body: &str) -> Exchange {
+        Exchange {
+            role: "verify".into(),
+            request: HttpRequest::json("DescribeTunnel", &json!({"tunnelId": "t"})),
+            response: Some(json_response(200, body)),
+            transport_error: None,
+            elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn numeric_timestamps_pass_strings_fail() {
+        let ok = describe(r#"{"tunnel":{"status":"OPEN","createdAt":1700000000.25}}"#);
+        assert_eq!(check(std::slice::from_ref(&ok)).unwrap().status, Status::Pass);
+        let bad = describe(r#"{"tunnel":{"status":"OPEN","createdAt":"2023-11-14T22:13:20Z"}}"#);
+        assert_eq!(check(&[ok, bad]).unwrap().status, Status::Fail);
+        let bad_status = describe(r#"{"tunnel":{"status":"open"}}"#);
+        assert_eq!(check(&[bad_status]).unwrap().status, Status::Fail);
+    }
+
+    #[test]
+    fn the_cases_own_request_and_errors_are_not_judged() {
+        let mut own = describe(r#"{"tunnel":{"status":1}}"#);
+        own.role = "request".into();
+        assert!(check(&[own]).is_none());
+        let mut err = describe("not json");
+        err.response = Some(json_response(400, "not json"));
+        assert!(check(&[err]).is_none());
+    }
+}

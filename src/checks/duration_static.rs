@@ -1,0 +1,78 @@
+//! duration-static: a case on an OPEN tunnel (a successful rotation above all) leaves createdAt and
+//! timeoutConfig as they were, and the tunnel OPEN: rotation does not extend the tunnel's life.
+
+use serde_json::Value;
+
+use super::{same_json, same_timestamp, show, tunnel_status, CheckId};
+use crate::runner::result::CheckOutcome;
+
+const ID: CheckId = CheckId::DurationStatic;
+
+/// `before`/`after`: the DescribeTunnel `tunnel` objects around the request (None: not readable).
+pub fn check(before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
+    let (Some(before), Some(after)) = (before, after) else {
+        return CheckOutcome::error(ID, "DescribeTunnel could not be read before and after the request");
+    };
+    let mut changed = Vec::new();
+    if !same_timestamp(before.get("createdAt"), after.get("createdAt")) {
+        changed.push(format!(
+            "createdAt: {} -> {}",
+            show(before.get("createdAt")),
+            show(after.get("createdAt"))
+        ));
+    }
+    if !same_json(before.get("timeoutConfig"), after.get("timeoutConfig")) {
+        changed.push(format!(
+            "timeoutConfig: {} -> {}",
+            show(before.get("timeoutConfig")),
+            show(after.get("timeoutConfig"))
+        ));
+    }
+    if tunnel_status(after) != Some("OPEN") {
+        changed.push(format!(
+            "status: {} -> {}",
+            show(before.get("status")),
+            show(after.get("status"))
+        ));
+    }
+    if changed.is_empty() {
+        CheckOutcome::pass(ID, "createdAt and timeoutConfig unchanged, tunnel still OPEN")
+    } else {
+        CheckOutcome::fail(ID, "the tunnel's lifetime data changed")
+            .with("createdAt and timeoutConfig unchanged, status OPEN", changed.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::result::Status;
+    use serde_json::json;
+
+    fn t(created: f64, minutes: u32, status: &str) -> Value {
+        json!({"status": status, "createdAt": created, "timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes},
+               "lastUpdatedAt": created})
+    }
+
+    #[test]
+    fn unchanged_open_tunnel_passes() {
+        let mut after = t(10.5, 720, "OPEN");
+        after["lastUpdatedAt"] = json!(99);
+        assert_eq!(check(Some(&t(10.5, 720, "OPEN")), Some(&after)).status, Status::Pass);
+        after["timeoutConfig"] = json!({"maxLifetimeTimeoutMinutes": 720.0});
+        assert_eq!(
+            check(Some(&t(10.5, 720, "OPEN")), Some(&after)).status,
+            Status::Pass,
+            "720 == 720.0"
+        );
+    }
+
+    #[test]
+    fn reset_created_at_changed_timeout_or_closed_fails() {
+        let before = t(10.5, 720, "OPEN");
+        assert_eq!(check(Some(&before), Some(&t(11.0, 720, "OPEN"))).status, Status::Fail);
+        assert_eq!(check(Some(&before), Some(&t(10.5, 1, "OPEN"))).status, Status::Fail);
+        assert_eq!(check(Some(&before), Some(&t(10.5, 720, "CLOSED"))).status, Status::Fail);
+        assert_eq!(check(None, Some(&before)).status, Status::Error);
+    }
+}

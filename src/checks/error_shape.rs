@@ -1,0 +1,109 @@
+//! error-shape: an error answer to a request an AWS SDK could send has a JSON object body and an
+//! error type where clients look for one (header, `__type` or `code`).
+//!
+//! Only requests an SDK can produce are judged: `POST`, a known `X-Amz-Target` and the AWS JSON 1.1
+//! content type. What a server answers to a GET, an unknown target or a wrong content type is left
+//! open by PROTOCOL.md, and so is the error type's name.
+
+use super::{parse_error, summary, CheckId};
+use crate::runner::result::CheckOutcome;
+use crate::spec::{facts, model};
+use crate::wire::{HttpRequest, HttpResponse};
+
+const ID: CheckId = CheckId::ErrorShape;
+
+/// True when an AWS SDK could have sent `req` (so its error answer must be parseable by one).
+pub fn sdk_sendable(req: &HttpRequest) -> bool {
+    let content_type_ok = req
+        .header("Content-Type")
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(facts::CONTENT_TYPE));
+    req.method == "POST" && content_type_ok && req.operation().is_some_and(|op| model().operation(op).is_some())
+}
+
+/// `None` when the check does not apply: a non-error response, or a request no SDK sends.
+pub fn check(req: &HttpRequest, resp: &HttpResponse) -> Option<CheckOutcome> {
+    if resp.status < 400 || !sdk_sendable(req) {
+        return None;
+    }
+    if resp.truncated {
+        return Some(CheckOutcome::error(
+            ID,
+            "the error body exceeded the size cap; cannot judge it",
+        ));
+    }
+    let expected = "a JSON object body and an error type (X-Amzn-Errortype, __type or code)";
+    if !resp.body_json().is_some_and(|v| v.is_object()) {
+        return Some(
+            CheckOutcome::fail(ID, format!("{}: the error body is not a JSON object", summary(resp)))
+                .with(expected, format!("{} byte(s), not a JSON object", resp.body.len())),
+        );
+    }
+    Some(match parse_error(resp) {
+        Some(e) => CheckOutcome::pass(ID, format!("HTTP {} {}", resp.status, e.type_name)),
+        None => CheckOutcome::fail(ID, format!("HTTP {}: no error type a client can read", resp.status))
+            .with(expected, "a JSON object without an error type"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::json_response;
+    use crate::runner::result::Status;
+    use serde_json::json;
+
+    fn rotate() -> HttpRequest {
+        HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "x", "clientMode": "ALL"}))
+    }
+
+    #[test]
+    fn typed_json_errors_pass() {
+        let r = json_response(400, r#"{"__type":"ValidationException","message":"m"}"#);
+        assert_eq!(check(&rotate(), &r).unwrap().status, Status::Pass);
+        let mut h = json_response(400, "{}");
+        h.headers
+            .push(("X-Amzn-Errortype".into(), "InvalidRequestException".into()));
+        assert_eq!(check(&rotate(), &h).unwrap().status, Status::Pass);
+    }
+
+    #[test]
+    fn non_json_or_typeless_errors_fail() {
+        assert_eq!(
+            check(&rotate(), &json_response(400, "Bad Request")).unwrap().status,
+            Status::Fail
+        );
+        assert_eq!(
+            check(&rotate(), &json_response(400, r#"{"message":"m"}"#))
+                .unwrap()
+                .status,
+            Status::Fail
+        );
+        assert_eq!(
+            check(&rotate(), &json_response(400, "[]")).unwrap().status,
+            Status::Fail
+        );
+        assert_eq!(
+            check(&rotate(), &json_response(500, "oops")).unwrap().status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn left_open_requests_and_successes_are_not_judged() {
+        let bad = json_response(404, "Not Found");
+        let mut get = rotate();
+        get.method = "GET".into();
+        assert!(check(&get, &bad).is_none());
+        let mut no_target = rotate();
+        no_target.remove_header("X-Amz-Target");
+        assert!(check(&no_target, &bad).is_none());
+        let mut unknown = rotate();
+        unknown.set_header("X-Amz-Target", "IoTSecuredTunneling.Nope");
+        assert!(check(&unknown, &bad).is_none());
+        let mut ct = rotate();
+        ct.set_header("Content-Type", "text/plain");
+        assert!(check(&ct, &bad).is_none());
+        assert!(check(&rotate(), &json_response(200, "{}")).is_none());
+    }
+}

@@ -1,0 +1,52 @@
+//! no-5xx: no request the harness makes, however malformed, and no setup or verification call,
+//! gets a 5xx.
+
+use super::CheckId;
+use crate::runner::result::{CheckOutcome, Exchange};
+
+const ID: CheckId = CheckId::No5xx;
+
+pub fn check(exchanges: &[Exchange]) -> CheckOutcome {
+    let bad: Vec<String> = exchanges
+        .iter()
+        .filter_map(|x| {
+            let resp = x.response.as_ref()?;
+            (resp.status >= 500).then(|| {
+                let op = x.request.operation().unwrap_or("request");
+                format!("{} {op}: HTTP {}", x.role, resp.status)
+            })
+        })
+        .collect();
+    if bad.is_empty() {
+        CheckOutcome::pass(ID, format!("{} exchange(s), no 5xx", exchanges.len()))
+    } else {
+        CheckOutcome::fail(ID, format!("{} server error(s)", bad.len())).with("no 5xx", bad.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::json_response;
+    use crate::runner::result::Status;
+    use crate::wire::HttpRequest;
+    use serde_json::json;
+
+    fn x(role: &str, status: u16) -> Exchange {
+        Exchange {
+            role: role.into(),
+            request: HttpRequest::json("DescribeTunnel", &json!({"tunnelId": "t"})),
+            response: Some(json_response(status, "{}")),
+            transport_error: None,
+            elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn any_5xx_in_any_role_fails() {
+        assert_eq!(check(&[x("setup", 200), x("request", 400)]).status, Status::Pass);
+        let o = check(&[x("setup", 200), x("verify", 502)]);
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.actual.as_deref(), Some("verify DescribeTunnel: HTTP 502"));
+    }
+}

@@ -1,0 +1,71 @@
+//! response-schema: a successful rotation carries a JSON content type and a body valid against the
+//! RotateTunnelAccessTokenResponse shape. `application/json` and media-type parameters are accepted
+//! (PROTOCOL.md leaves the response content type between the two open).
+
+use super::{schema, CheckId};
+use crate::runner::result::CheckOutcome;
+use crate::spec::facts;
+use crate::wire::HttpResponse;
+
+const ID: CheckId = CheckId::ResponseSchema;
+
+/// Media types clients parse as AWS JSON 1.1 responses.
+const JSON_MEDIA_TYPES: [&str; 2] = [facts::CONTENT_TYPE, "application/json"];
+
+/// The media type without parameters, lowercased.
+pub fn media_type(resp: &HttpResponse) -> Option<String> {
+    let ct = resp.header("Content-Type")?;
+    Some(ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
+pub fn check(resp: &HttpResponse) -> CheckOutcome {
+    let media = media_type(resp);
+    if !media.as_deref().is_some_and(|m| JSON_MEDIA_TYPES.contains(&m)) {
+        return CheckOutcome::fail(ID, "the success response does not have a JSON content type").with(
+            JSON_MEDIA_TYPES.join(" or "),
+            media.unwrap_or_else(|| "no Content-Type".into()),
+        );
+    }
+    if resp.truncated {
+        return CheckOutcome::error(ID, "the response body exceeded the size cap; cannot validate it");
+    }
+    let Some(body) = resp.body_json() else {
+        return CheckOutcome::fail(ID, "the success body is not JSON").with("a JSON object", "unparseable body");
+    };
+    match schema::validate_response(facts::ROTATE, &body) {
+        Ok(()) => CheckOutcome::pass(ID, "JSON body valid against RotateTunnelAccessTokenResponse"),
+        Err(errors) => CheckOutcome::fail(
+            ID,
+            "the success body violates the RotateTunnelAccessTokenResponse shape",
+        )
+        .with("a body valid against the schema", errors.join("; ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::json_response;
+    use crate::runner::result::Status;
+
+    #[test]
+    fn valid_body_with_either_json_content_type_passes() {
+        let mut r = json_response(
+            200,
+            r#"{"tunnelArn":"arn:aws:iot:r:1:tunnel/x","sourceAccessToken":"t","extra":1}"#,
+        );
+        assert_eq!(check(&r).status, Status::Pass);
+        r.headers = vec![("content-type".into(), "application/json; charset=utf-8".into())];
+        assert_eq!(check(&r).status, Status::Pass);
+    }
+
+    #[test]
+    fn wrong_content_type_or_body_fails() {
+        let mut r = json_response(200, r#"{"tunnelArn":"a"}"#);
+        r.headers = vec![("Content-Type".into(), "text/plain".into())];
+        assert_eq!(check(&r).status, Status::Fail);
+        assert_eq!(check(&json_response(200, "not json")).status, Status::Fail);
+        assert_eq!(check(&json_response(200, r#"{"tunnelArn":42}"#)).status, Status::Fail);
+        assert_eq!(check(&json_response(200, r#"{"tunnelArn":""}"#)).status, Status::Fail);
+    }
+}

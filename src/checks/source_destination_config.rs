@@ -1,0 +1,88 @@
+//! source-destination-config: SOURCE mode with a destinationConfig is refused with a 4xx, and the
+//! tunnel is unchanged: DescribeTunnel before and after agree on status, createdAt, timeoutConfig
+//! and destinationConfig (`lastUpdatedAt` is left open and ignored).
+
+use serde_json::Value;
+
+use super::{same_json, same_timestamp, show, summary, CheckId};
+use crate::runner::result::CheckOutcome;
+use crate::wire::HttpResponse;
+
+const ID: CheckId = CheckId::SourceDestinationConfig;
+
+/// The members of a DescribeTunnel `tunnel` that differ between `before` and `after`.
+pub fn changed_members(before: &Value, after: &Value) -> Vec<String> {
+    let mut changed = Vec::new();
+    for member in ["status", "timeoutConfig", "destinationConfig"] {
+        if !same_json(before.get(member), after.get(member)) {
+            changed.push(format!(
+                "{member}: {} -> {}",
+                show(before.get(member)),
+                show(after.get(member))
+            ));
+        }
+    }
+    if !same_timestamp(before.get("createdAt"), after.get("createdAt")) {
+        changed.push(format!(
+            "createdAt: {} -> {}",
+            show(before.get("createdAt")),
+            show(after.get("createdAt"))
+        ));
+    }
+    changed
+}
+
+/// `before`/`after`: the DescribeTunnel `tunnel` objects around the request (None: not readable).
+pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
+    if !(400..500).contains(&resp.status) {
+        return CheckOutcome::fail(ID, "SOURCE mode with a destinationConfig was not refused with a 4xx")
+            .with("a 4xx error", summary(resp));
+    }
+    let (Some(before), Some(after)) = (before, after) else {
+        return CheckOutcome::error(
+            ID,
+            "refused, but DescribeTunnel could not be read to confirm nothing changed",
+        );
+    };
+    let changed = changed_members(before, after);
+    if changed.is_empty() {
+        CheckOutcome::pass(ID, format!("refused ({}) and the tunnel is unchanged", summary(resp)))
+    } else {
+        CheckOutcome::fail(ID, "refused, but the tunnel changed").with("no change", changed.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testutil::json_response;
+    use crate::runner::result::Status;
+    use serde_json::json;
+
+    fn tunnel() -> Value {
+        json!({"status": "OPEN", "createdAt": 100, "timeoutConfig": {"maxLifetimeTimeoutMinutes": 720},
+               "lastUpdatedAt": 100})
+    }
+
+    #[test]
+    fn refused_and_unchanged_passes_even_if_last_updated_moves() {
+        let mut after = tunnel();
+        after["lastUpdatedAt"] = json!(200);
+        after["createdAt"] = json!(100.0);
+        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
+        assert_eq!(check(&r, Some(&tunnel()), Some(&after)).status, Status::Pass);
+    }
+
+    #[test]
+    fn accepted_or_state_change_fails() {
+        let ok = json_response(200, r#"{"tunnelArn":"a"}"#);
+        assert_eq!(check(&ok, Some(&tunnel()), Some(&tunnel())).status, Status::Fail);
+        let mut after = tunnel();
+        after["destinationConfig"] = json!({"services": ["SSH"]});
+        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
+        let o = check(&r, Some(&tunnel()), Some(&after));
+        assert_eq!(o.status, Status::Fail);
+        assert!(o.actual.unwrap().contains("destinationConfig"));
+        assert_eq!(check(&r, None, Some(&after)).status, Status::Error);
+    }
+}

@@ -1,0 +1,196 @@
+//! The duration-live scenario: open a one-minute tunnel, rotate at 60% of its life, and watch it
+//! close on time (see [`crate::checks::duration_live`] for the timing argument).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::recorder::{REQUEST, SETUP, VERIFY};
+use super::result::{CaseResult, CheckOutcome};
+use super::state::Harness;
+use super::transport::Transport;
+use crate::cases::{CaseKind, Expectation, TunnelState};
+use crate::checks::duration_live::{self, LiveObservation};
+use crate::checks::{self, summary, tunnel_status, CheckId};
+use crate::spec::facts::{self, ClientMode};
+use crate::wire::{HttpRequest, HttpResponse};
+
+/// The scenario's result id (it sorts with the cases; `--only` can select it).
+pub const LIVE_CASE_ID: &str = "scenario/duration-live";
+
+/// Lifetime given to the scenario's tunnel: the model's minimum.
+const LIFETIME_MINUTES: u32 = 1;
+
+/// Real time of one tunnel lifetime at `time_scale` (the endpoint runs `time_scale` times faster).
+pub fn real_lifetime(time_scale: f64) -> Duration {
+    Duration::from_secs_f64(f64::from(LIFETIME_MINUTES) * 60.0 / time_scale)
+}
+
+fn rotate_all(tunnel_id: &str) -> HttpRequest {
+    HttpRequest::json(facts::ROTATE, &json!({"tunnelId": tunnel_id, "clientMode": "ALL"}))
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &BTreeSet<CheckId>) -> CaseResult {
+    let started = Instant::now();
+    let lifetime = real_lifetime(time_scale);
+    let mut obs = LiveObservation {
+        lifetime_ms: ms(lifetime),
+        grace_ms: duration_live::grace_ms(ms(lifetime)),
+        ..Default::default()
+    };
+    let mut rec = h.recorder();
+    let mut request = rotate_all("");
+    let mut response: Option<HttpResponse> = None;
+    let mut transport_error = None;
+
+    match h.open(&mut rec, None, Some(LIFETIME_MINUTES)).await {
+        Err(e) => {
+            h.harness_error(format!("{LIVE_CASE_ID}: {e}"));
+            obs.inconclusive = Some(e);
+        }
+        Ok(tunnel) => {
+            let t0 = Instant::now();
+            request = rotate_all(&tunnel.id);
+            observe(
+                h,
+                &mut rec,
+                &tunnel.id,
+                t0,
+                lifetime,
+                &mut obs,
+                &mut response,
+                &mut transport_error,
+            )
+            .await;
+        }
+    }
+
+    let mut outcomes = vec![checks::no_5xx::check(&rec.exchanges)];
+    outcomes.extend(checks::describe_shape::check(&rec.exchanges));
+    outcomes.extend(duration_live::judge(&obs));
+    outcomes.retain(|o: &CheckOutcome| selected.contains(&o.check));
+    CaseResult {
+        id: LIVE_CASE_ID.into(),
+        kind: CaseKind::Fixture,
+        description: format!(
+            "scenario: open a {LIFETIME_MINUTES}-minute tunnel, rotate ALL at 60% of its life, expect it CLOSED by createdAt + lifetime (+20% grace), createdAt unchanged"
+        ),
+        operator: None,
+        tunnel: TunnelState::Open {
+            destination_config: None,
+        },
+        expect: Expectation::Success { mode: ClientMode::All },
+        error_type: response
+            .as_ref()
+            .filter(|r| !r.is_success())
+            .and_then(checks::parse_error).map(|e| e.type_name),
+        request,
+        response,
+        transport_error,
+        outcomes,
+        exchanges: rec.exchanges,
+        duration_ms: ms(started.elapsed()),
+    }
+}
+
+/// Read createdAt/status; note a createdAt different from the first one read.
+fn note_created_at(obs: &mut LiveObservation, tunnel: &Value, at: Duration) {
+    let created = tunnel.get("createdAt").cloned();
+    match (&obs.created_at, created) {
+        (None, c) => obs.created_at = c,
+        (Some(first), Some(c))
+            if obs.created_at_changed.is_none() && !checks::same_timestamp(Some(first), Some(&c)) =>
+        {
+            obs.created_at_changed = Some((ms(at), c));
+        }
+        _ => {}
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn observe<T: Transport>(
+    h: &Harness<T>,
+    rec: &mut super::recorder::Recorder<'_, T>,
+    id: &str,
+    t0: Instant,
+    lifetime: Duration,
+    obs: &mut LiveObservation,
+    response: &mut Option<HttpResponse>,
+    transport_error: &mut Option<String>,
+) {
+    let Some(first) = h.describe(rec, SETUP, id).await else {
+        obs.inconclusive = Some("DescribeTunnel could not be read after OpenTunnel".into());
+        return;
+    };
+    note_created_at(obs, &first, t0.elapsed());
+    if tunnel_status(&first) != Some("OPEN") {
+        obs.inconclusive = Some("the new tunnel is not OPEN".into());
+        return;
+    }
+
+    tokio::time::sleep_until((t0 + lifetime.mul_f64(0.6)).into()).await;
+    match rec.send(REQUEST, rotate_all(id)).await {
+        Ok(resp) => {
+            let ok = resp.is_success();
+            let what = summary(&resp);
+            *response = Some(resp);
+            if !ok {
+                obs.inconclusive = Some(format!("the mid-life rotation was refused ({what})"));
+                return;
+            }
+        }
+        Err(e) => {
+            obs.inconclusive = Some(format!("the mid-life rotation got no response: {e}"));
+            *transport_error = Some(e);
+            return;
+        }
+    }
+
+    // Poll until CLOSED, or until a poll sent after the deadline still sees OPEN.
+    let deadline = Duration::from_millis(obs.deadline_ms());
+    let interval = (lifetime / 20).max(Duration::from_millis(10));
+    loop {
+        let sent = t0.elapsed();
+        let Some(t) = h.describe(rec, VERIFY, id).await else {
+            obs.inconclusive = Some("DescribeTunnel could not be read while waiting for expiry".into());
+            return;
+        };
+        note_created_at(obs, &t, sent);
+        match tunnel_status(&t) {
+            Some("CLOSED") => {
+                obs.closed_seen_ms = Some(ms(sent));
+                break;
+            }
+            _ if sent > deadline => {
+                obs.open_after_deadline_ms = Some(ms(sent));
+                return;
+            }
+            _ => {}
+        }
+        // Make sure one poll is sent just after the deadline: that is the one that decides.
+        let until_deadline = deadline.saturating_sub(t0.elapsed()) + Duration::from_millis(1);
+        tokio::time::sleep(interval.min(until_deadline)).await;
+    }
+
+    // The tunnel is CLOSED: a rotation must not reopen it (its refusal is only inferred).
+    match rec.send(VERIFY, rotate_all(id)).await {
+        Ok(resp) => obs.late_rotation_status = Some(resp.status),
+        Err(e) => {
+            obs.inconclusive = Some(format!("the rotation after expiry got no response: {e}"));
+            return;
+        }
+    }
+    match h.describe(rec, VERIFY, id).await {
+        Some(t) => match tunnel_status(&t) {
+            Some(s) => obs.status_after_late_rotation = Some(s.to_owned()),
+            None => obs.inconclusive = Some("DescribeTunnel shows no status after the late rotation".into()),
+        },
+        None => obs.inconclusive = Some("DescribeTunnel could not be read after the late rotation".into()),
+    }
+}

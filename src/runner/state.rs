@@ -1,0 +1,333 @@
+//! Tunnel state for cases: opening, closing, describing, a pool of reusable tunnels, and cleanup.
+//!
+//! Real AWS limits how many tunnels an account may have open, so OPEN tunnels are pooled: a case
+//! borrows one (one case at a time per tunnel) and returns it if it is still in the state the pool
+//! promises. Closed tunnels are pooled the same way. Every tunnel the run opened is recorded the
+//! moment OpenTunnel answers, so that cleanup can close it with `delete: true` whatever happens.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+use super::history::TokenHistory;
+use super::recorder::{Recorder, CLEANUP, SETUP};
+use super::transport::Transport;
+use crate::cases::TunnelState;
+use crate::checks::{parse_error, summary, tunnel_status};
+use crate::redact::Redactor;
+use crate::wire::HttpRequest;
+
+/// Description given to every tunnel the run opens (visible in the AWS console).
+const DESCRIPTION: &str = "rotcheck conformance run";
+/// Lifetime of pooled tunnels: the model's maximum (and default), given explicitly so that the
+/// runner knows it.
+pub const POOL_LIFETIME_MINUTES: u32 = 720;
+
+/// A tunnel the run opened.
+#[derive(Debug, Clone)]
+pub struct Tunnel {
+    pub id: String,
+    /// From OpenTunnel, else from DescribeTunnel.
+    pub arn: Option<String>,
+    pub tokens: TokenHistory,
+    /// When OpenTunnel answered (local clock).
+    pub opened_at: Instant,
+}
+
+/// What the run shares between concurrently running cases.
+pub struct Harness<T> {
+    pub transport: Arc<T>,
+    pub redactor: Redactor,
+    /// Set once any response has arrived.
+    pub reached: AtomicBool,
+    /// Set when setup failed at the transport level before the endpoint ever answered.
+    pub unreachable: Mutex<Option<String>>,
+    pool: Mutex<Pool>,
+    harness_errors: Mutex<Vec<String>>,
+    /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
+    /// (an expiry between the before and after reads would look like a closed tunnel).
+    max_pool_age: Duration,
+    /// OpenTunnel calls in flight (cleanup waits for them).
+    opening: watch::Sender<usize>,
+}
+
+/// Counts an OpenTunnel call in flight for as long as it lives.
+struct InFlight<T: Transport>(Arc<Harness<T>>);
+
+impl<T: Transport> InFlight<T> {
+    fn new(h: Arc<Harness<T>>) -> Self {
+        h.opening.send_modify(|n| *n += 1);
+        InFlight(h)
+    }
+}
+
+impl<T: Transport> Drop for InFlight<T> {
+    fn drop(&mut self) {
+        self.0.opening.send_modify(|n| *n = n.saturating_sub(1));
+    }
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: BTreeMap<String, Vec<Tunnel>>,
+    opened: Vec<String>,
+}
+
+fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The pool a tunnel state draws from; `None` for states without a tunnel.
+pub fn pool_key(state: &TunnelState) -> Option<String> {
+    match state {
+        TunnelState::Open { destination_config } => Some(format!(
+            "open:{}",
+            destination_config.as_ref().map(Value::to_string).unwrap_or_default()
+        )),
+        TunnelState::Closed => Some("closed".into()),
+        TunnelState::Unknown { .. } | TunnelState::None => None,
+    }
+}
+
+/// The status a pooled tunnel of this state must have.
+fn wanted_status(state: &TunnelState) -> &'static str {
+    match state {
+        TunnelState::Closed => "CLOSED",
+        _ => "OPEN",
+    }
+}
+
+pub fn open_request(destination_config: Option<&Value>, lifetime_minutes: Option<u32>) -> HttpRequest {
+    let mut body = json!({ "description": DESCRIPTION });
+    if let Some(dc) = destination_config {
+        body["destinationConfig"] = dc.clone();
+    }
+    if let Some(m) = lifetime_minutes {
+        body["timeoutConfig"] = json!({ "maxLifetimeTimeoutMinutes": m });
+    }
+    HttpRequest::json("OpenTunnel", &body)
+}
+
+pub fn describe_request(tunnel_id: &str) -> HttpRequest {
+    HttpRequest::json("DescribeTunnel", &json!({ "tunnelId": tunnel_id }))
+}
+
+pub fn close_request(tunnel_id: &str, delete: bool) -> HttpRequest {
+    HttpRequest::json("CloseTunnel", &json!({ "tunnelId": tunnel_id, "delete": delete }))
+}
+
+/// A tunnel prepared for a case.
+pub struct Prepared {
+    pub tunnel: Tunnel,
+    /// DescribeTunnel's `tunnel` object before the case (None: could not be read).
+    pub before: Option<Value>,
+}
+
+impl<T: Transport> Harness<T> {
+    /// `time_scale`: how many times faster than real time the endpoint's clock runs (> 0).
+    pub fn new(transport: Arc<T>, redactor: Redactor, time_scale: f64) -> Self {
+        let lifetime_secs = f64::from(POOL_LIFETIME_MINUTES) * 60.0 / time_scale;
+        Harness {
+            max_pool_age: Duration::try_from_secs_f64(lifetime_secs / 2.0).unwrap_or(Duration::MAX),
+            transport,
+            redactor,
+            reached: AtomicBool::new(false),
+            unreachable: Mutex::new(None),
+            pool: Mutex::new(Pool::default()),
+            harness_errors: Mutex::new(Vec::new()),
+            opening: watch::channel(0).0,
+        }
+    }
+
+    pub fn recorder(&self) -> Recorder<'_, T> {
+        Recorder::new(&self.transport, &self.redactor, &self.reached)
+    }
+
+    /// Record a problem of the harness or endpoint (deduplicated: an unreachable endpoint would
+    /// otherwise repeat the same line for every case).
+    pub fn harness_error(&self, msg: String) {
+        let mut errors = lock(&self.harness_errors);
+        if !errors.contains(&msg) {
+            errors.push(msg);
+        }
+    }
+
+    pub fn take_harness_errors(&self) -> Vec<String> {
+        std::mem::take(&mut *lock(&self.harness_errors))
+    }
+
+    pub fn unreachable_reason(&self) -> Option<String> {
+        lock(&self.unreachable).clone()
+    }
+
+    /// Remember a tunnel for cleanup (also ones a case's own request opened).
+    pub fn register_opened(&self, tunnel_id: &str) {
+        let mut pool = lock(&self.pool);
+        if !pool.opened.iter().any(|t| t == tunnel_id) {
+            pool.opened.push(tunnel_id.to_owned());
+        }
+    }
+
+    /// A transport failure; before the endpoint ever answered it means the endpoint is unreachable.
+    pub fn transport_failed(&self, what: &str, err: &str) -> String {
+        let msg = format!("{what}: {err}");
+        if !self.reached.load(Ordering::Relaxed) {
+            let mut u = lock(&self.unreachable);
+            if u.is_none() {
+                *u = Some(format!("endpoint unreachable: {msg}"));
+            }
+        }
+        msg
+    }
+
+    /// OpenTunnel. The call runs in a task of its own, so that cancelling the case (Ctrl-C) cannot
+    /// lose a tunnel the endpoint created: the id is registered for cleanup when the answer
+    /// arrives, and cleanup waits for calls still in flight.
+    pub async fn open(
+        self: &Arc<Self>,
+        rec: &mut Recorder<'_, T>,
+        destination_config: Option<&Value>,
+        lifetime_minutes: Option<u32>,
+    ) -> Result<Tunnel, String> {
+        let request = open_request(destination_config, lifetime_minutes);
+        let guard = InFlight::new(Arc::clone(self));
+        let task = tokio::spawn(async move {
+            let h = &guard.0;
+            let mut own = h.recorder();
+            let result = own.send(SETUP, request).await;
+            let body = result
+                .as_ref()
+                .ok()
+                .filter(|r| r.is_success())
+                .and_then(|r| r.body_json());
+            if let Some(id) = body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str) {
+                h.register_opened(id);
+            }
+            (result, own.exchanges)
+        });
+        let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
+        rec.exchanges.extend(exchanges);
+        let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+        if !resp.is_success() {
+            return Err(format!("OpenTunnel failed: {}", summary(&resp)));
+        }
+        let body = resp.body_json().unwrap_or(Value::Null);
+        let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+            return Err("OpenTunnel answered without a tunnelId".into());
+        };
+        let mut tokens = TokenHistory::default();
+        tokens.record(&body);
+        Ok(Tunnel {
+            id: id.to_owned(),
+            arn: body.get("tunnelArn").and_then(Value::as_str).map(str::to_owned),
+            tokens,
+            opened_at: Instant::now(),
+        })
+    }
+
+    /// DescribeTunnel's `tunnel` object, or None when it cannot be read.
+    pub async fn describe(&self, rec: &mut Recorder<'_, T>, role: &str, tunnel_id: &str) -> Option<Value> {
+        let resp = rec.send(role, describe_request(tunnel_id)).await.ok()?;
+        if !resp.is_success() {
+            return None;
+        }
+        resp.body_json()?.get("tunnel").filter(|t| t.is_object()).cloned()
+    }
+
+    async fn new_tunnel(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
+        match state {
+            TunnelState::Open { destination_config } => {
+                self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
+                    .await
+            }
+            TunnelState::Closed => {
+                let tunnel = self.open(rec, None, Some(POOL_LIFETIME_MINUTES)).await?;
+                let resp = rec
+                    .send(SETUP, close_request(&tunnel.id, false))
+                    .await
+                    .map_err(|e| self.transport_failed("CloseTunnel", &e))?;
+                if !resp.is_success() {
+                    return Err(format!("CloseTunnel failed: {}", summary(&resp)));
+                }
+                Ok(tunnel)
+            }
+            TunnelState::Unknown { .. } | TunnelState::None => Err("this state has no tunnel".into()),
+        }
+    }
+
+    /// Borrow a tunnel in `state` (from the pool, else a new one) and read its state. A pooled
+    /// tunnel found in another state (expired, say) is dropped and a fresh one opened.
+    pub async fn prepare(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Prepared, String> {
+        let key = pool_key(state).ok_or("this state has no tunnel")?;
+        let wanted = wanted_status(state);
+        let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
+        // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
+        let pooled = pooled.filter(|t| wanted == "CLOSED" || t.opened_at.elapsed() < self.max_pool_age);
+        if let Some(mut tunnel) = pooled {
+            let before = self.describe(rec, SETUP, &tunnel.id).await;
+            if before.as_ref().and_then(tunnel_status) == Some(wanted) {
+                fill_arn(&mut tunnel, before.as_ref());
+                return Ok(Prepared { tunnel, before });
+            }
+        }
+        let mut tunnel = self.new_tunnel(rec, state).await?;
+        let before = self.describe(rec, SETUP, &tunnel.id).await;
+        match before.as_ref().map(tunnel_status) {
+            Some(Some(s)) if s != wanted => {
+                return Err(format!("a freshly prepared tunnel is {s}, not {wanted}"));
+            }
+            _ => {}
+        }
+        fill_arn(&mut tunnel, before.as_ref());
+        Ok(Prepared { tunnel, before })
+    }
+
+    /// Give a tunnel back to the pool if `after` shows it still in the state the pool promises.
+    pub fn release(&self, state: &TunnelState, tunnel: Tunnel, after: Option<&Value>) {
+        let Some(key) = pool_key(state) else { return };
+        if after.and_then(tunnel_status) == Some(wanted_status(state)) {
+            lock(&self.pool).idle.entry(key).or_default().push(tunnel);
+        }
+    }
+
+    /// How many tunnels the run has opened so far.
+    pub fn opened_count(&self) -> usize {
+        lock(&self.pool).opened.len()
+    }
+
+    /// Close every tunnel the run opened with `delete: true`. Problems become harness errors; a
+    /// tunnel already gone (ResourceNotFoundException) is fine.
+    pub async fn cleanup(&self) {
+        let _ = self.opening.subscribe().wait_for(|n| *n == 0).await;
+        let opened = {
+            let mut pool = lock(&self.pool);
+            pool.idle.clear();
+            std::mem::take(&mut pool.opened)
+        };
+        let mut rec = self.recorder();
+        for id in opened {
+            match rec.send(CLEANUP, close_request(&id, true)).await {
+                Ok(resp) if resp.is_success() => {}
+                Ok(resp) if parse_error(&resp).is_some_and(|e| e.type_name == "ResourceNotFoundException") => {}
+                Ok(resp) => self.harness_error(format!(
+                    "cleanup: CloseTunnel (delete) of tunnel {id} failed: {}",
+                    summary(&resp)
+                )),
+                Err(e) => self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}")),
+            }
+        }
+    }
+}
+
+fn fill_arn(tunnel: &mut Tunnel, described: Option<&Value>) {
+    if tunnel.arn.is_none() {
+        tunnel.arn = described
+            .and_then(|t| t.get("tunnelArn"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+}

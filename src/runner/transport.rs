@@ -1,0 +1,13 @@
+//! What the runner needs from a protocol client: send one request, get the response. The runner
+//! takes any implementation (the signing client, a plain HTTP client in tests).
+
+use std::future::Future;
+
+use crate::wire::{HttpRequest, HttpResponse};
+
+pub trait Transport: Send + Sync + 'static {
+    /// Send `req` to the endpoint (adding Host, Content-Length and any signing headers). `Err` is
+    /// a transport failure (connection refused, timeout, oversized response), already a message
+    /// free of secrets.
+    fn send(&self, req: &HttpRequest) -> impl Future<Output = Result<HttpResponse, String>> + Send;
+}
