@@ -12,7 +12,6 @@ pub mod describe_shape;
 pub mod duration_live;
 pub mod duration_static;
 pub mod error_shape;
-pub mod error_type;
 pub mod invalid_rejected;
 pub mod no_5xx;
 pub mod not_found;
@@ -24,7 +23,7 @@ pub mod token_set;
 pub mod tunnel_arn;
 pub mod valid_accepted;
 
-pub use error_type::{parse_error, ErrorInfo};
+pub use crate::client::{parse_error, ErrorInfo};
 
 /// Every check the harness runs. The ids are the public names (`--checks`, reports, fault table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
