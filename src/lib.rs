@@ -6,5 +6,6 @@ pub mod checks;
 pub mod redact;
 pub mod runner;
 pub mod secret;
+pub mod server;
 pub mod spec;
 pub mod wire;
