@@ -100,7 +100,12 @@ impl Server {
 
 fn assert_error(r: &Reply, status: u16, error_type: &str) {
     assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.error_type().as_deref(), Some(error_type), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.error_type().as_deref(),
+        Some(error_type),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     assert_eq!(r.header("content-type"), Some(AMZ_JSON));
     assert!(r.json()["message"].is_string(), "a message is given");
     assert!(r.header("x-amzn-requestid").is_some_and(|v| !v.is_empty()));
@@ -109,7 +114,14 @@ fn assert_error(r: &Reply, status: u16, error_type: &str) {
 #[tokio::test]
 async fn malformed_bodies_are_serialization_exceptions() {
     let s = Server::with(&[], &[]).await;
-    for body in ["{", "[1]", "\"x\"", "null", "{\"tunnelId\": 5, \"clientMode\": \"SOURCE\"}", "\u{0}"] {
+    for body in [
+        "{",
+        "[1]",
+        "\"x\"",
+        "null",
+        "{\"tunnelId\": 5, \"clientMode\": \"SOURCE\"}",
+        "\u{0}",
+    ] {
         let r = s.send(s.post("RotateTunnelAccessToken", body)).await;
         assert_error(&r, 400, "SerializationException");
     }
@@ -126,7 +138,10 @@ async fn empty_body_is_an_empty_object() {
     assert_eq!(r.json(), json!({"tunnelSummaries": []}));
     let r = s.send(s.post("RotateTunnelAccessToken", "")).await;
     assert_error(&r, 400, "ValidationException");
-    assert!(r.json()["message"].as_str().unwrap().contains("Member must not be null"));
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("Member must not be null"));
 }
 
 #[tokio::test]
@@ -155,7 +170,11 @@ async fn wrong_targets_methods_and_paths_are_json_4xx() {
     let get = s.send(s.http.get(&url)).await;
     assert_error(&get, 405, "UnknownOperationException");
     let path = s
-        .send(s.http.post(format!("{url}/tunnels")).header("x-amz-target", "IoTSecuredTunneling.ListTunnels"))
+        .send(
+            s.http
+                .post(format!("{url}/tunnels"))
+                .header("x-amz-target", "IoTSecuredTunneling.ListTunnels"),
+        )
         .await;
     assert_error(&path, 404, "UnknownOperationException");
 }
@@ -195,7 +214,9 @@ async fn body_and_tunnel_caps() {
     let second = s.open().await;
     assert_error(&s.call("OpenTunnel", json!({})).await, 400, "LimitExceededException");
     // A deleted tunnel frees its slot.
-    let r = s.call("CloseTunnel", json!({"tunnelId": second["tunnelId"], "delete": true})).await;
+    let r = s
+        .call("CloseTunnel", json!({"tunnelId": second["tunnelId"], "delete": true}))
+        .await;
     assert_eq!(r.status, 200);
     s.open().await;
 }
@@ -209,7 +230,10 @@ async fn every_response_has_a_request_id_and_errors_name_their_type_in_the_heade
     assert_eq!(describe.header("x-amzn-errortype"), Some("ResourceNotFoundException"));
     assert_eq!(describe.json()["__type"], "ResourceNotFoundException");
     let (a, b) = (opened.header("x-amzn-requestid"), describe.header("x-amzn-requestid"));
-    assert!(a.is_some() && b.is_some() && a != b, "request ids are present and differ");
+    assert!(
+        a.is_some() && b.is_some() && a != b,
+        "request ids are present and differ"
+    );
 }
 
 #[tokio::test]
@@ -252,8 +276,17 @@ async fn closed_tunnels_stay_visible_refuse_rotation_and_delete_removes_them() {
     assert_eq!(s.describe(&id).await["status"], "CLOSED", "never reopens");
     let listed = s.call("ListTunnels", json!({})).await.json();
     assert_eq!(listed["tunnelSummaries"][0]["status"], "CLOSED");
-    assert_eq!(s.call("CloseTunnel", json!({"tunnelId": id, "delete": true})).await.status, 200);
-    assert_error(&s.call("DescribeTunnel", json!({"tunnelId": id})).await, 400, "ResourceNotFoundException");
+    assert_eq!(
+        s.call("CloseTunnel", json!({"tunnelId": id, "delete": true}))
+            .await
+            .status,
+        200
+    );
+    assert_error(
+        &s.call("DescribeTunnel", json!({"tunnelId": id})).await,
+        400,
+        "ResourceNotFoundException",
+    );
 }
 
 // ---- SigV4 ----
@@ -321,7 +354,10 @@ async fn sigv4_verification_accepts_signed_and_rejects_unsigned_stale_foreign_an
 
     let stale = signed(&s, KEY_ID, SECRET, now - Duration::from_secs(600), false).await;
     assert_error(&stale, 403, "InvalidSignatureException");
-    assert!(stale.json()["message"].as_str().unwrap().starts_with("Signature expired"));
+    assert!(stale.json()["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Signature expired"));
 
     let foreign = signed(&s, "AKIDOTHER", SECRET, now, false).await;
     assert_error(&foreign, 403, "UnrecognizedClientException");
@@ -332,7 +368,10 @@ async fn sigv4_verification_accepts_signed_and_rejects_unsigned_stale_foreign_an
     let tampered = signed(&s, KEY_ID, SECRET, now, true).await;
     assert_error(&tampered, 403, "InvalidSignatureException");
     for r in [&stale, &foreign, &wrong_secret, &tampered] {
-        assert!(!String::from_utf8_lossy(&r.body).contains(SECRET), "the secret is never echoed");
+        assert!(
+            !String::from_utf8_lossy(&r.body).contains(SECRET),
+            "the secret is never echoed"
+        );
     }
 }
 
@@ -395,7 +434,10 @@ fn sigv4_test_suite_vectors_verify_and_tampered_copies_do_not() {
         };
         let name = file.file_stem().unwrap().to_string_lossy().into_owned();
         if let Some((_, good)) = WRONG_SIGNATURES.iter().find(|(n, _)| *n == name) {
-            assert!(verifier.verify(&method, &uri, &headers, &body).is_err(), "{name} is refused as shipped");
+            assert!(
+                verifier.verify(&method, &uri, &headers, &body).is_err(),
+                "{name} is refused as shipped"
+            );
             let auth = headers["authorization"].to_str().unwrap();
             let fixed = format!("{}Signature={good}", auth.split("Signature=").next().unwrap());
             headers.insert("authorization", fixed.parse().unwrap());
@@ -412,14 +454,28 @@ fn sigv4_test_suite_vectors_verify_and_tampered_copies_do_not() {
         let err = verifier.verify(&method, &uri, &tampered_date, &body).unwrap_err();
         assert!(matches!(err, AuthError::BadSignature(_)), "{name}: {err:?}");
 
-        let late = verifier.clone().with_fixed_time(SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160 + 301));
-        assert!(matches!(late.verify(&method, &uri, &headers, &body), Err(AuthError::Expired(_))), "{name}");
+        let late = verifier
+            .clone()
+            .with_fixed_time(SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160 + 301));
+        assert!(
+            matches!(late.verify(&method, &uri, &headers, &body), Err(AuthError::Expired(_))),
+            "{name}"
+        );
         verified.push(name);
     }
     // 32 of 34 apply; get-space and get-header-value-multiline need a space in the path and a
     // folded header line, which no HTTP/1.1 server receives as such.
-    assert!(verified.len() >= 32, "only {} vectors verified: {verified:?}", verified.len());
-    for must in ["post-vanilla", "post-x-www-form-urlencoded", "post-sts-header-before", "post-sts-header-after"] {
+    assert!(
+        verified.len() >= 32,
+        "only {} vectors verified: {verified:?}",
+        verified.len()
+    );
+    for must in [
+        "post-vanilla",
+        "post-x-www-form-urlencoded",
+        "post-sts-header-before",
+        "post-sts-header-after",
+    ] {
         assert!(verified.iter().any(|v| v == must), "{must} verified");
     }
 }
@@ -447,11 +503,15 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
             s.describe(id).await["status"] != "OPEN"
         }
         SourceDestConfigAccepted => {
-            let r = rotate_with(json!({"tunnelId": id, "clientMode": "SOURCE", "destinationConfig": {"services": ["SSH"]}})).await;
+            let r = rotate_with(
+                json!({"tunnelId": id, "clientMode": "SOURCE", "destinationConfig": {"services": ["SSH"]}}),
+            )
+            .await;
             r.status == 200
         }
         SourceDestConfigApplied => {
-            rotate_with(json!({"tunnelId": id, "clientMode": "SOURCE", "destinationConfig": {"services": ["SSH"]}})).await;
+            rotate_with(json!({"tunnelId": id, "clientMode": "SOURCE", "destinationConfig": {"services": ["SSH"]}}))
+                .await;
             !s.describe(id).await["destinationConfig"].is_null()
         }
         NotFound404 | NotFoundWrongType | NotFound500 => {
@@ -477,12 +537,14 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         LowercaseEnumAccepted => s.rotate(id, "source").await.status == 200,
         MissingModeDefaultsAll => rotate_with(json!({"tunnelId": id})).await.status == 200,
         ServicesUnchecked => {
-            let r = rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": []}})).await;
+            let r =
+                rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": []}})).await;
             r.status == 200
         }
         MaxLengthOffByOne => {
             let svc = "s".repeat(128);
-            let r = rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": [svc]}})).await;
+            let r = rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": [svc]}}))
+                .await;
             r.status != 200
         }
         SpecialCharsRejected => {
@@ -500,7 +562,10 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         }
         ServerErrorOnMalformedJson => s.send(s.post("RotateTunnelAccessToken", "{")).await.status >= 500,
         ServerErrorOnUnknownMember => {
-            rotate_with(json!({"tunnelId": id, "clientMode": "SOURCE", "x": 1})).await.status >= 500
+            rotate_with(json!({"tunnelId": id, "clientMode": "SOURCE", "x": 1}))
+                .await
+                .status
+                >= 500
         }
         SuccessContentTypeHtml => s.rotate(id, "SOURCE").await.header("content-type") != Some(AMZ_JSON),
         TimestampsAsStrings => !s.describe(id).await["createdAt"].is_number(),
@@ -528,12 +593,18 @@ async fn each_fault_shows_its_deviation_and_the_default_server_does_not() {
 async fn error_style_variants() {
     let s = Server::with(&[], &[Variant::NamespacedErrorType]).await;
     let r = s.rotate(&json!("no-such-tunnel"), "SOURCE").await;
-    assert_eq!(r.json()["__type"], "com.amazonaws.iotsecuretunneling#ResourceNotFoundException");
+    assert_eq!(
+        r.json()["__type"],
+        "com.amazonaws.iotsecuretunneling#ResourceNotFoundException"
+    );
     assert_eq!(r.error_type().as_deref(), Some("ResourceNotFoundException"));
 
     let s = Server::with(&[], &[Variant::ErrorTypeSuffix]).await;
     let r = s.rotate(&json!("no-such-tunnel"), "SOURCE").await;
-    assert!(r.header("x-amzn-errortype").unwrap().starts_with("ResourceNotFoundException:http://internal.amazon.com/coral/"));
+    assert!(r
+        .header("x-amzn-errortype")
+        .unwrap()
+        .starts_with("ResourceNotFoundException:http://internal.amazon.com/coral/"));
     assert_eq!(r.error_type().as_deref(), Some("ResourceNotFoundException"));
 
     let s = Server::with(&[], &[Variant::CapitalMessage, Variant::HeaderOnlyErrorType]).await;
@@ -543,16 +614,31 @@ async fn error_style_variants() {
     assert_eq!(r.error_type().as_deref(), Some("ResourceNotFoundException"));
 
     let s = Server::with(&[], &[Variant::InvalidRequestException]).await;
-    assert_eq!(s.rotate(&json!("a/b"), "SOURCE").await.error_type().as_deref(), Some("InvalidRequestException"));
+    assert_eq!(
+        s.rotate(&json!("a/b"), "SOURCE").await.error_type().as_deref(),
+        Some("InvalidRequestException")
+    );
 }
 
 #[tokio::test]
 async fn format_variants() {
-    let s = Server::with(&[], &[Variant::ApplicationJson, Variant::ExtraResponseMembers, Variant::FractionalTimestamps])
-        .await;
+    let s = Server::with(
+        &[],
+        &[
+            Variant::ApplicationJson,
+            Variant::ExtraResponseMembers,
+            Variant::FractionalTimestamps,
+        ],
+    )
+    .await;
     let opened = s.call("OpenTunnel", json!({})).await;
     assert_eq!(opened.header("content-type"), Some("application/json"));
-    assert!(opened.json().as_object().unwrap().keys().any(|k| k == "rotcheckServedBy"));
+    assert!(opened
+        .json()
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k == "rotcheckServedBy"));
     assert!(s.describe(&opened.json()["tunnelId"]).await["createdAt"].is_f64());
 
     let s = Server::with(&[], &[Variant::UuidIdsAndJwtTokens]).await;
@@ -571,10 +657,22 @@ async fn format_variants() {
 
 #[tokio::test]
 async fn strictness_and_choice_variants() {
-    let s = Server::with(&[], &[Variant::StrictUnknownMembers, Variant::StrictContentType, Variant::Max3Services])
-        .await;
+    let s = Server::with(
+        &[],
+        &[
+            Variant::StrictUnknownMembers,
+            Variant::StrictContentType,
+            Variant::Max3Services,
+        ],
+    )
+    .await;
     let id = s.open().await["tunnelId"].clone();
-    let r = s.call("RotateTunnelAccessToken", json!({"tunnelId": id, "clientMode": "SOURCE", "x": 1})).await;
+    let r = s
+        .call(
+            "RotateTunnelAccessToken",
+            json!({"tunnelId": id, "clientMode": "SOURCE", "x": 1}),
+        )
+        .await;
     assert_eq!(r.status, 400);
     let plain = s
         .http
@@ -586,7 +684,11 @@ async fn strictness_and_choice_variants() {
     let four = json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": ["a", "b", "c", "d"]}});
     assert_eq!(s.call("RotateTunnelAccessToken", four).await.status, 400);
 
-    let s = Server::with(&[], &[Variant::ClosedTunnel409Conflict, Variant::NotFoundBeforeConflict]).await;
+    let s = Server::with(
+        &[],
+        &[Variant::ClosedTunnel409Conflict, Variant::NotFoundBeforeConflict],
+    )
+    .await;
     let id = s.open().await["tunnelId"].clone();
     s.call("CloseTunnel", json!({"tunnelId": id})).await;
     assert_error(&s.rotate(&id, "SOURCE").await, 409, "ConflictException");
@@ -612,4 +714,95 @@ async fn more_than_three_services_are_accepted_by_default() {
     let id = s.open().await["tunnelId"].clone();
     let four = json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": ["a", "b", "c", "d"]}});
     assert_eq!(s.call("RotateTunnelAccessToken", four).await.status, 200);
+}
+
+// ---- The `rotcheck serve` command ----
+
+#[test]
+fn serve_lists_faults_and_variants() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["serve", "--list-faults", "--list-variants"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), Fault::all().len() + Variant::all().len());
+    assert!(text.contains("extend-lifetime-hidden") && text.contains("duration-live"));
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["serve", "--fault", "no-such-fault"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn serve_prints_its_url_logs_requests_without_secrets_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["serve", "--port", "0", "--verify-sigv4", "-vv"])
+        .env("ROTCHECK_ACCESS_KEY_ID", KEY_ID)
+        .env("ROTCHECK_SECRET_ACCESS_KEY", SECRET)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let post = |op: &str, body: String| {
+        http.post(&url)
+            .header("content-type", AMZ_JSON)
+            .header("x-amz-target", format!("IoTSecuredTunneling.{op}"))
+            .body(body)
+            .build()
+            .unwrap()
+    };
+    let mut secrets = vec![SECRET.to_owned()];
+    let mut open = post("OpenTunnel", "{}".into());
+    sign_request(&mut open, KEY_ID, SECRET, SystemTime::now());
+    secrets.push(
+        open.headers()["authorization"]
+            .to_str()
+            .unwrap()
+            .rsplit('=')
+            .next()
+            .unwrap()
+            .to_owned(),
+    );
+    let opened: Value = http.execute(open).await.unwrap().json().await.unwrap();
+    let mut rotate = post(
+        "RotateTunnelAccessToken",
+        json!({"tunnelId": opened["tunnelId"], "clientMode": "ALL"}).to_string(),
+    );
+    sign_request(&mut rotate, KEY_ID, SECRET, SystemTime::now());
+    let rotated: Value = http.execute(rotate).await.unwrap().json().await.unwrap();
+    for v in [&opened, &rotated] {
+        for k in ["sourceAccessToken", "destinationAccessToken"] {
+            secrets.push(v[k].as_str().unwrap().to_owned());
+        }
+    }
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "clean exit on SIGTERM: {:?}", out.status);
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("RotateTunnelAccessToken") && logs.contains("200"),
+        "{logs}"
+    );
+    for s in &secrets {
+        assert!(!logs.contains(s.as_str()), "a secret leaked into the logs");
+    }
 }

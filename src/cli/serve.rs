@@ -73,7 +73,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if args.list_faults || args.list_variants {
         if args.list_faults {
             for f in Fault::all() {
-                writeln!(out, "{:<28} {:<26} {}", f.name(), f.caught_by().as_str(), f.description())?;
+                writeln!(
+                    out,
+                    "{:<28} {:<26} {}",
+                    f.name(),
+                    f.caught_by().as_str(),
+                    f.description()
+                )?;
             }
         }
         if args.list_variants {

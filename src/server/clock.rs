@@ -154,8 +154,17 @@ mod tests {
         assert_eq!(epoch_secs(t), 1_440_938_160.0);
         assert_eq!(amz_date(t), "20150830T123600Z");
         assert_eq!(iso8601(t), "2015-08-30T12:36:00Z");
-        assert_eq!(parse_amz_date("20240229T000000Z").map(amz_date).as_deref(), Some("20240229T000000Z"));
-        for bad in ["", "2015-08-30T12:36:00Z", "20151330T123600Z", "2015083012360Z0", "+0150830T123600Z"] {
+        assert_eq!(
+            parse_amz_date("20240229T000000Z").map(amz_date).as_deref(),
+            Some("20240229T000000Z")
+        );
+        for bad in [
+            "",
+            "2015-08-30T12:36:00Z",
+            "20151330T123600Z",
+            "2015083012360Z0",
+            "+0150830T123600Z",
+        ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
     }

@@ -66,8 +66,10 @@ impl ErrorStyle {
     pub fn render(&self, err: &ApiError) -> Response {
         if self.plain_text {
             let mut resp = (err.status, err.message.clone()).into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
             return resp;
         }
         let mut shown = err.error_type.clone();
@@ -123,7 +125,10 @@ mod tests {
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(ct.as_deref(), Some("application/x-amz-json-1.1"));
         assert_eq!(et.as_deref(), Some("ResourceNotFoundException"));
-        assert_eq!(body, json!({"__type": "ResourceNotFoundException", "message": "Tunnel abc not found"}));
+        assert_eq!(
+            body,
+            json!({"__type": "ResourceNotFoundException", "message": "Tunnel abc not found"})
+        );
 
         let style = ErrorStyle {
             namespaced: true,
@@ -136,11 +141,19 @@ mod tests {
         assert_eq!(et.as_deref(), Some(t.as_str()));
         assert_eq!(body, json!({"__type": t, "Message": "Tunnel abc not found"}));
 
-        let (_, _, et, body) = parts(ErrorStyle { header_only_type: true, ..Default::default() }).await;
+        let (_, _, et, body) = parts(ErrorStyle {
+            header_only_type: true,
+            ..Default::default()
+        })
+        .await;
         assert_eq!(et.as_deref(), Some("ResourceNotFoundException"));
         assert_eq!(body, json!({"message": "Tunnel abc not found"}));
 
-        let (_, ct, et, body) = parts(ErrorStyle { plain_text: true, ..Default::default() }).await;
+        let (_, ct, et, body) = parts(ErrorStyle {
+            plain_text: true,
+            ..Default::default()
+        })
+        .await;
         assert!(ct.unwrap().starts_with("text/plain"));
         assert_eq!((et, body), (None, Value::Null));
     }

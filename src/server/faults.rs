@@ -112,6 +112,9 @@ mod tests {
             assert_eq!(f.name().parse::<Fault>(), Ok(*f));
             assert!(!f.description().is_empty());
         }
-        assert!("no-such-fault".parse::<Fault>().unwrap_err().contains("tokens-recycled"));
+        assert!("no-such-fault"
+            .parse::<Fault>()
+            .unwrap_err()
+            .contains("tokens-recycled"));
     }
 }

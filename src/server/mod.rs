@@ -105,9 +105,15 @@ impl ServerConfig {
         }
         let region_ok = !self.region.is_empty()
             && self.region.len() <= 64
-            && self.region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !region_ok {
-            return bad(format!("region {:?} must be lowercase letters, digits and '-'", self.region));
+            return bad(format!(
+                "region {:?} must be lowercase letters, digits and '-'",
+                self.region
+            ));
         }
         if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
             return bad(format!("account {:?} must be 12 digits", self.account));
@@ -187,7 +193,10 @@ impl AppState {
     }
 
     fn arn(&self, tunnel_id: &str) -> String {
-        format!("arn:aws:iot:{}:{}:tunnel/{tunnel_id}", self.config.region, self.config.account)
+        format!(
+            "arn:aws:iot:{}:{}:tunnel/{tunnel_id}",
+            self.config.region, self.config.account
+        )
     }
 
     /// The error type of invalid input.
@@ -243,7 +252,9 @@ impl AppState {
 pub fn router(mut config: ServerConfig) -> Router {
     config.max_body_bytes = config.max_body_bytes.max(1);
     config.max_tunnels = config.max_tunnels.max(1);
-    Router::new().fallback(handle).with_state(Arc::new(AppState::new(config)))
+    Router::new()
+        .fallback(handle)
+        .with_state(Arc::new(AppState::new(config)))
 }
 
 /// A server listening on a socket, stopped by [`RunningServer::shutdown`] (or by dropping it).
@@ -324,7 +335,10 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "RequestEntityTooLargeException",
-            format!("Request body exceeds the limit of {} bytes", state.config.max_body_bytes),
+            format!(
+                "Request body exceeds the limit of {} bytes",
+                state.config.max_body_bytes
+            ),
         )
     };
     let declared = parts
@@ -352,13 +366,22 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
     }
 
     if parts.uri.path() != "/" {
-        let e = ApiError::new(StatusCode::NOT_FOUND, "UnknownOperationException", "Only POST / is served");
+        let e = ApiError::new(
+            StatusCode::NOT_FOUND,
+            "UnknownOperationException",
+            "Only POST / is served",
+        );
         return fail(None, e);
     }
     if parts.method != Method::POST {
-        let e = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "UnknownOperationException", "Only POST / is served");
+        let e = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "UnknownOperationException",
+            "Only POST / is served",
+        );
         let (op, mut resp) = fail(None, e);
-        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        resp.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return (op, resp);
     }
     let op = parts
@@ -369,7 +392,10 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
         .and_then(|t| t.strip_prefix('.'))
         .and_then(Op::parse);
     let Some(op) = op else {
-        return fail(None, ApiError::bad_request("UnknownOperationException", "Unknown or missing X-Amz-Target"));
+        return fail(
+            None,
+            ApiError::bad_request("UnknownOperationException", "Unknown or missing X-Amz-Target"),
+        );
     };
 
     if state.variant(Variant::StrictContentType) {

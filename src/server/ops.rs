@@ -126,7 +126,11 @@ fn unknown_member(shape: &str, v: &Value, path: &str) -> Option<String> {
     let m = model();
     match (&m.shape(shape)?.kind, v) {
         (ShapeKind::Structure { members, .. }, Value::Object(obj)) => obj.iter().find_map(|(k, child)| {
-            let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+            let p = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
             match members.iter().find(|mm| &mm.name == k) {
                 Some(mm) => unknown_member(&mm.shape, child, &p),
                 None => Some(p),
@@ -333,7 +337,10 @@ fn describe_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     if let Some(d) = &t.destination_config {
         out.insert("destinationConfig".into(), d.clone());
     }
-    out.insert("timeoutConfig".into(), json!({"maxLifetimeTimeoutMinutes": t.lifetime_minutes}));
+    out.insert(
+        "timeoutConfig".into(),
+        json!({"maxLifetimeTimeoutMinutes": t.lifetime_minutes}),
+    );
     if !t.tags.is_empty() {
         out.insert("tags".into(), tags_json(&t.tags));
     }
@@ -405,7 +412,10 @@ fn list_tunnels(state: &AppState, body: &Value) -> Result<Value, ApiError> {
                 s.insert("description".into(), json!(d));
             }
             s.insert("createdAt".into(), state.timestamp(t.created_at, false));
-            s.insert("lastUpdatedAt".into(), state.timestamp(t.last_updated(now, enforce), false));
+            s.insert(
+                "lastUpdatedAt".into(),
+                state.timestamp(t.last_updated(now, enforce), false),
+            );
             Value::Object(s)
         })
         .collect();
@@ -494,8 +504,8 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let rotate_source = both || mode != ClientMode::Destination;
     let rotate_destination = both || mode != ClientMode::Source;
     let source = rotate_source.then(|| next_token(state, &mut t.source_token, &mut t.previous_source_token));
-    let mut destination = rotate_destination
-        .then(|| next_token(state, &mut t.destination_token, &mut t.previous_destination_token));
+    let mut destination =
+        rotate_destination.then(|| next_token(state, &mut t.destination_token, &mut t.previous_destination_token));
     if state.fault(Fault::IdenticalTokens) {
         if let (Some(s), Some(_)) = (&source, &destination) {
             t.destination_token = s.clone();
@@ -530,8 +540,16 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let mut out = Map::new();
     if !state.fault(Fault::MissingArn) {
         let arn = if state.fault(Fault::WrongArn) {
-            let other_region = if state.config.region == "eu-west-1" { "us-west-2" } else { "eu-west-1" };
-            let other_account = if state.config.account == "210987654321" { "111122223333" } else { "210987654321" };
+            let other_region = if state.config.region == "eu-west-1" {
+                "us-west-2"
+            } else {
+                "eu-west-1"
+            };
+            let other_account = if state.config.account == "210987654321" {
+                "111122223333"
+            } else {
+                "210987654321"
+            };
             format!("arn:aws:iot:{other_region}:{other_account}:tunnel/{}", t.id)
         } else {
             t.arn.clone()
@@ -621,7 +639,12 @@ mod tests {
     }
 
     fn open(s: &AppState, minutes: i64) -> (String, Value) {
-        let out = call_json(s, Op::OpenTunnel, json!({"timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes}})).unwrap();
+        let out = call_json(
+            s,
+            Op::OpenTunnel,
+            json!({"timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes}}),
+        )
+        .unwrap();
         (out["tunnelId"].as_str().unwrap().to_owned(), out)
     }
 
@@ -630,7 +653,11 @@ mod tests {
     }
 
     fn rotate_json(s: &AppState, id: &str, mode: &str) -> Result<Value, ApiError> {
-        call_json(s, Op::RotateTunnelAccessToken, json!({"tunnelId": id, "clientMode": mode}))
+        call_json(
+            s,
+            Op::RotateTunnelAccessToken,
+            json!({"tunnelId": id, "clientMode": mode}),
+        )
     }
 
     #[test]
@@ -645,9 +672,16 @@ mod tests {
         assert_eq!(after["createdAt"], before["createdAt"]);
         assert_eq!(after["timeoutConfig"], before["timeoutConfig"]);
         s.clock.advance(Duration::from_secs(5 * 60 + 1));
-        assert_eq!(describe(&s, &id)["status"], "CLOSED", "rotation did not extend the lifetime");
+        assert_eq!(
+            describe(&s, &id)["status"],
+            "CLOSED",
+            "rotation did not extend the lifetime"
+        );
         let err = rotate_json(&s, &id, "SOURCE").unwrap_err();
-        assert_eq!((err.status, err.error_type.as_str()), (StatusCode::BAD_REQUEST, "InvalidRequestException"));
+        assert_eq!(
+            (err.status, err.error_type.as_str()),
+            (StatusCode::BAD_REQUEST, "InvalidRequestException")
+        );
         assert_eq!(describe(&s, &id)["status"], "CLOSED");
     }
 
@@ -671,7 +705,10 @@ mod tests {
             open(&s, 720);
         }
         let err = call_json(&s, Op::OpenTunnel, json!({})).unwrap_err();
-        assert_eq!((err.status, err.error_type.as_str()), (StatusCode::BAD_REQUEST, "LimitExceededException"));
+        assert_eq!(
+            (err.status, err.error_type.as_str()),
+            (StatusCode::BAD_REQUEST, "LimitExceededException")
+        );
     }
 
     #[test]
@@ -684,7 +721,11 @@ mod tests {
             rotate_json(&s, &id, "SOURCE").unwrap();
             s.clock.advance(Duration::from_secs(2 * 60));
             let t = describe(&s, &id);
-            assert_eq!((t["status"].as_str(), &t["createdAt"]), (Some("OPEN"), &created), "{fault}");
+            assert_eq!(
+                (t["status"].as_str(), &t["createdAt"]),
+                (Some("OPEN"), &created),
+                "{fault}"
+            );
         }
     }
 
@@ -725,8 +766,12 @@ mod tests {
         let s = state(&[], &[]);
         let (id, _) = open(&s, 10);
         let cfg = json!({"thingName": "thing-1", "services": ["SSH"]});
-        call_json(&s, Op::RotateTunnelAccessToken, json!({"tunnelId": id, "clientMode": "DESTINATION", "destinationConfig": cfg}))
-            .unwrap();
+        call_json(
+            &s,
+            Op::RotateTunnelAccessToken,
+            json!({"tunnelId": id, "clientMode": "DESTINATION", "destinationConfig": cfg}),
+        )
+        .unwrap();
         assert_eq!(describe(&s, &id)["destinationConfig"], cfg);
         let listed = call_json(&s, Op::ListTunnels, json!({"thingName": "thing-1"})).unwrap();
         assert_eq!(listed["tunnelSummaries"][0]["tunnelId"], json!(id));
@@ -760,7 +805,10 @@ mod tests {
         let s = state(&[], &[]);
         let (_, opened) = open(&s, 10);
         let arn = opened["tunnelArn"].as_str().unwrap();
-        assert_eq!(call_json(&s, Op::ListTagsForResource, json!({"resourceArn": arn})).unwrap(), json!({}));
+        assert_eq!(
+            call_json(&s, Op::ListTagsForResource, json!({"resourceArn": arn})).unwrap(),
+            json!({})
+        );
         let tags = json!([{"key": "a", "value": "1"}, {"key": "b", "value": ""}]);
         call_json(&s, Op::TagResource, json!({"resourceArn": arn, "tags": tags})).unwrap();
         call_json(&s, Op::UntagResource, json!({"resourceArn": arn, "tagKeys": ["a"]})).unwrap();
@@ -780,6 +828,9 @@ mod tests {
             ),
             Some("destinationConfig.x".into())
         );
-        assert_eq!(unknown_member("RotateTunnelAccessTokenRequest", &json!({"tunnelId": "x"}), ""), None);
+        assert_eq!(
+            unknown_member("RotateTunnelAccessTokenRequest", &json!({"tunnelId": "x"}), ""),
+            None
+        );
     }
 }

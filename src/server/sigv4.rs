@@ -107,7 +107,9 @@ fn parse_authorization(value: &str) -> Result<AuthHeader<'_>, AuthError> {
     let signature = signature.ok_or_else(|| incomplete("missing Signature"))?;
     let scope: Vec<&str> = credential.split('/').collect();
     let [access_key_id, date, region, service, "aws4_request"] = scope[..] else {
-        return Err(incomplete("Credential must be <key id>/<date>/<region>/<service>/aws4_request"));
+        return Err(incomplete(
+            "Credential must be <key id>/<date>/<region>/<service>/aws4_request",
+        ));
     };
     Ok(AuthHeader {
         access_key_id,
@@ -165,14 +167,12 @@ impl Verifier {
             return Err(AuthError::UnknownKey);
         }
 
-        let amz_date = headers
-            .get("x-amz-date")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                AuthError::Incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header".into())
-            })?;
-        let signed_at = clock::parse_amz_date(amz_date)
-            .ok_or_else(|| AuthError::Incomplete(format!("X-Amz-Date '{amz_date}' is not in the form YYYYMMDDTHHMMSSZ")))?;
+        let amz_date = headers.get("x-amz-date").and_then(|v| v.to_str().ok()).ok_or_else(|| {
+            AuthError::Incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header".into())
+        })?;
+        let signed_at = clock::parse_amz_date(amz_date).ok_or_else(|| {
+            AuthError::Incomplete(format!("X-Amz-Date '{amz_date}' is not in the form YYYYMMDDTHHMMSSZ"))
+        })?;
         if amz_date.get(..8) != Some(auth.date) {
             return Err(AuthError::BadSignature(format!(
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}'",
@@ -211,7 +211,9 @@ impl Verifier {
         }
         for required in ["host", "x-amz-date"] {
             if !auth.signed_headers.contains(&required) {
-                return Err(AuthError::BadSignature(format!("'{required}' must be a signed header.")));
+                return Err(AuthError::BadSignature(format!(
+                    "'{required}' must be a signed header."
+                )));
             }
         }
 
@@ -287,7 +289,10 @@ mod tests {
         )
         .ok()
         .unwrap();
-        assert_eq!((a.access_key_id, a.date, a.region, a.service), ("AKID", "20150830", "us-east-1", "service"));
+        assert_eq!(
+            (a.access_key_id, a.date, a.region, a.service),
+            ("AKID", "20150830", "us-east-1", "service")
+        );
         assert_eq!(a.signed_headers, ["host", "x-amz-date"]);
         assert_eq!(a.signature, "abc");
         for bad in [
@@ -296,7 +301,10 @@ mod tests {
             "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=abc",
             "AWS4-HMAC-SHA256 garbage",
         ] {
-            assert!(matches!(parse_authorization(bad), Err(AuthError::Incomplete(_))), "{bad}");
+            assert!(
+                matches!(parse_authorization(bad), Err(AuthError::Incomplete(_))),
+                "{bad}"
+            );
         }
     }
 

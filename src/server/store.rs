@@ -66,7 +66,14 @@ pub fn new_id(style: IdStyle) -> String {
 /// A random UUID-shaped string (request ids, UUID-style tunnel ids).
 pub fn uuid() -> String {
     let h = hex(32);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 pub fn new_token(style: TokenStyle) -> SecretString {
@@ -195,7 +202,10 @@ impl Store {
         let expired: Vec<String> = self
             .tunnels
             .values()
-            .filter(|t| t.closed_since(now, enforce_expiry).is_some_and(|c| now - c >= retention))
+            .filter(|t| {
+                t.closed_since(now, enforce_expiry)
+                    .is_some_and(|c| now - c >= retention)
+            })
             .map(|t| t.id.clone())
             .collect();
         for id in expired {
@@ -295,7 +305,10 @@ mod tests {
         assert!(s.make_room(20.0, 1e6, 2, true).is_ok());
         assert!(!s.contains_id(&a) && s.contains_id(&b));
         tunnel(&mut s, 20.0, 1000.0);
-        assert!(matches!(s.make_room(20.0, 1e6, 2, true), Err(StoreError::Full { max: 2 })));
+        assert!(matches!(
+            s.make_room(20.0, 1e6, 2, true),
+            Err(StoreError::Full { max: 2 })
+        ));
         // Retention passed: forgotten even when there is room.
         s.get_mut(&b).unwrap().closed_at = Some(21.0);
         assert!(s.make_room(100.0, 50.0, 10, true).is_ok());
