@@ -434,3 +434,67 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
         Err(e) => fail(Some(op), e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    async fn oneshot(app: Router, target: &str, body: &'static str) -> (StatusCode, Value) {
+        let req = axum::http::Request::post("/")
+            .header("x-amz-target", target)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn router_serves_in_process() {
+        let app = router(ServerConfig::default());
+        let (status, body) = oneshot(app.clone(), "IoTSecuredTunneling.ListTunnels", "").await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, serde_json::json!({"tunnelSummaries": []}))
+        );
+        let (status, body) = oneshot(app, "IoTSecuredTunneling.RotateTunnelAccessToken", "{").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["__type"], "SerializationException");
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let bad = [
+            ServerConfig {
+                time_scale: 0.0,
+                ..Default::default()
+            },
+            ServerConfig {
+                time_scale: f64::INFINITY,
+                ..Default::default()
+            },
+            ServerConfig {
+                region: "US East".into(),
+                ..Default::default()
+            },
+            ServerConfig {
+                account: "12".into(),
+                ..Default::default()
+            },
+            ServerConfig {
+                max_tunnels: 0,
+                ..Default::default()
+            },
+            ServerConfig {
+                verify_sigv4: Some(SigV4Keys::new("", "s")),
+                ..Default::default()
+            },
+        ];
+        for c in bad {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
+        assert!(ServerConfig::default().validate().is_ok());
+    }
+}

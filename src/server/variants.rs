@@ -14,7 +14,7 @@ catalog! {
         CapitalMessage => "capital-message",
             "error bodies use `Message` instead of `message`",
         HeaderOnlyErrorType => "header-only-error-type",
-            "the error type is sent only in X-Amzn-Errortype, not in the body",
+            "the error type is sent only in X-Amzn-Errortype, not in the body (botocore reads only __type)",
         ExtraResponseMembers => "extra-response-members",
             "success and error bodies carry members the model does not know",
         LastUpdatedUnchanged => "last-updated-unchanged",
