@@ -750,6 +750,19 @@ mod tests {
     }
 
     #[test]
+    fn rotation_moves_last_updated_at_unless_the_variant_says_otherwise() {
+        for (variants, moves) in [(vec![], true), (vec![Variant::LastUpdatedUnchanged], false)] {
+            let s = state(&[], &variants);
+            let (id, _) = open(&s, 10);
+            let before = describe(&s, &id)["lastUpdatedAt"].as_i64().unwrap();
+            s.clock.advance(Duration::from_secs(5));
+            rotate_json(&s, &id, "SOURCE").unwrap();
+            let after = describe(&s, &id)["lastUpdatedAt"].as_i64().unwrap();
+            assert_eq!(after > before, moves, "{variants:?}");
+        }
+    }
+
+    #[test]
     fn recycled_tokens_alternate_between_two_values() {
         let s = state(&[Fault::TokensRecycled], &[]);
         let (id, opened) = open(&s, 10);
