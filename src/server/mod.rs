@@ -14,28 +14,28 @@
 //! - ListTunnels pages hold 100 tunnels when `maxResults` is absent; `nextToken` is opaque.
 //! - SigV4 failures: 403 (`MissingAuthenticationTokenException`, `InvalidSignatureException`,
 //!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
+//!
+//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations),
+//! `state` (what handlers read), `store` (tunnels, ids, tokens), `clock` (time scale, formats),
+//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs).
+//! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
 
 mod catalog;
 pub mod clock;
 pub mod errors;
 pub mod faults;
+mod http;
 mod ops;
 pub mod sigv4;
+mod state;
 mod store;
 pub mod variants;
 
-use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -45,10 +45,7 @@ pub use ops::Op;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
 pub use variants::Variant;
 
-use crate::spec::facts;
-use clock::Clock;
-use errors::ErrorStyle;
-use store::{IdStyle, Store, TokenStyle};
+use state::AppState;
 
 /// Default cap on a request body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -130,122 +127,6 @@ impl ServerConfig {
     }
 }
 
-/// Everything a request handler reads.
-pub(crate) struct AppState {
-    config: ServerConfig,
-    faults: BTreeSet<Fault>,
-    variants: BTreeSet<Variant>,
-    clock: Clock,
-    store: Mutex<Store>,
-    verifier: Option<Verifier>,
-}
-
-impl AppState {
-    fn new(config: ServerConfig) -> AppState {
-        let verifier = config
-            .verify_sigv4
-            .clone()
-            .map(|keys| Verifier::new(keys, config.region.clone()));
-        AppState {
-            faults: config.faults.iter().copied().collect(),
-            variants: config.variants.iter().copied().collect(),
-            clock: Clock::new(config.time_scale),
-            store: Mutex::default(),
-            verifier,
-            config,
-        }
-    }
-
-    fn fault(&self, f: Fault) -> bool {
-        self.faults.contains(&f)
-    }
-
-    fn variant(&self, v: Variant) -> bool {
-        self.variants.contains(&v)
-    }
-
-    fn store(&self) -> MutexGuard<'_, Store> {
-        // A poisoned lock only means a handler panicked mid-update; the data is still usable.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Whether a tunnel closes when its lifetime passes (always, but for one fault).
-    fn enforce_expiry(&self) -> bool {
-        !self.fault(Fault::ExpiryNotEnforced)
-    }
-
-    fn id_style(&self) -> IdStyle {
-        if self.variant(Variant::FullAlphabetIds) {
-            IdStyle::FullAlphabet
-        } else if self.variant(Variant::UuidIdsAndJwtTokens) {
-            IdStyle::Uuid
-        } else {
-            IdStyle::Hex
-        }
-    }
-
-    fn token_style(&self) -> TokenStyle {
-        if self.variant(Variant::UuidIdsAndJwtTokens) {
-            TokenStyle::Jwt
-        } else {
-            TokenStyle::Alphanumeric
-        }
-    }
-
-    fn arn(&self, tunnel_id: &str) -> String {
-        format!(
-            "arn:aws:iot:{}:{}:tunnel/{tunnel_id}",
-            self.config.region, self.config.account
-        )
-    }
-
-    /// The error type of invalid input.
-    fn validation_type(&self) -> &'static str {
-        if self.variant(Variant::InvalidRequestException) {
-            "InvalidRequestException"
-        } else {
-            "ValidationException"
-        }
-    }
-
-    fn content_type(&self) -> &'static str {
-        if self.variant(Variant::ApplicationJson) {
-            "application/json"
-        } else {
-            facts::CONTENT_TYPE
-        }
-    }
-
-    /// A timestamp as epoch seconds (or, under a DescribeTunnel fault, an ISO-8601 string).
-    fn timestamp(&self, t: SystemTime, in_describe: bool) -> Value {
-        if in_describe && self.fault(Fault::TimestampsAsStrings) {
-            return Value::String(clock::iso8601(t));
-        }
-        let secs = clock::epoch_secs(t);
-        if self.variant(Variant::FractionalTimestamps) {
-            serde_json::Number::from_f64((secs * 1000.0).round() / 1000.0)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
-        } else {
-            Value::from(secs.floor() as i64)
-        }
-    }
-
-    fn error_style(&self, op: Option<Op>) -> ErrorStyle {
-        let rotate = op == Some(Op::RotateTunnelAccessToken);
-        ErrorStyle {
-            namespaced: self.variant(Variant::NamespacedErrorType),
-            coral_suffix: self.variant(Variant::ErrorTypeSuffix),
-            capital_message: self.variant(Variant::CapitalMessage),
-            header_only_type: self.variant(Variant::HeaderOnlyErrorType),
-            extra_members: self.variant(Variant::ExtraResponseMembers),
-            application_json: self.variant(Variant::ApplicationJson),
-            plain_text: rotate && self.fault(Fault::ErrorBodyPlainText),
-            type_missing: rotate && self.fault(Fault::ErrorTypeMissing),
-        }
-    }
-}
-
 /// The server as an axum router, for in-process use (`tower::ServiceExt::oneshot`). A config
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
@@ -253,7 +134,7 @@ pub fn router(mut config: ServerConfig) -> Router {
     config.max_body_bytes = config.max_body_bytes.max(1);
     config.max_tunnels = config.max_tunnels.max(1);
     Router::new()
-        .fallback(handle)
+        .fallback(http::handle)
         .with_state(Arc::new(AppState::new(config)))
 }
 
@@ -307,137 +188,13 @@ pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServ
     Ok(RunningServer { addr, stop, task })
 }
 
-async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let request_id = store::uuid();
-    let (op, mut resp) = serve(&state, req).await;
-    if state.variant(Variant::ExtraResponseMembers) {
-        resp.headers_mut()
-            .insert("x-rotcheck-variant", HeaderValue::from_static("extra-response-members"));
-    }
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-amzn-requestid", v);
-    }
-    // Operation and status only: never headers or bodies (tokens, Authorization).
-    tracing::info!(
-        operation = op.map(Op::name).unwrap_or("-"),
-        status = resp.status().as_u16(),
-        request_id = %request_id,
-        "request"
-    );
-    resp
-}
-
-async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
-    let (parts, body) = req.into_parts();
-    let fail = |op: Option<Op>, e: ApiError| (op, state.error_style(op).render(&e));
-
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "RequestEntityTooLargeException",
-            format!(
-                "Request body exceeds the limit of {} bytes",
-                state.config.max_body_bytes
-            ),
-        )
-    };
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > state.config.max_body_bytes as u64) {
-        return fail(None, too_large());
-    }
-    let bytes = match Limited::new(body, state.config.max_body_bytes).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => return fail(None, too_large()),
-        Err(_) => return fail(None, ApiError::serialization("The request body could not be read")),
-    };
-
-    if let Some(verifier) = &state.verifier {
-        if let Err(e) = verifier.verify(parts.method.as_str(), &parts.uri, &parts.headers, &bytes) {
-            let status = match e {
-                AuthError::Incomplete(_) => StatusCode::BAD_REQUEST,
-                _ => StatusCode::FORBIDDEN,
-            };
-            return fail(None, ApiError::new(status, e.error_type(), e.to_string()));
-        }
-    }
-
-    if parts.uri.path() != "/" {
-        let e = ApiError::new(
-            StatusCode::NOT_FOUND,
-            "UnknownOperationException",
-            "Only POST / is served",
-        );
-        return fail(None, e);
-    }
-    if parts.method != Method::POST {
-        let e = ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "UnknownOperationException",
-            "Only POST / is served",
-        );
-        let (op, mut resp) = fail(None, e);
-        resp.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return (op, resp);
-    }
-    let op = parts
-        .headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.strip_prefix(facts::TARGET_PREFIX))
-        .and_then(|t| t.strip_prefix('.'))
-        .and_then(Op::parse);
-    let Some(op) = op else {
-        return fail(
-            None,
-            ApiError::bad_request("UnknownOperationException", "Unknown or missing X-Amz-Target"),
-        );
-    };
-
-    if state.variant(Variant::StrictContentType) {
-        let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let json = ct.is_some_and(|ct| {
-            let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            essence == "application/x-amz-json-1.1" || essence == "application/x-amz-json-1.0"
-        });
-        if !json {
-            let e = ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaTypeException",
-                "Content-Type must be application/x-amz-json-1.1",
-            );
-            return fail(Some(op), e);
-        }
-    }
-
-    match ops::call(state, op, &bytes) {
-        Ok(mut body) => {
-            if state.variant(Variant::ExtraResponseMembers) {
-                if let Value::Object(m) = &mut body {
-                    m.insert("rotcheckServedBy".into(), Value::String("rotcheck-reference".into()));
-                }
-            }
-            let content_type = if op == Op::RotateTunnelAccessToken && state.fault(Fault::SuccessContentTypeHtml) {
-                "text/html; charset=utf-8"
-            } else {
-                state.content_type()
-            };
-            let mut resp = (StatusCode::OK, Body::from(body.to_string())).into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            (Some(op), resp)
-        }
-        Err(e) => fail(Some(op), e),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt;
+    use serde_json::Value;
     use tower::ServiceExt;
 
     async fn oneshot(app: Router, target: &str, body: &'static str) -> (StatusCode, Value) {

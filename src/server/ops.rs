@@ -571,7 +571,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(Value::Object(out))
 }
 
-fn by_arn<'a>(store: &'a mut super::Store, arn: &str) -> Result<&'a mut Tunnel, ApiError> {
+fn by_arn<'a>(store: &'a mut store::Store, arn: &str) -> Result<&'a mut Tunnel, ApiError> {
     store.get_by_arn_mut(arn).ok_or_else(|| {
         let shown: String = arn.chars().take(256).collect();
         ApiError::bad_request("ResourceNotFoundException", format!("Resource {shown} not found"))
