@@ -111,6 +111,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
