@@ -7,5 +7,6 @@ pub mod client;
 pub mod redact;
 pub mod runner;
 pub mod secret;
+pub mod server;
 pub mod spec;
 pub mod wire;

@@ -1,10 +1,132 @@
-//! `rotcheck serve` (to be implemented).
+//! `rotcheck serve`: the built-in reference implementation on a socket.
 
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+use anyhow::Context;
+use rotcheck::server::{self, Fault, ServerConfig, SigV4Keys, Variant};
 
-pub async fn run(_args: ServeArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`rotcheck serve` is not implemented yet")
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+
+    /// Port to listen on; 0 picks a free port. The first line on stdout is
+    /// `listening on http://HOST:PORT`.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+
+    /// Tunnel clock speed: one tunnel-minute lasts 60/N real seconds (60: a 1-minute tunnel
+    /// closes after 1 s). createdAt stays real wall-clock time.
+    #[arg(long, default_value_t = 1.0, value_name = "N")]
+    time_scale: f64,
+
+    /// Region in tunnel ARNs (and the SigV4 credential scope).
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+
+    /// Account id in tunnel ARNs.
+    #[arg(long, default_value = "123456789012", value_name = "ID")]
+    account: String,
+
+    /// Require SigV4-signed requests (with --access-key-id and --secret-access-key).
+    #[arg(long, requires_all = ["access_key_id", "secret_access_key"])]
+    verify_sigv4: bool,
+
+    /// Access key id accepted by --verify-sigv4.
+    #[arg(long, env = "ROTCHECK_ACCESS_KEY_ID", value_name = "K")]
+    access_key_id: Option<String>,
+
+    /// Secret access key for --verify-sigv4 (prefer the environment variable: flags show in `ps`).
+    #[arg(long, env = "ROTCHECK_SECRET_ACCESS_KEY", hide_env_values = true, value_name = "S")]
+    secret_access_key: Option<String>,
+
+    /// Largest request body accepted; larger ones get HTTP 413.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_BODY_BYTES, value_name = "B")]
+    max_body_bytes: usize,
+
+    /// Most tunnels held at once; OpenTunnel beyond gets LimitExceededException.
+    #[arg(long, default_value_t = server::DEFAULT_MAX_TUNNELS, value_name = "N")]
+    max_tunnels: usize,
+
+    /// Inject a deliberate bug (repeatable; see --list-faults).
+    #[arg(long = "fault", value_name = "NAME")]
+    faults: Vec<Fault>,
+
+    /// Switch on a conformant alternative behaviour (repeatable; see --list-variants).
+    #[arg(long = "variant", value_name = "NAME")]
+    variants: Vec<Variant>,
+
+    /// Print every fault (name, the check expected to catch it, description) and exit.
+    #[arg(long)]
+    list_faults: bool,
+
+    /// Print every variant (name, description) and exit.
+    #[arg(long)]
+    list_variants: bool,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    if args.list_faults || args.list_variants {
+        if args.list_faults {
+            for f in Fault::all() {
+                writeln!(
+                    out,
+                    "{:<28} {:<26} {}",
+                    f.name(),
+                    f.caught_by().as_str(),
+                    f.description()
+                )?;
+            }
+        }
+        if args.list_variants {
+            for v in Variant::all() {
+                writeln!(out, "{:<28} {}", v.name(), v.description())?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verify_sigv4 = match (args.verify_sigv4, args.access_key_id, args.secret_access_key) {
+        (true, Some(id), Some(secret)) => Some(SigV4Keys::new(id, secret)),
+        (true, _, _) => anyhow::bail!("--verify-sigv4 needs --access-key-id and --secret-access-key"),
+        (false, _, _) => None,
+    };
+    let config = ServerConfig {
+        region: args.region,
+        account: args.account,
+        time_scale: args.time_scale,
+        verify_sigv4,
+        max_body_bytes: args.max_body_bytes,
+        max_tunnels: args.max_tunnels,
+        faults: args.faults,
+        variants: args.variants,
+    };
+    let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
+    writeln!(out, "listening on {}", running.url())?;
+    out.flush().context("writing to stdout")?;
+    drop(out);
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running.shutdown().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what CI runners and `kill` send).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -1,0 +1,257 @@
+//! The reference implementation of the secure-tunneling control plane (`rotcheck serve`): all
+//! eight operations over AWS JSON 1.1, in memory, per `fixtures/spec/PROTOCOL.md`, with a
+//! catalog of faults (deliberate bugs) and variants (conformant alternatives) to measure the
+//! harness against.
+//!
+//! Choices on points the spec leaves open (each can be flipped by a variant):
+//! - SOURCE + destinationConfig is refused with 400 `InvalidRequestException`, and that check
+//!   comes before the tunnel lookup (an unknown tunnel with both gets the InvalidRequest).
+//! - Rotating a CLOSED tunnel is refused with 400 `InvalidRequestException`.
+//! - Invalid input is 400 `ValidationException`; request members the model does not know are
+//!   ignored; any request Content-Type is served; duplicate keys: the last one wins.
+//! - Rotation moves `lastUpdatedAt`; a DESTINATION/ALL rotation with a destinationConfig
+//!   replaces the tunnel's destinationConfig. Timestamps are whole epoch seconds.
+//! - ListTunnels pages hold 100 tunnels when `maxResults` is absent; `nextToken` is opaque.
+//! - SigV4 failures: 403 (`MissingAuthenticationTokenException`, `InvalidSignatureException`,
+//!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
+//!
+//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations),
+//! `state` (what handlers read), `store` (tunnels, ids, tokens), `clock` (time scale, formats),
+//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs).
+//! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
+
+mod catalog;
+pub mod clock;
+pub mod errors;
+pub mod faults;
+mod http;
+mod ops;
+pub mod sigv4;
+mod state;
+mod store;
+pub mod variants;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use errors::ApiError;
+pub use faults::Fault;
+pub use ops::Op;
+pub use sigv4::{AuthError, SigV4Keys, Verifier};
+pub use variants::Variant;
+
+use state::AppState;
+
+/// Default cap on a request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Default cap on the number of tunnels held (OpenTunnel answers LimitExceededException beyond).
+pub const DEFAULT_MAX_TUNNELS: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub region: String,
+    pub account: String,
+    /// One tunnel-minute lasts `60 / time_scale` real seconds.
+    pub time_scale: f64,
+    /// When set, every request must be SigV4-signed with these keys.
+    pub verify_sigv4: Option<SigV4Keys>,
+    pub max_body_bytes: usize,
+    pub max_tunnels: usize,
+    pub faults: Vec<Fault>,
+    pub variants: Vec<Variant>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            time_scale: 1.0,
+            verify_sigv4: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_tunnels: DEFAULT_MAX_TUNNELS,
+            faults: Vec::new(),
+            variants: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("invalid server configuration: {0}")]
+    Config(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ServerConfig {
+    /// Refuses settings the server cannot honour.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        let bad = |m: String| Err(ServerError::Config(m));
+        if !(self.time_scale.is_finite() && self.time_scale > 0.0 && self.time_scale <= clock::MAX_TIME_SCALE) {
+            return bad(format!("time scale must be a number in (0, {}]", clock::MAX_TIME_SCALE));
+        }
+        let region_ok = !self.region.is_empty()
+            && self.region.len() <= 64
+            && self
+                .region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !region_ok {
+            return bad(format!(
+                "region {:?} must be lowercase letters, digits and '-'",
+                self.region
+            ));
+        }
+        if self.account.len() != 12 || !self.account.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(format!("account {:?} must be 12 digits", self.account));
+        }
+        if self.max_body_bytes == 0 || self.max_tunnels == 0 {
+            return bad("max body bytes and max tunnels must be at least 1".into());
+        }
+        if let Some(k) = &self.verify_sigv4 {
+            if k.access_key_id.is_empty() || k.secret_access_key.is_empty() {
+                return bad("SigV4 verification needs a non-empty access key id and secret".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The server as an axum router, for in-process use (`tower::ServiceExt::oneshot`). A config
+/// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
+/// at least 1); [`spawn`] refuses it instead.
+pub fn router(mut config: ServerConfig) -> Router {
+    config.max_body_bytes = config.max_body_bytes.max(1);
+    config.max_tunnels = config.max_tunnels.max(1);
+    Router::new()
+        .fallback(http::handle)
+        .with_state(Arc::new(AppState::new(config)))
+}
+
+/// A server listening on a socket, stopped by [`RunningServer::shutdown`] (or by dropping it).
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (for up to 10 s) and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        if tokio::time::timeout(Duration::from_secs(10), &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
+/// Binds `bind` (port 0: any free port) and serves until shut down.
+pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+    config.validate()?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let app = router(config);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                // Either an explicit stop or the RunningServer being dropped.
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer { addr, stop, task })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    async fn oneshot(app: Router, target: &str, body: &'static str) -> (StatusCode, Value) {
+        let req = axum::http::Request::post("/")
+            .header("x-amz-target", target)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = app.oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    #[tokio::test]
+    async fn router_serves_in_process() {
+        let app = router(ServerConfig::default());
+        let (status, body) = oneshot(app.clone(), "IoTSecuredTunneling.ListTunnels", "").await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, serde_json::json!({"tunnelSummaries": []}))
+        );
+        let (status, body) = oneshot(app, "IoTSecuredTunneling.RotateTunnelAccessToken", "{").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["__type"], "SerializationException");
+    }
+
+    #[test]
+    fn invalid_configs_are_refused() {
+        let bad = [
+            ServerConfig {
+                time_scale: 0.0,
+                ..Default::default()
+            },
+            ServerConfig {
+                time_scale: f64::INFINITY,
+                ..Default::default()
+            },
+            ServerConfig {
+                region: "US East".into(),
+                ..Default::default()
+            },
+            ServerConfig {
+                account: "12".into(),
+                ..Default::default()
+            },
+            ServerConfig {
+                max_tunnels: 0,
+                ..Default::default()
+            },
+            ServerConfig {
+                verify_sigv4: Some(SigV4Keys::new("", "s")),
+                ..Default::default()
+            },
+        ];
+        for c in bad {
+            assert!(c.validate().is_err(), "{c:?}");
+        }
+        assert!(ServerConfig::default().validate().is_ok());
+    }
+}

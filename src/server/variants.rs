@@ -1,0 +1,62 @@
+//! Variants: conformant behaviours the spec leaves open, switched on with `--variant NAME`. The
+//! harness must pass the server under every variant: each one is a false alarm waiting to happen
+//! in a harness built around one implementation's quirks.
+
+use super::catalog::catalog;
+
+catalog! {
+    /// A conformant alternative behaviour.
+    pub enum Variant {
+        NamespacedErrorType => "namespaced-error-type",
+            "error types are namespaced: `com.amazonaws.iotsecuretunneling#Name` in __type and the header",
+        ErrorTypeSuffix => "error-type-suffix",
+            "error types carry a `:http://internal.amazon.com/coral/...` suffix in __type and the header",
+        CapitalMessage => "capital-message",
+            "error bodies use `Message` instead of `message`",
+        HeaderOnlyErrorType => "header-only-error-type",
+            "the error type is sent only in X-Amzn-Errortype, not in the body (botocore reads only __type)",
+        ExtraResponseMembers => "extra-response-members",
+            "success and error bodies carry members the model does not know",
+        LastUpdatedUnchanged => "last-updated-unchanged",
+            "rotation does not move lastUpdatedAt",
+        InvalidRequestException => "invalid-request-exception",
+            "validation errors are named InvalidRequestException instead of ValidationException",
+        ApplicationJson => "application-json",
+            "responses are labelled Content-Type application/json",
+        UuidIdsAndJwtTokens => "uuid-ids-and-jwt-tokens",
+            "tunnel ids are UUIDs and access tokens look like JWTs",
+        FullAlphabetIds => "full-alphabet-ids",
+            "tunnel ids are 128 characters drawn from the whole model alphabet, `+ = : _ -` included",
+        StrictUnknownMembers => "strict-unknown-members",
+            "request members the model does not know are refused with 400 SerializationException",
+        StrictContentType => "strict-content-type",
+            "a request Content-Type other than application/x-amz-json-1.x is refused with 415",
+        FractionalTimestamps => "fractional-timestamps",
+            "timestamps are fractional epoch seconds (millisecond precision)",
+        Max3Services => "max-3-services",
+            "a destinationConfig with more than 3 services is refused with 400",
+        ClosedTunnel409Conflict => "closed-tunnel-409-conflict",
+            "rotating a CLOSED tunnel is refused with 409 ConflictException",
+        NotFoundBeforeConflict => "not-found-before-conflict",
+            "SOURCE + destinationConfig on an unknown tunnel reports ResourceNotFoundException first",
+        ListPageSize1 => "list-page-size-1",
+            "ListTunnels returns one tunnel per page when maxResults is absent",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_is_unique_and_round_trips() {
+        assert!(Variant::all().len() >= 6);
+        for v in Variant::all() {
+            assert_eq!(v.name().parse::<Variant>(), Ok(*v));
+        }
+        let mut names: Vec<&str> = Variant::all().iter().map(|v| v.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Variant::all().len());
+    }
+}
