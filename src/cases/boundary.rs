@@ -98,9 +98,19 @@ fn tunnel_id(rng: &mut dyn RngCore) -> Vec<Case> {
         // A one-character id: a special character, the least likely to be an id a server issued.
         let sep = specials[rng.random_range(0..specials.len())];
         let id = c::unknown_tunnel_id(rng, rule.min.max(1), sep);
-        not_found(format!("len-{}", rule.min.max(1)), "A shortest well-formed".into(), id, &mut out);
+        not_found(
+            format!("len-{}", rule.min.max(1)),
+            "A shortest well-formed".into(),
+            id,
+            &mut out,
+        );
         let id = c::unknown_tunnel_id(rng, rule.max, '-');
-        not_found(format!("len-{}", rule.max), "A longest well-formed".into(), id, &mut out);
+        not_found(
+            format!("len-{}", rule.max),
+            "A longest well-formed".into(),
+            id,
+            &mut out,
+        );
         for ch in &specials {
             let id = c::unknown_tunnel_id(rng, 32, *ch);
             let what = format!("A well-formed (with '{ch}')");
@@ -229,7 +239,8 @@ fn config_string_cases(
     }
     for len in lengths {
         let value = rule.random(rng, len);
-        push(format!("len-{len}"), format!("of {len} characters"), value, &mut out);
+        let what = format!("of {len} character{}", if len == 1 { "" } else { "s" });
+        push(format!("len-{len}"), what, value, &mut out);
     }
     let tunnel_rule = StringRule::tunnel_id();
     let mut chars: Vec<char> = rule.specials();
@@ -242,11 +253,7 @@ fn config_string_cases(
     );
     for ch in chars {
         let value = format!("{}{ch}{}", rule.random_alnum(rng, 4), rule.random_alnum(rng, 4));
-        let allowed = if rule.allows(&value) {
-            "allowed"
-        } else {
-            "not allowed"
-        };
+        let allowed = if rule.allows(&value) { "allowed" } else { "not allowed" };
         push(
             format!("char-{}", char_name(ch)),
             format!("containing '{ch}' ({allowed} by its pattern)"),
@@ -292,9 +299,16 @@ fn services(rng: &mut dyn RngCore) -> Vec<Case> {
         };
         out.push(case(
             format!("boundary/services/count-{n}"),
-            format!("{mode} with {n} services ({what}): {outcome}"),
+            format!(
+                "{mode} with {n} service{} ({what}): {outcome}",
+                if n == 1 { "" } else { "s" }
+            ),
             open(),
-            &body(TUNNEL_ID_PLACEHOLDER, mode.as_str(), Some(json!({ c::SERVICES: names }))),
+            &body(
+                TUNNEL_ID_PLACEHOLDER,
+                mode.as_str(),
+                Some(json!({ c::SERVICES: names })),
+            ),
             expect,
         ));
     }
@@ -303,9 +317,12 @@ fn services(rng: &mut dyn RngCore) -> Vec<Case> {
 
 fn thing_name_cases(rng: &mut dyn RngCore) -> Vec<Case> {
     let rule = StringRule::thing_name();
-    config_string_cases(rng, c::THING_NAME, &rule, &|t| {
-        json!({ c::THING_NAME: t, c::SERVICES: [SERVICE_NAMES[0]] })
-    })
+    config_string_cases(
+        rng,
+        c::THING_NAME,
+        &rule,
+        &|t| json!({ c::THING_NAME: t, c::SERVICES: [SERVICE_NAMES[0]] }),
+    )
 }
 
 fn destination_config_cases(rng: &mut dyn RngCore) -> Vec<Case> {
@@ -328,7 +345,11 @@ fn destination_config_cases(rng: &mut dyn RngCore) -> Vec<Case> {
         ));
     }
     let invalid = [
-        ("empty-object", json!({}), "an empty destinationConfig (services missing)"),
+        (
+            "empty-object",
+            json!({}),
+            "an empty destinationConfig (services missing)",
+        ),
         (
             "thing-only",
             json!({ c::THING_NAME: thing }),
@@ -416,7 +437,10 @@ mod tests {
             let c = find(&cases, &format!("boundary/tunnelId/{n}"));
             assert_eq!(c.expect, Expectation::Invalid, "{n}");
             let id = c.request.body_json().unwrap()["tunnelId"].as_str().unwrap().to_owned();
-            assert!(!StringRule::tunnel_id().allows(&id.replace(TUNNEL_ID_PLACEHOLDER, "abc")), "{n}");
+            assert!(
+                !StringRule::tunnel_id().allows(&id.replace(TUNNEL_ID_PLACEHOLDER, "abc")),
+                "{n}"
+            );
         }
     }
 
@@ -430,15 +454,24 @@ mod tests {
                 assert_eq!(c.expect == Expectation::Invalid, !ok, "{}", c.id);
             }
             // '+' and '=' are allowed in a tunnel id, not in a service or thing name.
-            assert_eq!(find(&cases, &format!("boundary/{member}/char-plus")).expect, Expectation::Invalid);
+            assert_eq!(
+                find(&cases, &format!("boundary/{member}/char-plus")).expect,
+                Expectation::Invalid
+            );
             assert!(matches!(
                 find(&cases, &format!("boundary/{member}/char-colon")).expect,
                 Expectation::Success { .. }
             ));
         }
         assert_eq!(find(&cases, "boundary/services/count-0").expect, Expectation::Invalid);
-        assert!(matches!(find(&cases, "boundary/services/count-1").expect, Expectation::Success { .. }));
-        assert!(matches!(find(&cases, "boundary/services/count-3").expect, Expectation::Success { .. }));
+        assert!(matches!(
+            find(&cases, "boundary/services/count-1").expect,
+            Expectation::Success { .. }
+        ));
+        assert!(matches!(
+            find(&cases, "boundary/services/count-3").expect,
+            Expectation::Success { .. }
+        ));
         assert!(matches!(
             find(&cases, "boundary/services/count-4").expect,
             Expectation::AnyNon5xx { mode: Some(_) }
@@ -473,7 +506,10 @@ mod tests {
         assert!(matches!(c.tunnel, TunnelState::Open { .. }));
         for m in ["source", "destination", "all"] {
             let c = find(&cases, &format!("boundary/tunnelState/closed-{m}"));
-            assert_eq!((c.expect.clone(), c.tunnel.clone()), (Expectation::ClosedTunnel, TunnelState::Closed));
+            assert_eq!(
+                (c.expect.clone(), c.tunnel.clone()),
+                (Expectation::ClosedTunnel, TunnelState::Closed)
+            );
         }
     }
 }

@@ -23,10 +23,22 @@ pub const SCHEMA_SOURCE: &str = include_str!("../../fixtures/cases.schema.json")
 /// to the directory's contents).
 pub const EMBEDDED: &[(&str, &str)] = &[
     ("api-page.json", include_str!("../../fixtures/cases/api-page.json")),
-    ("developer-guide.json", include_str!("../../fixtures/cases/developer-guide.json")),
-    ("source-destination-config.json", include_str!("../../fixtures/cases/source-destination-config.json")),
-    ("tunnel-states.json", include_str!("../../fixtures/cases/tunnel-states.json")),
-    ("wire-format.json", include_str!("../../fixtures/cases/wire-format.json")),
+    (
+        "developer-guide.json",
+        include_str!("../../fixtures/cases/developer-guide.json"),
+    ),
+    (
+        "source-destination-config.json",
+        include_str!("../../fixtures/cases/source-destination-config.json"),
+    ),
+    (
+        "tunnel-states.json",
+        include_str!("../../fixtures/cases/tunnel-states.json"),
+    ),
+    (
+        "wire-format.json",
+        include_str!("../../fixtures/cases/wire-format.json"),
+    ),
 ];
 
 /// Larger fixture files are refused rather than read into memory.
@@ -130,7 +142,10 @@ pub fn load_fixtures(dir: &Path) -> Result<Vec<Case>, FixtureError> {
             });
         }
         let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         out.extend(parse_file(&path.display().to_string(), &file_name, &text)?);
     }
     Ok(out)
@@ -206,12 +221,18 @@ fn schema_issues(doc: &Value) -> Vec<Issue> {
     validator()
         .iter_errors(doc)
         .map(|e| {
-            // The full message quotes the offending value; a long one (a raw body) is masked.
+            use jsonschema::error::ValidationErrorKind as Kind;
+            // The schema's own words where they are clear; the format's where they are not. The
+            // full message quotes the offending value; a long one (a raw body) is masked.
             let full = e.to_string();
-            let message = if full.chars().count() <= 200 {
-                full
-            } else {
-                e.masked().to_string()
+            let message = match e.kind() {
+                Kind::FalseSchema => "not allowed here (see fixtures/README.md for what goes where)".to_owned(),
+                // The schema's only oneOf: a request's body.
+                Kind::OneOfMultipleValid { .. } | Kind::OneOfNotValid { .. } => {
+                    "give exactly one of `body` and `rawBody`".to_owned()
+                }
+                _ if full.chars().count() <= 200 => full,
+                _ => e.masked().to_string(),
             };
             Issue {
                 pointer: e.instance_path().to_string(),
@@ -312,7 +333,10 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
         ("closed-tunnel", None) => Expectation::ClosedTunnel,
         ("any-non5xx", mode) => Expectation::AnyNon5xx { mode },
         (other, _) => {
-            issues.push(issue("/expect", format!("outcome {other:?} with this mode is not an expectation")));
+            issues.push(issue(
+                "/expect",
+                format!("outcome {other:?} with this mode is not an expectation"),
+            ));
             Expectation::Invalid
         }
     };
@@ -334,7 +358,10 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
         if !ok {
             issues.push(issue(
                 "/expect/outcome",
-                format!("outcome {:?} needs a tunnel in state {needed:?}, not {state:?}", fc.expect.outcome),
+                format!(
+                    "outcome {:?} needs a tunnel in state {needed:?}, not {state:?}",
+                    fc.expect.outcome
+                ),
             ));
         }
     }
@@ -377,7 +404,10 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
     for (name, value) in &req.headers {
         let at = format!("/request/headers/{}", pointer_segment(name));
         if is_client_header(name) {
-            issues.push(issue(&at, format!("{name} is set by the client and cannot be overridden")));
+            issues.push(issue(
+                &at,
+                format!("{name} is set by the client and cannot be overridden"),
+            ));
         }
         match value.as_str() {
             Some(v) => request.set_header(name, v),
@@ -435,7 +465,9 @@ mod tests {
     fn embedded_fixtures_load_and_match_the_directory() {
         let cases = embedded_fixtures().unwrap();
         assert!(cases.len() >= 8, "{}", cases.len());
-        assert!(cases.iter().all(|c| c.kind == CaseKind::Fixture && c.id.starts_with("fixture/")));
+        assert!(cases
+            .iter()
+            .all(|c| c.kind == CaseKind::Fixture && c.id.starts_with("fixture/")));
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases");
         let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
@@ -457,7 +489,10 @@ mod tests {
         let svc = StringRule::service();
         let dc = &defs["destinationConfig"]["properties"];
         let service = c::list_member(c::service_list_shape()).string_constraints().unwrap();
-        assert_eq!(dc["services"]["items"]["pattern"], anchored(service.pattern.as_deref().unwrap()));
+        assert_eq!(
+            dc["services"]["items"]["pattern"],
+            anchored(service.pattern.as_deref().unwrap())
+        );
         assert_eq!(dc["services"]["items"]["maxLength"], svc.max);
         assert_eq!(dc["services"]["minItems"], c::services_min());
         let thing = StringRule::thing_name();
@@ -472,7 +507,10 @@ mod tests {
         let c = &cases[0];
         assert_eq!(c.id, "fixture/t/a");
         assert_eq!(c.request.method, "POST");
-        assert_eq!(c.request.header("X-Amz-Target"), Some("IoTSecuredTunneling.RotateTunnelAccessToken"));
+        assert_eq!(
+            c.request.header("X-Amz-Target"),
+            Some("IoTSecuredTunneling.RotateTunnelAccessToken")
+        );
         assert_eq!(c.request.header("Content-Type"), Some(facts::CONTENT_TYPE));
         assert_eq!(
             c.tunnel,
@@ -480,12 +518,7 @@ mod tests {
                 destination_config: None
             }
         );
-        assert_eq!(
-            c.expect,
-            Expectation::Success {
-                mode: ClientMode::All
-            }
-        );
+        assert_eq!(c.expect, Expectation::Success { mode: ClientMode::All });
     }
 
     #[test]
@@ -517,9 +550,15 @@ mod tests {
         let text = r#"{"cases": [{"name": "a", "description": "d",
             "request": {"body": {}}, "expect": {"outcome": "sucess", "mode": "ALL"}}]}"#;
         let found = issues(text);
-        assert!(found.iter().any(|i| i.pointer == "/cases/0/expect/outcome"), "{found:?}");
+        assert!(
+            found.iter().any(|i| i.pointer == "/cases/0/expect/outcome"),
+            "{found:?}"
+        );
         let msg = parse(text).unwrap_err().to_string();
-        assert!(msg.starts_with("t.json: invalid fixture file: at /cases/0/expect/outcome"), "{msg}");
+        assert!(
+            msg.starts_with("t.json: invalid fixture file: at /cases/0/expect/outcome"),
+            "{msg}"
+        );
         assert!(msg.contains("sucess"), "{msg}");
 
         let missing_mode = r#"{"cases": [{"name": "a", "description": "d",
@@ -532,13 +571,29 @@ mod tests {
 
         let both = r#"{"cases": [{"name": "a", "description": "d",
             "request": {"body": {}, "rawBody": "x"}, "expect": {"outcome": "invalid"}}]}"#;
-        assert!(issues(both).iter().any(|i| i.pointer == "/cases/0/request"));
+        let found = issues(both);
+        assert_eq!(found[0].pointer, "/cases/0/request");
+        assert!(
+            found[0].message.contains("exactly one of `body` and `rawBody`"),
+            "{found:?}"
+        );
+
+        let mode_on_invalid = r#"{"cases": [{"name": "a", "description": "d",
+            "request": {"body": {}}, "expect": {"outcome": "invalid", "mode": "ALL"}}]}"#;
+        let found = issues(mode_on_invalid);
+        assert_eq!(found[0].pointer, "/cases/0/expect/mode");
+        assert!(found[0].message.starts_with("not allowed here"), "{found:?}");
 
         let unknown_field = r#"{"cases": [{"name": "a b", "description": "d", "extra": 1,
             "request": {"body": {}}, "expect": {"outcome": "invalid"}}]}"#;
         let found = issues(unknown_field);
         assert!(found.iter().any(|i| i.pointer == "/cases/0/name"), "{found:?}");
-        assert!(found.iter().any(|i| i.pointer == "/cases/0" && i.message.contains("extra")), "{found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|i| i.pointer == "/cases/0" && i.message.contains("extra")),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -567,6 +622,9 @@ mod tests {
     fn unsafe_file_names_are_refused() {
         let text = format!(r#"{{"cases": [{OK_CASE}]}}"#);
         let err = parse_file("dir/a b.json", "a b.json", &text).unwrap_err();
-        assert!(err.to_string().starts_with("dir/a b.json: invalid fixture file"), "{err}");
+        assert!(
+            err.to_string().starts_with("dir/a b.json: invalid fixture file"),
+            "{err}"
+        );
     }
 }

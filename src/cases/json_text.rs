@@ -161,12 +161,18 @@ mod tests {
         assert!(s.ends_with(",\"clientMode\":\"SOURCE\"}"), "{s}");
         let nested = with_extra_member(&body(), &[key("destinationConfig")], "thingName", "\"u\"").unwrap();
         let s = String::from_utf8(nested).unwrap();
-        assert!(s.contains("\"thingName\":\"t\",\"services\":[\"SSH\",\"RDP\"],\"thingName\":\"u\"}"), "{s}");
+        assert!(
+            s.contains("\"thingName\":\"t\",\"services\":[\"SSH\",\"RDP\"],\"thingName\":\"u\"}"),
+            "{s}"
+        );
     }
 
     #[test]
     fn ascii_only_literals_escape_everything_else() {
-        assert_eq!(string_literal("a\u{200b}😀\u{0}", true), "\"a\\u200b\\ud83d\\ude00\\u0000\"");
+        assert_eq!(
+            string_literal("a\u{200b}😀\u{0}", true),
+            "\"a\\u200b\\ud83d\\ude00\\u0000\""
+        );
         let back: String = serde_json::from_str(&string_literal("a\u{200b}😀\u{0}", true)).unwrap();
         assert_eq!(back, "a\u{200b}😀\u{0}");
         assert_eq!(string_literal("é", false), "\"é\"");

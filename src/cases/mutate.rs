@@ -42,7 +42,9 @@ pub struct Operator {
 
 impl std::fmt::Debug for Operator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Operator").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Operator")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -94,14 +96,16 @@ macro_rules! op {
     };
 }
 
+// One operator a line: the catalog reads as a table.
+#[rustfmt::skip]
 static CATALOG: &[Operator] = &[
     op!("missing-member", "remove a required member", missing_member),
     op!("null-member", "set a member to JSON null (null = absent)", null_member),
-    op!("type-number", "give a non-number member a JSON number", |b, r| wrong_type(b, r, JsonType::Number)),
-    op!("type-boolean", "give a member a JSON boolean", |b, r| wrong_type(b, r, JsonType::Boolean)),
-    op!("type-string", "give a non-string member a JSON string", |b, r| wrong_type(b, r, JsonType::String)),
-    op!("type-array", "give a non-list member a JSON array", |b, r| wrong_type(b, r, JsonType::Array)),
-    op!("type-object", "give a non-structure member a JSON object", |b, r| wrong_type(b, r, JsonType::Object)),
+    op!("type-number", "give a non-number member a JSON number", type_number),
+    op!("type-boolean", "give a member a JSON boolean", type_boolean),
+    op!("type-string", "give a non-string member a JSON string", type_string),
+    op!("type-array", "give a non-list member a JSON array", type_array),
+    op!("type-object", "give a non-structure member a JSON object", type_object),
     op!("empty-string", "set a string member to the empty string", empty_string),
     op!("pattern-char", "insert a printable ASCII character the member's pattern excludes", pattern_char),
     op!("length-over-max", "make a string member longer than its maximum", length_over_max),
@@ -118,16 +122,12 @@ static CATALOG: &[Operator] = &[
     op!("deep-nesting-member", "replace a member by a deeply nested value", deep_nesting_member),
     op!("huge-string", "make a string member about 100 KB long", huge_string),
     op!("huge-unknown-member", "add an unknown member about 100 KB long", huge_unknown_member),
-    op!("unicode-zero-width", "insert a zero-width character into a string member", |b, r| unicode(b, r, &ZERO_WIDTH)),
-    op!("unicode-bidi", "insert a bidirectional control into a string member", |b, r| unicode(b, r, &BIDI)),
-    op!("unicode-combining", "insert a combining mark into a string member", |b, r| unicode(b, r, &COMBINING)),
-    op!("unicode-homoglyph", "insert a Cyrillic or Greek look-alike letter into a string member", |b, r| unicode(
-        b, r, &HOMOGLYPH
-    )),
-    op!("unicode-astral", "insert an emoji or other astral character into a string member", |b, r| unicode(
-        b, r, &ASTRAL
-    )),
-    op!("unicode-nul", "insert an escaped NUL into a string member", |b, r| unicode(b, r, &NUL)),
+    op!("unicode-zero-width", "insert a zero-width character into a string member", unicode_zero_width),
+    op!("unicode-bidi", "insert a bidirectional control into a string member", unicode_bidi),
+    op!("unicode-combining", "insert a combining mark into a string member", unicode_combining),
+    op!("unicode-homoglyph", "insert a Cyrillic or Greek look-alike letter into a string member", unicode_homoglyph),
+    op!("unicode-astral", "insert an emoji or other astral character into a string member", unicode_astral),
+    op!("unicode-nul", "insert an escaped NUL into a string member", unicode_nul),
     op!("unicode-fullwidth", "replace ASCII letters or digits of a string member by full-width ones", unicode_fullwidth),
     op!("unicode-lone-surrogate", "insert a lone UTF-16 surrogate escape (\\ud800) into a string member", lone_surrogate),
     op!("invalid-utf8", "insert bytes that are not UTF-8 into a string member", invalid_utf8),
@@ -193,9 +193,7 @@ impl Target {
     }
 
     fn is_enum(&self) -> bool {
-        self.shape
-            .string_constraints()
-            .is_some_and(|c| c.enum_values.is_some())
+        self.shape.string_constraints().is_some_and(|c| c.enum_values.is_some())
     }
 }
 
@@ -425,6 +423,26 @@ fn wrong_type(base: &BaseRequest, rng: &mut dyn RngCore, ty: JsonType) -> Vec<Mu
         .collect()
 }
 
+fn type_number(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    wrong_type(b, r, JsonType::Number)
+}
+
+fn type_boolean(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    wrong_type(b, r, JsonType::Boolean)
+}
+
+fn type_string(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    wrong_type(b, r, JsonType::String)
+}
+
+fn type_array(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    wrong_type(b, r, JsonType::Array)
+}
+
+fn type_object(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    wrong_type(b, r, JsonType::Object)
+}
+
 fn empty_string(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
     string_targets(base)
         .into_iter()
@@ -461,7 +479,10 @@ fn length_over_max(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
         let extra = rng.random_range(1..=8);
         // The tunnel's own id padded: at least one character more than the maximum.
         let value = if t.is_tunnel_id() {
-            format!("{TUNNEL_ID_PLACEHOLDER}{}", rule.random_alnum(rng, rule.max + extra - 1))
+            format!(
+                "{TUNNEL_ID_PLACEHOLDER}{}",
+                rule.random_alnum(rng, rule.max + extra - 1)
+            )
         } else {
             rule.random(rng, rule.max + extra)
         };
@@ -478,18 +499,28 @@ fn enum_variant(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
     let values = c::enum_values();
     for t in string_targets(base).into_iter().filter(Target::is_enum) {
         let v = current_str(base, &t.path);
-        let other = &values[rng.random_range(0..values.len())];
+        let others: Vec<&String> = values.iter().filter(|o| **o != v).collect();
+        let other = others
+            .get(rng.random_range(0..others.len().max(1)))
+            .map_or("", |o| o.as_str());
         let variants = [
             ("lower", v.to_ascii_lowercase()),
             ("padded", format!(" {v} ")),
             ("tab-padded", format!("{v}\t")),
             ("joined", format!("{v},{other}")),
-            ("unknown", format!("ROTCHECK_{}", c::random_suffix(rng, 4).to_ascii_uppercase())),
+            (
+                "unknown",
+                format!("ROTCHECK_{}", c::random_suffix(rng, 4).to_ascii_uppercase()),
+            ),
         ];
         for (name, value) in variants {
             if forbidden(t.shape, &value) {
                 let what = format!("{} set to {value:?} (not an enum value)", t.name());
-                out.push(invalid(format!("{}-{name}", t.name()), what, with_value(base, &t.path, json!(value))));
+                out.push(invalid(
+                    format!("{}-{name}", t.name()),
+                    what,
+                    with_value(base, &t.path, json!(value)),
+                ));
             }
         }
     }
@@ -670,7 +701,10 @@ fn duplicate_key(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
         } else if name == c::SERVICES {
             (json!([SERVICE_NAMES[1]]), Some(base.mode))
         } else {
-            (json!(format!("rotcheck-other-{}", c::random_suffix(rng, 6))), Some(base.mode))
+            (
+                json!(format!("rotcheck-other-{}", c::random_suffix(rng, 6))),
+                Some(base.mode),
+            )
         };
         for (suffix, second, mode) in [("same", current.clone(), Some(base.mode)), ("different", other, mode)] {
             if let Some(text) = jt::with_extra_member(&body, parent, name, &second.to_string()) {
@@ -695,20 +729,26 @@ fn deep_object(depth: usize) -> String {
 
 fn deep_nesting_unknown(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
     let name = unknown_name(rng);
-    [("array", deep_array(DEEP_NESTING)), ("object", deep_object(DEEP_NESTING))]
-        .into_iter()
-        .map(|(kind, fragment)| {
-            let text = jt::splice(&base.body_value(), &[key(&name)], &fragment);
-            let what = format!("an unknown member holding a {kind} nested {DEEP_NESTING} deep");
-            open_ended(kind, what, request(text), Some(base.mode))
-        })
-        .collect()
+    [
+        ("array", deep_array(DEEP_NESTING)),
+        ("object", deep_object(DEEP_NESTING)),
+    ]
+    .into_iter()
+    .map(|(kind, fragment)| {
+        let text = jt::splice(&base.body_value(), &[key(&name)], &fragment);
+        let what = format!("an unknown member holding a {kind} nested {DEEP_NESTING} deep");
+        open_ended(kind, what, request(text), Some(base.mode))
+    })
+    .collect()
 }
 
 fn deep_nesting_member(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
     let mut out = Vec::new();
     for member in [c::CLIENT_MODE, c::DESTINATION_CONFIG] {
-        for (kind, fragment) in [("array", deep_array(DEEP_NESTING)), ("object", deep_object(DEEP_NESTING))] {
+        for (kind, fragment) in [
+            ("array", deep_array(DEEP_NESTING)),
+            ("object", deep_object(DEEP_NESTING)),
+        ] {
             // Either a wrong type or, for destinationConfig as an object, missing services.
             let text = jt::splice(&base.body_value(), &[key(member)], &fragment);
             let what = format!("{member} replaced by a {kind} nested {DEEP_NESTING} deep");
@@ -797,11 +837,36 @@ fn unicode(base: &BaseRequest, rng: &mut dyn RngCore, set: &CharSet) -> Vec<Muta
         let escaped = rng.random_bool(0.5);
         let literal = jt::string_literal(&value, escaped);
         let text = jt::splice(&base.body_value(), &t.path, &literal);
-        let form = if escaped { "escaped" } else { "raw" };
+        // JSON has no raw form for control characters: they are always escaped.
+        let form = if escaped || ch.is_control() { "escaped" } else { "raw" };
         let what = format!("{} containing {} (U+{:04X}, {form})", t.name(), set.what, ch as u32);
         out.push(invalid(t.name(), what, request(text)));
     }
     out
+}
+
+fn unicode_zero_width(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &ZERO_WIDTH)
+}
+
+fn unicode_bidi(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &BIDI)
+}
+
+fn unicode_combining(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &COMBINING)
+}
+
+fn unicode_homoglyph(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &HOMOGLYPH)
+}
+
+fn unicode_astral(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &ASTRAL)
+}
+
+fn unicode_nul(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
+    unicode(b, r, &NUL)
 }
 
 fn unicode_fullwidth(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
@@ -860,7 +925,11 @@ fn invalid_utf8(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
             let literal = literal_with_raw(rng, &current_str(base, &t.path), MARK, false);
             let text = jt::splice(&base.body_value(), &t.path, &literal);
             let body = replace_bytes(&text, MARK.as_bytes(), bytes);
-            invalid(t.name(), format!("{} containing {what} (not UTF-8)", t.name()), request(body))
+            invalid(
+                t.name(),
+                format!("{} containing {what} (not UTF-8)", t.name()),
+                request(body),
+            )
         })
         .collect()
 }
@@ -888,7 +957,11 @@ fn malformed_trailing_comma(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Muta
     let mut out = Vec::new();
     let t = text(base);
     if let Some(inner) = t.strip_suffix('}') {
-        out.push(invalid("root", "a trailing comma in the body object".into(), request(format!("{inner},}}").into())));
+        out.push(invalid(
+            "root",
+            "a trailing comma in the body object".into(),
+            request(format!("{inner},}}").into()),
+        ));
     }
     if let Some(list) = services(base) {
         let items: Vec<String> = list.iter().map(Value::to_string).collect();
@@ -912,17 +985,21 @@ fn malformed_single_quotes(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutan
 }
 
 fn malformed_nan(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
-    ["NaN", "Infinity", "-Infinity"]
-        .into_iter()
-        .map(|lit| {
-            let text = jt::splice(&base.body_value(), &[key(c::CLIENT_MODE)], lit);
-            invalid(
-                format!("clientMode-{}", lit.trim_start_matches('-').to_ascii_lowercase()),
-                format!("clientMode given the non-JSON literal {lit}"),
-                request(text),
-            )
-        })
-        .collect()
+    [
+        ("nan", "NaN"),
+        ("infinity", "Infinity"),
+        ("negative-infinity", "-Infinity"),
+    ]
+    .into_iter()
+    .map(|(name, lit)| {
+        let text = jt::splice(&base.body_value(), &[key(c::CLIENT_MODE)], lit);
+        invalid(
+            format!("clientMode-{name}"),
+            format!("clientMode given the non-JSON literal {lit}"),
+            request(text),
+        )
+    })
+    .collect()
 }
 
 fn malformed_comment(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
@@ -935,7 +1012,13 @@ fn malformed_comment(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
         ("line", format!("{{// rotcheck\n{inner}")),
     ]
     .into_iter()
-    .map(|(kind, body)| invalid(kind, format!("a {kind} comment in the body"), request(body.into_bytes())))
+    .map(|(kind, body)| {
+        invalid(
+            kind,
+            format!("a {kind} comment in the body"),
+            request(body.into_bytes()),
+        )
+    })
     .collect()
 }
 
@@ -946,7 +1029,11 @@ fn malformed_unquoted_key(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant
         return Vec::new();
     }
     let body = t.replacen(&quoted, &format!("{}:", c::CLIENT_MODE), 1);
-    vec![invalid(c::CLIENT_MODE, "the member name clientMode without quotes".into(), request(body.into_bytes()))]
+    vec![invalid(
+        c::CLIENT_MODE,
+        "the member name clientMode without quotes".into(),
+        request(body.into_bytes()),
+    )]
 }
 
 fn malformed_control_char(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
@@ -981,7 +1068,11 @@ fn trailing_garbage(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
 }
 
 fn empty_body(_: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
-    vec![invalid("body", "an empty body (no required member)".into(), request(Vec::new()))]
+    vec![invalid(
+        "body",
+        "an empty body (no required member)".into(),
+        request(Vec::new()),
+    )]
 }
 
 fn non_object_body(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
@@ -994,7 +1085,13 @@ fn non_object_body(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
         ("boolean", "true".to_owned()),
     ]
     .into_iter()
-    .map(|(name, body)| invalid(name, format!("a body that is a JSON {name}"), request(body.into_bytes())))
+    .map(|(name, body)| {
+        invalid(
+            name,
+            format!("a body that is a JSON {name}"),
+            request(body.into_bytes()),
+        )
+    })
     .collect()
 }
 
@@ -1026,7 +1123,12 @@ fn whitespace_padding(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
 
 fn reversed(v: &Value) -> Value {
     match v {
-        Value::Object(m) => Value::Object(m.iter().rev().map(|(k, v)| (k.clone(), reversed(v))).collect::<Map<_, _>>()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .rev()
+                .map(|(k, v)| (k.clone(), reversed(v)))
+                .collect::<Map<_, _>>(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(reversed).collect()),
         other => other.clone(),
     }
@@ -1103,7 +1205,12 @@ fn content_type_wrong(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
 fn content_type_missing(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
     let mut req = base.request();
     req.remove_header("Content-Type");
-    vec![open_ended("header", "no Content-Type header".into(), req, Some(base.mode))]
+    vec![open_ended(
+        "header",
+        "no Content-Type header".into(),
+        req,
+        Some(base.mode),
+    )]
 }
 
 fn with_target(base: &BaseRequest, target: Option<&str>) -> HttpRequest {
@@ -1116,7 +1223,11 @@ fn with_target(base: &BaseRequest, target: Option<&str>) -> HttpRequest {
 }
 
 fn target_missing(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
-    vec![invalid("header", "no X-Amz-Target header".into(), with_target(base, None))]
+    vec![invalid(
+        "header",
+        "no X-Amz-Target header".into(),
+        with_target(base, None),
+    )]
 }
 
 fn target_unknown_operation(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
@@ -1130,7 +1241,11 @@ fn target_unknown_operation(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mu
     .filter(|(_, op)| model().operation(op).is_none())
     .map(|(name, op)| {
         let t = facts::target(&op);
-        invalid(name, format!("X-Amz-Target {t} (no such operation)"), with_target(base, Some(&t)))
+        invalid(
+            name,
+            format!("X-Amz-Target {t} (no such operation)"),
+            with_target(base, Some(&t)),
+        )
     })
     .collect()
 }
@@ -1141,7 +1256,11 @@ fn target_other_service(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> 
         .filter(|p| *p != facts::TARGET_PREFIX)
         .map(|prefix| {
             let t = format!("{prefix}.{}", facts::ROTATE);
-            invalid(prefix, format!("X-Amz-Target {t} (another service)"), with_target(base, Some(&t)))
+            invalid(
+                prefix,
+                format!("X-Amz-Target {t} (another service)"),
+                with_target(base, Some(&t)),
+            )
         })
         .collect()
 }
@@ -1216,7 +1335,10 @@ mod tests {
         let names: BTreeSet<_> = catalog().iter().map(|o| o.name).collect();
         assert_eq!(names.len(), catalog().len());
         for op in catalog() {
-            assert!(op.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
+            assert!(op
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
             assert!(!op.description.is_empty() && !op.description.contains('\n'));
         }
     }
@@ -1270,13 +1392,21 @@ mod tests {
         let strings = targets_of(&run("type-string"));
         assert_eq!(
             strings,
-            ["destinationConfig", "destinationConfig.services"].map(String::from).into()
+            ["destinationConfig", "destinationConfig.services"]
+                .map(String::from)
+                .into()
         );
         let numbers = targets_of(&run("type-number"));
         assert_eq!(numbers.len(), 6, "{numbers:?}");
         let objects = targets_of(&run("type-object"));
         assert!(!objects.contains("destinationConfig") && objects.contains("clientMode"));
-        for name in ["type-number", "type-boolean", "type-string", "type-array", "type-object"] {
+        for name in [
+            "type-number",
+            "type-boolean",
+            "type-string",
+            "type-array",
+            "type-object",
+        ] {
             assert!(run(name).iter().all(|c| c.expect == Expectation::Invalid));
         }
     }
@@ -1308,15 +1438,33 @@ mod tests {
         assert!(nul.iter().any(|c| c.request.body.windows(6).any(|w| w == b"\\u0000")));
         assert!(run("unicode-fullwidth")
             .iter()
-            .all(|c| String::from_utf8_lossy(&c.request.body).chars().any(|ch| ('\u{ff10}'..='\u{ff5a}').contains(&ch))));
+            .all(|c| String::from_utf8_lossy(&c.request.body)
+                .chars()
+                .any(|ch| ('\u{ff10}'..='\u{ff5a}').contains(&ch))));
     }
 
     #[test]
     fn huge_and_deep_bodies_stay_below_a_mebibyte() {
-        for name in ["huge-string", "huge-unknown-member", "deep-nesting-unknown", "deep-nesting-member", "many-unknown-members"] {
+        for name in [
+            "huge-string",
+            "huge-unknown-member",
+            "deep-nesting-unknown",
+            "deep-nesting-member",
+            "many-unknown-members",
+        ] {
             for c in run(name) {
-                assert!(c.request.body.len() < 1024 * 1024, "{} is {} bytes", c.id, c.request.body.len());
-                assert!(c.request.body.len() > 15_000, "{} is {} bytes", c.id, c.request.body.len());
+                assert!(
+                    c.request.body.len() < 1024 * 1024,
+                    "{} is {} bytes",
+                    c.id,
+                    c.request.body.len()
+                );
+                assert!(
+                    c.request.body.len() > 15_000,
+                    "{} is {} bytes",
+                    c.id,
+                    c.request.body.len()
+                );
             }
         }
     }
@@ -1325,7 +1473,12 @@ mod tests {
     fn operators_skip_members_the_base_lacks() {
         let source = BaseRequest::new("source", ClientMode::Source, None, None);
         let mut rng = StdRng::seed_from_u64(2);
-        for name in ["services-empty", "services-null-item", "services-too-many", "services-duplicate-items"] {
+        for name in [
+            "services-empty",
+            "services-null-item",
+            "services-too-many",
+            "services-duplicate-items",
+        ] {
             assert!(apply(find(name).unwrap(), &source, &mut rng).is_empty(), "{name}");
         }
         let sw = apply(find("source-with-destination-config").unwrap(), &source, &mut rng);
@@ -1344,8 +1497,16 @@ mod tests {
         }
         assert!(run("content-type-missing")[0].request.header("content-type").is_none());
         assert!(run("target-missing")[0].request.header("x-amz-target").is_none());
-        for c in run("target-other-service").into_iter().chain(run("target-unknown-operation")) {
-            assert_eq!(c.request.operation().filter(|o| model().operation(o).is_some()), None, "{}", c.id);
+        for c in run("target-other-service")
+            .into_iter()
+            .chain(run("target-unknown-operation"))
+        {
+            assert_eq!(
+                c.request.operation().filter(|o| model().operation(o).is_some()),
+                None,
+                "{}",
+                c.id
+            );
             assert_eq!(c.expect, Expectation::Invalid);
         }
     }

@@ -176,7 +176,9 @@ mod tests {
         for mode in ClientMode::ALL_MODES {
             assert!(bases.iter().any(|b| b.mode == mode));
         }
-        assert!(bases.iter().any(|b| b.mode == ClientMode::All && !b.has_destination_config()));
+        assert!(bases
+            .iter()
+            .any(|b| b.mode == ClientMode::All && !b.has_destination_config()));
         assert!(bases.iter().any(|b| b.summary().contains("thingName")));
         assert!(bases.iter().any(|b| b.summary().contains("3 services")));
     }
