@@ -538,6 +538,44 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_are_the_expectations_serde_names() {
+        let all = [
+            Expectation::Success {
+                mode: ClientMode::Source,
+            },
+            Expectation::NotFound,
+            Expectation::Invalid,
+            Expectation::SourceWithDestinationConfig,
+            Expectation::ClosedTunnel,
+            Expectation::AnyNon5xx { mode: None },
+            Expectation::AnyNon5xx {
+                mode: Some(ClientMode::All),
+            },
+        ];
+        for e in all {
+            let mut expect = serde_json::to_value(&e).unwrap();
+            let outcome = expect["expect"].take();
+            let mut fixture = serde_json::json!({"outcome": outcome});
+            if let Some(mode) = expect.get("mode") {
+                fixture["mode"] = mode.clone();
+            }
+            let tunnel = match e {
+                Expectation::NotFound => serde_json::json!({"state": "unknown", "id": "x"}),
+                Expectation::ClosedTunnel => serde_json::json!({"state": "closed"}),
+                _ => serde_json::json!({"state": "open"}),
+            };
+            let body = serde_json::json!({"tunnelId": "{{tunnelId}}", "clientMode": "SOURCE"});
+            let text = serde_json::json!({"cases": [{"name": "a", "description": "d", "tunnel": tunnel,
+                "request": {"body": body}, "expect": fixture}]});
+            let body_mode_ok = !matches!(e, Expectation::AnyNon5xx { mode: Some(_) });
+            match parse(&text.to_string()) {
+                Ok(cases) => assert_eq!(cases[0].expect, e),
+                Err(err) => assert!(!body_mode_ok, "{e:?}: {err}"),
+            }
+        }
+    }
+
+    #[test]
     fn bad_json_names_file_line_and_column() {
         let err = parse("{\"cases\": [\n  {\"name\": }\n]}").unwrap_err();
         let msg = err.to_string();

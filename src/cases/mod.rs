@@ -4,6 +4,12 @@
 //! the model's constraints (valid, boundary, mutated). A case's request is a template: the
 //! placeholder [`TUNNEL_ID_PLACEHOLDER`] in its body is replaced at run time with the id of the
 //! tunnel the runner prepared for it.
+//!
+//! - [`generate`]: valid + boundary + mutated cases for a seed; [`all_cases`] merges fixtures.
+//! - [`valid`]: the valid requests ([`BaseRequest`]s); [`boundary`]: values at the constraints;
+//!   [`mutate`]: the operator catalog (also used by the fuzzer, one operator at a time).
+//! - [`fixtures`]: the fixture format, its schema and loaders; [`constraints`]: what the model
+//!   says about each request member; [`json_text`]: bodies a JSON library will not write.
 
 use serde::{Deserialize, Serialize};
 

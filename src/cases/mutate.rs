@@ -68,8 +68,16 @@ pub fn find(name: &str) -> Option<&'static Operator> {
     CATALOG.iter().find(|op| op.name == name)
 }
 
+impl Operator {
+    /// See [`apply`].
+    pub fn apply(&self, base: &BaseRequest, rng: &mut impl Rng) -> Vec<Case> {
+        apply(self, base, rng)
+    }
+}
+
 /// Apply `op` to `base`: the mutated cases (ids `mutate/<operator>/<target>`, on the base's
-/// tunnel). Empty when the operator does not apply to this base.
+/// tunnel). Empty when the operator does not apply to this base. Ids do not name the base: a
+/// caller applying operators to several bases (the fuzzer) makes them unique itself.
 pub fn apply(op: &Operator, base: &BaseRequest, rng: &mut impl Rng) -> Vec<Case> {
     let rng: &mut dyn RngCore = rng;
     (op.build)(base, rng)
