@@ -666,8 +666,11 @@ fn member_name_case(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {
             let (Seg::Key(name), parent) = t.path.split_last()? else {
                 return None;
             };
-            let mut renamed = name[..1].to_ascii_uppercase();
-            renamed.push_str(&name[1..]);
+            let mut chars = name.chars();
+            let renamed: String = chars.next()?.to_uppercase().chain(chars).collect();
+            if renamed == *name {
+                return None;
+            }
             let mut body = base.body_value();
             let v = jt::remove(&mut body, &t.path)?;
             let mut new_path = parent.to_vec();
