@@ -4,11 +4,30 @@
 //! the model's constraints (valid, boundary, mutated). A case's request is a template: the
 //! placeholder [`TUNNEL_ID_PLACEHOLDER`] in its body is replaced at run time with the id of the
 //! tunnel the runner prepared for it.
+//!
+//! - [`generate`]: valid + boundary + mutated cases for a seed; [`all_cases`] merges fixtures.
+//! - [`valid`]: the valid requests ([`BaseRequest`]s); [`boundary`]: values at the constraints;
+//!   [`mutate`]: the operator catalog (also used by the fuzzer, one operator at a time).
+//! - [`fixtures`]: the fixture format, its schema and loaders; [`constraints`]: what the model
+//!   says about each request member; [`json_text`]: bodies a JSON library will not write.
 
 use serde::{Deserialize, Serialize};
 
 use crate::spec::facts::ClientMode;
 use crate::wire::HttpRequest;
+
+pub mod boundary;
+pub mod constraints;
+pub mod fixtures;
+mod generate;
+pub mod json_text;
+pub mod mutate;
+pub mod valid;
+
+pub use fixtures::{embedded_fixtures, load_fixtures, FixtureError};
+pub use generate::{all_cases, generate, is_safe_id, rng_for, CaseError};
+pub use mutate::Operator;
+pub use valid::BaseRequest;
 
 /// Replaced in request bodies (and header values) with the tunnel id prepared for the case.
 pub const TUNNEL_ID_PLACEHOLDER: &str = "{{tunnelId}}";
@@ -110,6 +129,21 @@ fn replace_bytes(hay: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Helpers shared by the unit tests of the case modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use serde_json::Value;
+
+    /// A valid tunnel id used where tests materialize a body.
+    pub const TEST_ID: &str = "rotcheckTestId1";
+
+    /// `body` with the placeholder replaced by [`TEST_ID`] (in string values and member names).
+    pub fn with_id(body: &Value) -> Value {
+        let text = body.to_string().replace(super::TUNNEL_ID_PLACEHOLDER, TEST_ID);
+        serde_json::from_str(&text).expect("re-parsing a serialized value")
+    }
 }
 
 #[cfg(test)]
