@@ -11,3 +11,10 @@ pub trait Transport: Send + Sync + 'static {
     /// free of secrets.
     fn send(&self, req: &HttpRequest) -> impl Future<Output = Result<HttpResponse, String>> + Send;
 }
+
+/// The protocol client is the transport for every real run: it signs and sends.
+impl Transport for crate::client::Client {
+    async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String> {
+        crate::client::Client::send(self, req).await.map_err(|e| e.to_string())
+    }
+}
