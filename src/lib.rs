@@ -4,6 +4,7 @@
 pub mod cases;
 pub mod checks;
 pub mod redact;
+pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod spec;
