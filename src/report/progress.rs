@@ -46,7 +46,9 @@ pub struct Progress {
 
 impl std::fmt::Debug for Progress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Progress").field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Progress")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,20 +97,33 @@ impl Progress {
         }
     }
 
-    pub fn case_finished(&self, case: &CaseResult) {
+    /// A case finished with `status` (its worst outcome). `detail`, when the caller has it, lets
+    /// `-v` lines show the HTTP status, error type and failing checks.
+    pub fn case_finished(&self, id: &str, status: Status, detail: Option<&CaseResult>) {
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         let total = self.total.load(Ordering::SeqCst).max(done);
+        let line = || match detail {
+            Some(case) => case_line(done, total, case, self.verbose, &self.redactor),
+            None => status_line(done, total, id, status),
+        };
         match self.mode {
             ProgressMode::Quiet => {}
             ProgressMode::Bar => {
                 if let Some(bar) = &self.bar {
-                    if self.verbose || case.worst() == Status::Fail {
-                        bar.println(case_line(done, total, case, self.verbose, &self.redactor));
+                    if self.verbose || matches!(status, Status::Fail | Status::Error) {
+                        bar.println(line());
                     }
                     bar.set_position(done as u64);
                 }
             }
-            ProgressMode::Lines => self.line(&case_line(done, total, case, self.verbose, &self.redactor)),
+            ProgressMode::Lines => self.line(&line()),
+        }
+    }
+
+    /// The run is closing the tunnels it opened.
+    pub fn cleanup_started(&self, tunnels: usize) {
+        if tunnels > 0 {
+            self.message(&format!("cleaning up: deleting the {tunnels} tunnel(s) the run opened"));
         }
     }
 
@@ -133,6 +148,18 @@ impl Progress {
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
     }
+}
+
+/// `[12/340] case-id ... ok` from the status alone.
+pub fn status_line(done: usize, total: usize, id: &str, status: Status) -> String {
+    let word = match status {
+        Status::Pass => "ok",
+        Status::Fail => "FAIL",
+        Status::Error => "ERROR",
+        Status::Skip => "skipped",
+        Status::Advisory => "ok (advisory)",
+    };
+    super::summary::terminal_safe(&format!("[{done}/{total}] {id} ... {word}"))
 }
 
 /// `[12/340] case-id ... ok`; verbose adds the HTTP status and error type.

@@ -271,7 +271,11 @@ mod tests {
     /// What `sh` makes of a shell snippet that writes to stdout.
     fn sh_output(script: &str) -> Vec<u8> {
         let out = Command::new("sh").arg("-c").arg(script).output().expect("sh runs");
-        assert!(out.status.success(), "sh failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "sh failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         out.stdout
     }
 
@@ -283,7 +287,12 @@ mod tests {
 
     #[test]
     fn single_quoting_round_trips_through_sh() {
-        for s in ["plain", "it's \"quoted\" $HOME `x` \\", "{\"tunnelId\":\"a b\"}", "ünïcødé ✓"] {
+        for s in [
+            "plain",
+            "it's \"quoted\" $HOME `x` \\",
+            "{\"tunnelId\":\"a b\"}",
+            "ünïcødé ✓",
+        ] {
             let got = sh_output(&format!("printf '%s' {}", shell_quote(s)));
             assert_eq!(got, s.as_bytes(), "for {s:?}");
         }
@@ -303,13 +312,22 @@ mod tests {
     fn curl_redacts_signature_and_keeps_body_exact() {
         let r = Redactor::new();
         let mut req = HttpRequest::raw(facts::ROTATE, b"{\"tunnelId\":\"x\", \"tunnelId\":\"y\"}".to_vec());
-        req.set_header("Authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=abcdef");
+        req.set_header(
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=abcdef",
+        );
         req.set_header("X-Amz-Security-Token", "SESSIONTOKEN");
         let cmd = curl_command(&req, "https://example.test", "eu-west-1", &r);
         assert!(cmd.contains("-H 'Authorization: <redacted>'"), "{cmd}");
         assert!(!cmd.contains("AKIDEXAMPLE") && !cmd.contains("abcdef") && !cmd.contains("SESSIONTOKEN"));
-        assert!(cmd.contains("--data-binary '{\"tunnelId\":\"x\", \"tunnelId\":\"y\"}'"), "{cmd}");
-        assert!(cmd.contains("--aws-sigv4 'aws:amz:eu-west-1:IoTSecuredTunneling'"), "{cmd}");
+        assert!(
+            cmd.contains("--data-binary '{\"tunnelId\":\"x\", \"tunnelId\":\"y\"}'"),
+            "{cmd}"
+        );
+        assert!(
+            cmd.contains("--aws-sigv4 'aws:amz:eu-west-1:IoTSecuredTunneling'"),
+            "{cmd}"
+        );
         assert!(cmd.contains("-X POST 'https://example.test/'") || cmd.contains("-X POST https://example.test/"));
     }
 

@@ -78,7 +78,10 @@ fn case_snapshot(case: &Value) -> Value {
     }
     if let Some(e) = case.get("transport_error") {
         // The error kind only: messages name ports and durations.
-        let kind = e.as_str().and_then(|s| s.split(':').next()).unwrap_or("transport error");
+        let kind = e
+            .as_str()
+            .and_then(|s| s.split(':').next())
+            .unwrap_or("transport error");
         m.insert("transport_error".into(), json!(kind));
     }
     m.insert("response_shape".into(), response_shape(response));
@@ -184,7 +187,10 @@ pub fn redact_text(s: &str, tunnel_ids: &BTreeSet<String>) -> String {
         out = re.replace_all(&out, *with).into_owned();
     }
     // Longest first so an id that contains another is replaced whole.
-    let mut ids: Vec<&String> = tunnel_ids.iter().filter(|i| i.len() >= 4 && i.as_str() != REDACTED).collect();
+    let mut ids: Vec<&String> = tunnel_ids
+        .iter()
+        .filter(|i| i.len() >= 4 && i.as_str() != REDACTED)
+        .collect();
     ids.sort_by_key(|i| std::cmp::Reverse(i.len()));
     for id in ids {
         out = out.replace(id.as_str(), TUNNEL_ID);
@@ -208,7 +214,13 @@ pub fn snapshot_name(endpoint: Option<&str>) -> String {
     };
     let safe: String = host_port
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("endpoint-{safe}")
 }

@@ -59,7 +59,11 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
 
     let advisories = with(Status::Advisory);
     if !advisories.is_empty() {
-        let _ = writeln!(out, "\nAdvisories ({}, never failures: behaviour the spec only infers):", advisories.len());
+        let _ = writeln!(
+            out,
+            "\nAdvisories ({}, never failures: behaviour the spec only infers):",
+            advisories.len()
+        );
         if opts.verbose {
             for (case, o) in &advisories {
                 let _ = writeln!(out, "  - {} [{}]: {}", case.id, o.check, r.scrub(&o.message));
@@ -74,10 +78,20 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         let _ = writeln!(out, "\nErrors ({}, the harness could not judge):", errors.len());
         let shown = if opts.verbose { errors.len() } else { ERRORS_LISTED };
         for (case, o) in errors.iter().take(shown) {
-            let _ = writeln!(out, "  - {} [{}]: {}", case.id, o.check, indent_rest(&r.scrub(&o.message), "    "));
+            let _ = writeln!(
+                out,
+                "  - {} [{}]: {}",
+                case.id,
+                o.check,
+                indent_rest(&r.scrub(&o.message), "    ")
+            );
         }
         if errors.len() > shown {
-            let _ = writeln!(out, "  ... and {} more (pass -v, or see the JSON report)", errors.len() - shown);
+            let _ = writeln!(
+                out,
+                "  ... and {} more (pass -v, or see the JSON report)",
+                errors.len() - shown
+            );
         }
     }
 
@@ -166,7 +180,12 @@ pub fn outcome_details(result: &RunResult, case: &CaseResult, o: &CheckOutcome, 
                 .as_deref()
                 .map(|t| format!(" {}", r.scrub(t)))
                 .unwrap_or_default();
-            let _ = writeln!(out, "response: HTTP {}{ty}: {}", resp.status, clip(&r.body(&resp.body), 300));
+            let _ = writeln!(
+                out,
+                "response: HTTP {}{ty}: {}",
+                resp.status,
+                clip(&r.body(&resp.body), 300)
+            );
         }
         (None, Some(e)) => {
             let _ = writeln!(out, "response: none ({})", r.scrub(e));
