@@ -192,8 +192,7 @@ fn write_testcase(
         Status::Advisory => {
             let text = xml_safe(&format!("ADVISORY (not a failure): {}", r.scrub(&outcome.message)));
             el.write_inner_content(|w| {
-                w.create_element("system-out")
-                    .write_text_content(BytesText::new(&text))?;
+                w.create_element("system-out").write_text_content(text_node(&text))?;
                 Ok(())
             })?;
         }
@@ -218,7 +217,7 @@ fn write_testcase(
                 w.create_element(tag)
                     .with_attribute(("message", message.as_str()))
                     .with_attribute(("type", kind))
-                    .write_text_content(BytesText::new(&details))?;
+                    .write_text_content(text_node(&details))?;
                 Ok(())
             })?;
         }
@@ -247,13 +246,18 @@ fn write_harness_suite(w: &mut Xml, result: &RunResult) -> std::io::Result<()> {
                         w.create_element("error")
                             .with_attribute(("message", msg.as_str()))
                             .with_attribute(("type", "harness"))
-                            .write_text_content(BytesText::new(&msg))?;
+                            .write_text_content(text_node(&msg))?;
                         Ok(())
                     })?;
             }
             Ok(())
         })?;
     Ok(())
+}
+
+/// Element text escaped only where XML needs it (`<`, `>`, `&`), so failure details stay readable.
+fn text_node(s: &str) -> BytesText<'_> {
+    BytesText::from_escaped(quick_xml::escape::partial_escape(s))
 }
 
 /// XML 1.0 cannot carry most control characters even escaped (a hostile endpoint can send any

@@ -1,0 +1,677 @@
+//! Reports rendered from constructed run results: the JSON schema, stable output, JUnit
+//! structure, the summary's content, and that no secret reaches any output. Plus the `run`
+//! command's usage errors through the real binary.
+
+use std::io::Write;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use rotcheck::cases::{CaseKind, Expectation, TunnelState};
+use rotcheck::checks::CheckId;
+use rotcheck::redact::Redactor;
+use rotcheck::report::progress::{Progress, ProgressMode};
+use rotcheck::report::{self, json, junit, repro, snapshot, summary, RenderOptions, Verdict};
+use rotcheck::runner::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
+use rotcheck::spec::facts::{self, ClientMode};
+use rotcheck::wire::{HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+const SRC_TOKEN: &str = "AQGAAXiSRCtokenVALUE0001";
+const DST_TOKEN: &str = "AQGAAXiDSTtokenVALUE0002";
+const OLD_TOKEN: &str = "AQGAAXiOPENtokenVALUE0003";
+const SIGNATURE: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
+const ACCESS_KEY: &str = "AKIDEXAMPLE12345";
+const SESSION: &str = "FwoGZXIvYXdzSESSIONtoken";
+const TUNNEL: &str = "tun-7f3a9c2e11";
+const SECRETS: [&str; 6] = [SRC_TOKEN, DST_TOKEN, OLD_TOKEN, SIGNATURE, ACCESS_KEY, SESSION];
+
+fn signed(mut req: HttpRequest) -> HttpRequest {
+    req.set_header(
+        "Authorization",
+        format!(
+            "AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20261127/us-east-1/IoTSecuredTunneling/aws4_request, \
+             SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={SIGNATURE}"
+        ),
+    );
+    req.set_header("X-Amz-Date", "20261127T183200Z");
+    req.set_header("X-Amz-Security-Token", SESSION);
+    req
+}
+
+fn response(status: u16, body: Value, error_type: Option<&str>) -> HttpResponse {
+    let mut headers = vec![
+        ("Content-Type".to_owned(), facts::CONTENT_TYPE.to_owned()),
+        (
+            "x-amzn-RequestId".to_owned(),
+            "0f8fad5b-d9cb-469f-a165-70867728950e".to_owned(),
+        ),
+    ];
+    if let Some(t) = error_type {
+        headers.push(("X-Amzn-Errortype".to_owned(), t.to_owned()));
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: body.to_string().into_bytes(),
+        truncated: false,
+    }
+}
+
+fn outcome(check: CheckId, status: Status, message: &str) -> CheckOutcome {
+    CheckOutcome {
+        check,
+        status,
+        message: message.to_owned(),
+        expected: None,
+        actual: None,
+    }
+}
+
+fn rotate(body: Value) -> HttpRequest {
+    HttpRequest::json(facts::ROTATE, &body)
+}
+
+fn open_exchange(ms: u64) -> Exchange {
+    let req = signed(HttpRequest::json("OpenTunnel", &json!({})));
+    Exchange {
+        role: "setup".into(),
+        request: req,
+        response: Some(response(
+            200,
+            json!({
+                "tunnelId": TUNNEL,
+                "tunnelArn": format!("arn:aws:iot:us-east-1:123456789012:tunnel/{TUNNEL}"),
+                "sourceAccessToken": OLD_TOKEN,
+                "destinationAccessToken": OLD_TOKEN,
+            }),
+            None,
+        )),
+        transport_error: None,
+        elapsed_ms: ms,
+    }
+}
+
+/// A run with a pass (tokens in the response), a failure (tokens echoed in the error and the
+/// outcome), a transport error, an advisory, a skipped check and a harness error. `t` shifts
+/// every timing.
+fn sample(t: u64) -> RunResult {
+    let redactor = Redactor::new();
+    for s in [SRC_TOKEN, DST_TOKEN, OLD_TOKEN] {
+        redactor.add(s);
+    }
+    let ok_req = rotate(json!({"tunnelId": TUNNEL, "clientMode": "ALL"}));
+    let ok_resp = response(
+        200,
+        json!({
+            "tunnelArn": format!("arn:aws:iot:us-east-1:123456789012:tunnel/{TUNNEL}"),
+            "sourceAccessToken": SRC_TOKEN,
+            "destinationAccessToken": DST_TOKEN,
+        }),
+        None,
+    );
+    let valid = CaseResult {
+        id: "valid/all".into(),
+        kind: CaseKind::Valid,
+        description: "ALL mode on an open tunnel".into(),
+        operator: None,
+        tunnel: TunnelState::Open {
+            destination_config: None,
+        },
+        expect: Expectation::Success { mode: ClientMode::All },
+        request: ok_req.clone(),
+        response: Some(ok_resp.clone()),
+        error_type: None,
+        transport_error: None,
+        outcomes: vec![
+            outcome(CheckId::TokenFresh, Status::Pass, "2 new tokens"),
+            outcome(CheckId::ResponseSchema, Status::Pass, "valid"),
+            outcome(CheckId::TokenSet, Status::Pass, "both tokens and tunnelArn"),
+        ],
+        exchanges: vec![
+            open_exchange(3 + t),
+            Exchange {
+                role: "request".into(),
+                request: signed(ok_req),
+                response: Some(ok_resp),
+                transport_error: None,
+                elapsed_ms: 4 + t,
+            },
+        ],
+        duration_ms: 9 + t,
+    };
+
+    let bad_body = br#"{"tunnelId":"it's a\n\"quoted\" id", "clientMode":"SOURCE"}"#.to_vec();
+    let bad_req = HttpRequest::raw(facts::ROTATE, bad_body);
+    let bad_resp = response(
+        400,
+        json!({"__type": "ValidationException", "message": format!("token {DST_TOKEN} is not valid for \u{1b}[31mred")}),
+        Some("ValidationException"),
+    );
+    let mut fail = outcome(
+        CheckId::ValidAccepted,
+        Status::Fail,
+        &format!("valid input refused: 400 ValidationException mentioning {SRC_TOKEN}"),
+    );
+    fail.expected = Some("HTTP 200".into());
+    fail.actual = Some(format!("HTTP 400 ValidationException: token {DST_TOKEN}"));
+    let failing = CaseResult {
+        id: "boundary/tunnelId/len-128".into(),
+        kind: CaseKind::Boundary,
+        description: "128-character tunnelId".into(),
+        operator: None,
+        tunnel: TunnelState::Open {
+            destination_config: None,
+        },
+        expect: Expectation::Success {
+            mode: ClientMode::Source,
+        },
+        request: bad_req.clone(),
+        response: Some(bad_resp.clone()),
+        error_type: Some("ValidationException".into()),
+        transport_error: None,
+        outcomes: vec![fail, outcome(CheckId::ErrorShape, Status::Pass, "typed JSON error")],
+        exchanges: vec![
+            open_exchange(2 + t),
+            Exchange {
+                role: "request".into(),
+                request: signed(bad_req),
+                response: Some(bad_resp),
+                transport_error: None,
+                elapsed_ms: 5 + t,
+            },
+        ],
+        duration_ms: 11 + t,
+    };
+
+    let raw = vec![0xff, 0xfe, b'\n', b'\'', 0, b'{'];
+    let broken = CaseResult {
+        id: "mutate/invalid-utf8/body".into(),
+        kind: CaseKind::Mutated,
+        description: "invalid UTF-8 bytes in the body".into(),
+        operator: Some("invalid-utf8".into()),
+        tunnel: TunnelState::Open {
+            destination_config: None,
+        },
+        expect: Expectation::Invalid,
+        request: HttpRequest::raw(facts::ROTATE, raw),
+        response: None,
+        error_type: None,
+        transport_error: Some(format!("connection reset while sending (last token {OLD_TOKEN})")),
+        outcomes: vec![outcome(
+            CheckId::InvalidRejected,
+            Status::Error,
+            &format!("no response; cannot judge ({OLD_TOKEN})"),
+        )],
+        exchanges: vec![],
+        duration_ms: 30 + t,
+    };
+
+    let closed = CaseResult {
+        id: "boundary/closed/all".into(),
+        kind: CaseKind::Boundary,
+        description: "rotation of a CLOSED tunnel".into(),
+        operator: None,
+        tunnel: TunnelState::Closed,
+        expect: Expectation::ClosedTunnel,
+        request: rotate(json!({"tunnelId": TUNNEL, "clientMode": "ALL"})),
+        response: Some(response(200, json!({"sourceAccessToken": SRC_TOKEN}), None)),
+        error_type: None,
+        transport_error: None,
+        outcomes: vec![
+            outcome(CheckId::No5xx, Status::Pass, "no 5xx"),
+            outcome(
+                CheckId::ClosedTunnel,
+                Status::Advisory,
+                "a CLOSED tunnel was rotated (200)",
+            ),
+        ],
+        exchanges: vec![],
+        duration_ms: 7 + t,
+    };
+
+    RunResult {
+        meta: RunMeta {
+            tool_version: "0.1.0".into(),
+            seed: 7,
+            endpoint: "http://127.0.0.1:9".into(),
+            embedded: false,
+            region: "us-east-1".into(),
+            time_scale: 60.0,
+            live: false,
+            only: None,
+            checks: CheckId::ALL.to_vec(),
+            concurrency: 2,
+        },
+        cases: vec![valid, failing, broken, closed],
+        skipped_checks: vec![SkippedCheck {
+            check: CheckId::DurationLive,
+            reason: "pass --live to run it against a non-embedded endpoint (~70 s at time-scale 1)".into(),
+        }],
+        harness_errors: vec![format!(
+            "CloseTunnel failed during cleanup; response echoed {SRC_TOKEN}"
+        )],
+        interrupted: false,
+        duration_ms: 100 + t,
+        redactor,
+    }
+}
+
+fn opts() -> RenderOptions {
+    RenderOptions::default()
+}
+
+#[test]
+fn json_report_is_valid_against_its_schema() {
+    let schema: Value = serde_json::from_str(json::SCHEMA).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let mut results = vec![sample(0)];
+    let mut interrupted = sample(1);
+    interrupted.interrupted = true;
+    interrupted.cases.clear();
+    results.push(interrupted);
+    for result in &results {
+        let report = json::to_value(result, &opts());
+        let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "report invalid: {errors:#?}");
+    }
+    // The schema rejects what it should: a wrong verdict and an unknown check id.
+    let mut report = json::to_value(&sample(0), &opts());
+    report["verdict"] = json!("mostly-fine");
+    assert!(!validator.is_valid(&report));
+    let mut report = json::to_value(&sample(0), &opts());
+    report["cases"][0]["outcomes"][0]["check"] = json!("no-such-check");
+    assert!(!validator.is_valid(&report));
+}
+
+#[test]
+fn schema_lists_exactly_the_known_checks() {
+    let schema: Value = serde_json::from_str(json::SCHEMA).expect("schema is JSON");
+    let ids: Vec<&str> = schema["$defs"]["check_id"]["enum"]
+        .as_array()
+        .expect("enum")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let known: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(ids, known, "update docs/report.schema.json when checks change");
+}
+
+#[test]
+fn same_run_twice_is_identical_apart_from_timings() {
+    let a = sample(0);
+    let mut b = sample(1000);
+    // Results arrive in another order (concurrency), outcomes too.
+    b.cases.reverse();
+    for c in &mut b.cases {
+        c.outcomes.reverse();
+    }
+    let (mut ja, mut jb) = (json::to_value(&a, &opts()), json::to_value(&b, &opts()));
+    assert_ne!(ja, jb, "timings differ, so the raw reports must too");
+    json::strip_timings(&mut ja);
+    json::strip_timings(&mut jb);
+    assert_eq!(ja, jb);
+    assert_eq!(junit_without_time(&a), junit_without_time(&b));
+    assert_eq!(snapshot::snapshot(&a), snapshot::snapshot(&b));
+    assert_eq!(summary::render(&a, &opts()), summary::render(&b, &opts()));
+}
+
+fn junit_without_time(r: &RunResult) -> String {
+    let xml = junit::render(r, &opts()).expect("renders");
+    regex::Regex::new(r#" time="[0-9.]+""#)
+        .expect("regex")
+        .replace_all(&xml, "")
+        .into_owned()
+}
+
+#[test]
+fn cases_are_sorted_by_id_and_outcomes_in_check_order() {
+    let report = json::to_value(&sample(0), &opts());
+    let ids: Vec<&str> = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+    let valid = report["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == "valid/all");
+    let checks: Vec<&str> = valid.expect("valid/all")["outcomes"]
+        .as_array()
+        .expect("outcomes")
+        .iter()
+        .filter_map(|o| o["check"].as_str())
+        .collect();
+    assert_eq!(checks, ["response-schema", "token-set", "token-fresh"]);
+}
+
+#[test]
+fn no_secret_reaches_any_output() {
+    let result = sample(0);
+    let verbose = RenderOptions {
+        verbose: true,
+        ..RenderOptions::default()
+    };
+    let mut outputs = vec![
+        ("summary", summary::render(&result, &opts())),
+        ("summary -v", summary::render(&result, &verbose)),
+        ("json", json::render(&result, &opts())),
+        ("junit", junit::render(&result, &opts()).expect("renders")),
+        (
+            "snapshot",
+            serde_json::to_string(&snapshot::snapshot(&result)).expect("serializes"),
+        ),
+    ];
+    for case in &result.cases {
+        let rp = repro::for_case(&result, case, &opts());
+        outputs.push(("curl", rp.curl));
+        outputs.push(("rerun", rp.rerun));
+    }
+    for case in &result.cases {
+        outputs.push((
+            "progress",
+            report::progress::case_line(1, 4, case, true, &result.redactor),
+        ));
+    }
+    for (name, text) in &outputs {
+        for secret in SECRETS {
+            assert!(
+                !text.contains(secret),
+                "{name} output contains a secret ({secret}):\n{text}"
+            );
+        }
+    }
+    // The redaction is visible, not a silent drop.
+    let json = &outputs[2].1;
+    assert!(json.contains("<redacted>"));
+}
+
+#[test]
+fn summary_explains_every_failure() {
+    let result = sample(0);
+    let text = summary::render(&result, &opts());
+    // Table.
+    assert!(text.contains("check") && text.contains("advisory"));
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("valid-accepted "))
+        .expect("a row per check");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(&cells[..6], ["valid-accepted", "0", "1", "0", "0", "0"], "{row}");
+    // Skipped checks with their reason, harness errors.
+    assert!(text.contains("duration-live skipped: pass --live to run it against a non-embedded endpoint"));
+    assert!(text.contains("CloseTunnel failed during cleanup"));
+    // The failure: case, check, spec sentence, expected vs actual, reproductions.
+    assert!(text.contains("boundary/tunnelId/len-128 [valid-accepted]"));
+    assert!(text.contains(CheckId::ValidAccepted.citation().text));
+    assert!(text.contains("expected: HTTP 200"));
+    assert!(text.contains("actual:   HTTP 400 ValidationException"));
+    assert!(text.contains("-H 'Authorization: <redacted>'"), "{text}");
+    assert!(text.contains("rotcheck run --only boundary/tunnelId/len-128 --seed 7 --endpoint"));
+    // An escape sequence from the endpoint is shown, not executed.
+    assert!(!text.contains('\u{1b}'));
+    // Verdict.
+    let last = text.lines().last().expect("verdict");
+    assert!(
+        last.starts_with("verdict: VIOLATION") && last.ends_with("(exit 1)"),
+        "{last}"
+    );
+}
+
+#[test]
+fn curl_reproduction_sends_the_exact_body() {
+    let result = sample(0);
+    let case = result
+        .cases
+        .iter()
+        .find(|c| c.id == "boundary/tunnelId/len-128")
+        .expect("case");
+    let rp = repro::for_case(&result, case, &opts());
+    // Extract the --data-binary word and let sh unquote it.
+    let word = rp.curl.split("--data-binary ").nth(1).expect("body").trim_end();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s' {word}"))
+        .output()
+        .expect("sh");
+    assert_eq!(out.stdout, case.request.body);
+    assert_eq!(
+        rp.rerun,
+        "rotcheck run --only boundary/tunnelId/len-128 --seed 7 --endpoint http://127.0.0.1:9/ --region us-east-1 --time-scale 60"
+    );
+}
+
+#[test]
+fn junit_has_one_testcase_per_outcome_with_the_right_elements() {
+    let result = sample(0);
+    let xml = junit::render(&result, &opts()).expect("renders");
+    let mut reader = Reader::from_str(&xml);
+    let (mut testcases, mut failures, mut errors, mut skipped, mut system_out, mut suites) = (0, 0, 0, 0, 0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) | Ok(Event::Empty(e)) => match e.name().as_ref() {
+                b"testsuite" => suites += 1,
+                b"testcase" => testcases += 1,
+                b"failure" => failures += 1,
+                b"error" => errors += 1,
+                b"skipped" => skipped += 1,
+                b"system-out" => system_out += 1,
+                _ => {}
+            },
+            Ok(Event::Eof) => break,
+            Err(e) => panic!("malformed XML at {}: {e}\n{xml}", reader.buffer_position()),
+            _ => {}
+        }
+    }
+    let outcomes: usize = result.cases.iter().map(|c| c.outcomes.len()).sum();
+    assert_eq!(testcases, outcomes + 1 /* skipped check */ + 1 /* harness error */);
+    assert_eq!(failures, 1);
+    assert_eq!(errors, 1 + 1);
+    assert_eq!(skipped, 1);
+    assert_eq!(system_out, 1, "the advisory passes with system-out");
+    // Suites: one per check with outcomes or skipped, plus the harness suite.
+    let with_outcomes: std::collections::BTreeSet<CheckId> = result
+        .cases
+        .iter()
+        .flat_map(|c| c.outcomes.iter().map(|o| o.check))
+        .collect();
+    assert_eq!(suites, with_outcomes.len() + 1 + 1);
+    assert!(
+        xml.contains(r#"<testsuites name="rotcheck" tests="10" failures="1" errors="2" skipped="1""#),
+        "{xml}"
+    );
+}
+
+#[test]
+fn junit_escapes_markup_and_control_characters() {
+    let mut result = sample(0);
+    result.cases[0].outcomes[0] = outcome(
+        CheckId::ResponseSchema,
+        Status::Fail,
+        "bad <tag> & \"q\" \u{0}\u{1b} ]]>",
+    );
+    let xml = junit::render(&result, &opts()).expect("renders");
+    let mut reader = Reader::from_str(&xml);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Err(e) => panic!("malformed XML: {e}"),
+            _ => {}
+        }
+    }
+    assert!(
+        xml.contains("bad &lt;tag&gt; &amp; &quot;q&quot; \\u{0}\\u{1b} ]]&gt;"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn verdicts_and_exit_codes() {
+    let mut r = sample(0);
+    assert_eq!(Verdict::of(&r), Verdict::Violation);
+    assert_eq!(Verdict::of(&r).exit_code(), 1);
+    r.cases.retain(|c| c.worst() != Status::Fail);
+    assert_eq!(Verdict::of(&r).exit_code(), 2, "an error and a harness error remain");
+    r.cases.retain(|c| c.worst() != Status::Error);
+    r.harness_errors.clear();
+    assert_eq!(Verdict::of(&r).exit_code(), 0, "advisories and skips are not failures");
+    assert!(summary::verdict_line(&r).starts_with("verdict: CONFORMANT"));
+    r.interrupted = true;
+    assert_eq!(Verdict::of(&r).exit_code(), 130);
+    assert_eq!(json::to_value(&r, &opts())["exit_code"], json!(130));
+}
+
+#[test]
+fn snapshot_keeps_outcomes_and_redacts_generated_values() {
+    let result = sample(0);
+    let snap = snapshot::snapshot(&result);
+    let text = serde_json::to_string_pretty(&snap).expect("serializes");
+    assert!(!text.contains(TUNNEL), "tunnel ids are redacted:\n{text}");
+    assert!(!text.contains("123456789012"));
+    let failing = snap["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == "boundary/tunnelId/len-128")
+        .expect("case");
+    assert_eq!(failing["status"], "fail");
+    assert_eq!(failing["http_status"], 400);
+    assert_eq!(failing["error_type"], "ValidationException");
+    assert_eq!(
+        failing["response_shape"],
+        json!({"__type": "string", "message": "string"})
+    );
+    assert_eq!(
+        failing["outcomes"],
+        json!({"valid-accepted": "fail", "error-shape": "pass"})
+    );
+    assert_eq!(snap["exit_code"], 1);
+}
+
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn progress_prints_plain_lines_when_not_a_terminal() {
+    let result = sample(0);
+    let buf = Shared::default();
+    let p = Progress::with_writer(
+        ProgressMode::Lines,
+        false,
+        result.redactor.clone(),
+        Box::new(buf.clone()),
+    );
+    p.start(2);
+    p.case_started("valid/all");
+    p.case_finished("valid/all", Status::Pass, None);
+    p.case_finished("boundary/tunnelId/len-128", Status::Fail, None);
+    let verbose = Progress::with_writer(
+        ProgressMode::Lines,
+        true,
+        result.redactor.clone(),
+        Box::new(buf.clone()),
+    );
+    verbose.start(1);
+    verbose.case_finished("x", Status::Fail, Some(&result.cases[1]));
+    let quiet = Progress::with_writer(
+        ProgressMode::Quiet,
+        true,
+        result.redactor.clone(),
+        Box::new(buf.clone()),
+    );
+    quiet.case_finished("y", Status::Pass, None);
+    let text = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
+    assert_eq!(
+        text,
+        "[1/2] valid/all ... ok\n\
+         [2/2] boundary/tunnelId/len-128 ... FAIL\n\
+         [1/1] boundary/tunnelId/len-128 ... FAIL [valid-accepted] (HTTP 400 ValidationException)\n"
+    );
+}
+
+#[test]
+fn reports_are_written_creating_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("out/nested/report.json");
+    report::write_file(&path, json::render(&sample(0), &opts()).as_bytes()).expect("written");
+    let back: Value = serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+    assert_eq!(back["run"]["seed"], 7);
+}
+
+#[test]
+fn run_rejects_unknown_checks_with_the_valid_list() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["run", "--checks", "token-set,bogus-check"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bogus-check"), "{err}");
+    for id in CheckId::ALL {
+        assert!(err.contains(id.as_str()), "valid ids listed: {err}");
+    }
+}
+
+#[test]
+fn run_help_teaches_flags_examples_and_exit_codes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["run", "--help"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "--endpoint",
+        "--live",
+        "--seed",
+        "--only",
+        "--checks",
+        "--report-json",
+        "--junit",
+        "--fixtures",
+        "AWS_PROFILE",
+        "Exit codes:",
+        "130",
+        "rotcheck serve --port 8080",
+    ] {
+        assert!(help.contains(needle), "help lacks {needle}");
+    }
+}
+
+#[test]
+fn run_rejects_bad_numbers_as_usage_errors() {
+    for args in [
+        &["run", "--time-scale", "0"][..],
+        &["run", "--time-scale", "NaN"],
+        &["run", "--concurrency", "0"],
+        &["run", "--timeout", "-1"],
+        &["run", "--fixtures", "/nonexistent/rotcheck-fixtures"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+            .args(args)
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{args:?}");
+    }
+}
