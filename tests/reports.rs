@@ -14,8 +14,8 @@ use rotcheck::report::{self, json, junit, repro, snapshot, summary, RenderOption
 use rotcheck::runner::{RunResult, Status};
 use serde_json::{json, Value};
 
-mod common;
-use common::{outcome, sample, SECRETS, TUNNEL};
+mod report_sample;
+use report_sample::{outcome, sample, SECRETS, TUNNEL};
 
 fn opts() -> RenderOptions {
     RenderOptions::default()

@@ -17,7 +17,7 @@ use std::process::Command;
 use rotcheck::report::{json, junit, snapshot, summary, RenderOptions};
 use serde_json::Value;
 
-mod common;
+mod report_sample;
 
 const SEED: &str = "1";
 
@@ -81,18 +81,18 @@ fn run_snapshot() {
 
 #[test]
 fn rendered_summary() {
-    let text = summary::render(&common::sample(0), &RenderOptions::default());
+    let text = summary::render(&report_sample::sample(0), &RenderOptions::default());
     settings().bind(|| insta::assert_snapshot!("rendered-summary", text));
 }
 
 #[test]
 fn rendered_junit() {
-    let xml = junit::render(&common::sample(0), &RenderOptions::default()).expect("renders");
+    let xml = junit::render(&report_sample::sample(0), &RenderOptions::default()).expect("renders");
     settings().bind(|| insta::assert_snapshot!("rendered-junit", xml));
 }
 
 #[test]
 fn rendered_json() {
-    let report = json::to_value(&common::sample(0), &RenderOptions::default());
+    let report = json::to_value(&report_sample::sample(0), &RenderOptions::default());
     settings().bind(|| insta::assert_json_snapshot!("rendered-json", report));
 }
