@@ -302,9 +302,20 @@ fn snapshot_keeps_outcomes_and_redacts_generated_values() {
     assert_eq!(failing["status"], "fail");
     assert_eq!(failing["http_status"], 400);
     assert_eq!(failing["error_type"], "ValidationException");
+    assert_eq!(failing["response_shape"], json!(["__type: string", "message: string"]));
+    let valid = snap["cases"]
+        .as_array()
+        .expect("cases")
+        .iter()
+        .find(|c| c["id"] == "valid/all")
+        .expect("case");
     assert_eq!(
-        failing["response_shape"],
-        json!({"__type": "string", "message": "string"})
+        valid["response_shape"],
+        json!([
+            "tunnelArn: string",
+            "sourceAccessToken: string",
+            "destinationAccessToken: string"
+        ])
     );
     assert_eq!(
         failing["outcomes"],

@@ -253,10 +253,8 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     );
 
     let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+    // The client itself warns (once) when it signs with placeholder credentials.
     let target = engine::Target::start(&settings).await?;
-    if let Some(notice) = target.notice() {
-        eprintln!("note: {notice}");
-    }
 
     let progress = Progress::new(
         ProgressMode::detect(args.output.no_progress),
@@ -362,10 +360,6 @@ mod engine {
             anyhow::bail!(NOT_WIRED)
         }
 
-        pub fn notice(&self) -> Option<&str> {
-            match *self {}
-        }
-
         pub async fn shutdown(self) {}
     }
 
@@ -441,6 +435,7 @@ mod engine_wired {
                 connect_timeout: settings.connect_timeout,
                 timeout: settings.timeout,
                 max_body_bytes: settings.max_body_bytes,
+                ..ConnectOptions::default()
             };
             let mut server = None;
             if settings.embedded() {
@@ -458,12 +453,6 @@ mod engine_wired {
             let client = Client::connect(opts).await?;
             let region = client.region().to_owned();
             Ok(Target { client, server, region })
-        }
-
-        /// The client's note (placeholder credentials on a loopback endpoint); not shown for the
-        /// built-in target, where credentials are irrelevant.
-        pub fn notice(&self) -> Option<&str> {
-            self.server.is_none().then(|| self.client.notice()).flatten()
         }
 
         pub async fn shutdown(self) {

@@ -104,7 +104,12 @@ fn response_shape(response: &Value) -> Value {
         return json!("empty");
     }
     match serde_json::from_str::<Value>(body) {
-        Ok(Value::Object(map)) => Value::Object(map.iter().map(|(k, v)| (k.clone(), json!(type_name(v)))).collect()),
+        // `member: type` strings rather than an object, so that token member names keep their
+        // type instead of being redacted as members.
+        Ok(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| json!(format!("{k}: {}", type_name(v))))
+            .collect(),
         Ok(other) => json!(type_name(&other)),
         Err(_) => json!("not json"),
     }
@@ -121,8 +126,25 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-/// Tunnel ids the target generated, as its OpenTunnel responses reported them.
+/// Tunnel ids the target generated: every `tunnelId` (at any depth) in the bodies of the run's
+/// responses.
 fn tunnel_ids(report: &Value) -> BTreeSet<String> {
+    fn collect(v: &Value, ids: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m {
+                    match (k.as_str(), val.as_str()) {
+                        ("tunnelId", Some(id)) if !id.is_empty() => {
+                            ids.insert(id.to_owned());
+                        }
+                        _ => collect(val, ids),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, ids)),
+            _ => {}
+        }
+    }
     let mut ids = BTreeSet::new();
     let exchanges = report["cases"]
         .as_array()
@@ -130,11 +152,8 @@ fn tunnel_ids(report: &Value) -> BTreeSet<String> {
         .flatten()
         .flat_map(|c| c["exchanges"].as_array().into_iter().flatten());
     for e in exchanges {
-        let body = e["response"]["body"].as_str().unwrap_or("");
-        if let Ok(v) = serde_json::from_str::<Value>(body) {
-            if let Some(id) = v["tunnelId"].as_str().filter(|s| !s.is_empty()) {
-                ids.insert(id.to_owned());
-            }
+        if let Ok(body) = serde_json::from_str::<Value>(e["response"]["body"].as_str().unwrap_or("")) {
+            collect(&body, &mut ids);
         }
     }
     ids
