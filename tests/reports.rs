@@ -171,8 +171,23 @@ fn summary_explains_every_failure() {
     assert!(text.contains(CheckId::ValidAccepted.citation().text));
     assert!(text.contains("expected: HTTP 200"));
     assert!(text.contains("actual:   HTTP 400 ValidationException"));
-    assert!(text.contains("-H 'Authorization: <redacted>'"), "{text}");
+    assert!(text.contains("(Authorization: <redacted>)"), "{text}");
+    assert!(
+        text.contains("--aws-sigv4 aws:amz:us-east-1:IoTSecuredTunneling"),
+        "{text}"
+    );
     assert!(text.contains("rotcheck run --only boundary/tunnelId/len-128 --seed 7 --endpoint"));
+    // Against the built-in target the recorded headers are replayed, secrets redacted.
+    let mut embedded = result.clone();
+    embedded.meta.embedded = true;
+    embedded.meta.endpoint = "embedded".into();
+    let text = summary::render(&embedded, &opts());
+    assert!(text.contains("-H 'Authorization: <redacted>'"), "{text}");
+    assert!(text.contains("rotcheck serve --port 8080 --time-scale 60"), "{text}");
+    assert!(
+        text.contains("rotcheck run --only boundary/tunnelId/len-128 --seed 7\n"),
+        "{text}"
+    );
     // An escape sequence from the endpoint is shown, not executed.
     assert!(!text.contains('\u{1b}'));
     // Verdict.
@@ -444,4 +459,96 @@ fn run_rejects_bad_numbers_as_usage_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "{args:?}");
     }
+}
+
+/// What the echo server received: method, headers, body.
+type Received = Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>;
+
+async fn echo_server() -> (String, Received, tokio::task::JoinHandle<()>) {
+    let received: Received = Arc::default();
+    let store = received.clone();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let store = store.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+            let headers = parts
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            if let Ok(mut r) = store.lock() {
+                r.push((parts.method.to_string(), headers, bytes.to_vec()));
+            }
+            "{}"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, received, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn curl_reproductions_send_the_recorded_bytes() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl is not installed: nothing to check");
+        return;
+    }
+    let (url, received, task) = echo_server().await;
+    let r = rotcheck::redact::Redactor::new();
+    let bodies: Vec<Vec<u8>> = vec![
+        br#"{"tunnelId":"it's \"quoted\"","clientMode":"ALL"}"#.to_vec(),
+        b"{\"tunnelId\":\"line\nbreak\x00nul\",\xff\xfe}".to_vec(),
+        b"@not-a-file".to_vec(),
+        Vec::new(),
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let req = rotcheck::wire::HttpRequest::raw(rotcheck::spec::facts::ROTATE, body.clone());
+        let signing = if i % 2 == 0 {
+            repro::Signing::AsRecorded
+        } else {
+            repro::Signing::SigV4 { region: "us-east-1" }
+        };
+        let script = repro::curl_command(&req, &url, signing, &r);
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("sh")
+                .arg("-c")
+                .arg(&script)
+                .env("AWS_ACCESS_KEY_ID", "AKIDREPRO")
+                .env("AWS_SECRET_ACCESS_KEY", "repro-secret")
+                .env_remove("AWS_SESSION_TOKEN")
+                .output()
+        })
+        .await
+        .expect("joins")
+        .expect("sh runs");
+        assert!(
+            out.status.success(),
+            "curl failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = received.lock().expect("lock").pop().expect("a request arrived");
+        assert_eq!(got.0, "POST");
+        assert_eq!(&got.2, body, "body {i} arrives byte for byte");
+        let header = |n: &str| got.1.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        assert_eq!(
+            header("x-amz-target").as_deref(),
+            Some("IoTSecuredTunneling.RotateTunnelAccessToken")
+        );
+        assert_eq!(header("content-type").as_deref(), Some("application/x-amz-json-1.1"));
+        if i % 2 == 1 {
+            let auth = header("authorization").expect("curl signed");
+            assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDREPRO/"), "{auth}");
+            assert!(auth.contains("/us-east-1/IoTSecuredTunneling/aws4_request"), "{auth}");
+        }
+    }
+    task.abort();
 }

@@ -64,13 +64,37 @@ fn curl_for_case(result: &RunResult, case: &CaseResult) -> String {
              open a tunnel (OpenTunnel) and put its id in its place\n",
         );
     }
-    out.push_str(&curl_command(sent_request(case), &url, &meta.region, &result.redactor));
+    let signing = if meta.embedded {
+        Signing::AsRecorded
+    } else {
+        Signing::SigV4 { region: &meta.region }
+    };
+    out.push_str(&curl_command(sent_request(case), &url, signing, &result.redactor));
     out
+}
+
+/// How a reproduction authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signing<'a> {
+    /// Send the recorded headers as they are (secret ones show as `<redacted>`): for the
+    /// reference implementation, which does not verify signatures unless told to.
+    AsRecorded,
+    /// curl signs the request itself (`--aws-sigv4`) for this region with the credentials in
+    /// the user's environment, replacing rotcheck's own (redacted) signature headers.
+    SigV4 { region: &'a str },
+}
+
+/// Headers that belong to a signature: replaced when curl signs anew.
+fn is_signature_header(name: &str) -> bool {
+    is_secret_header(name)
+        || ["x-amz-date", "x-amz-content-sha256"]
+            .iter()
+            .any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A curl command that sends `req` to `endpoint` (`POST /`). Secret headers show as
 /// `<redacted>`; the body is exact unless it holds a secret (then it is the redacted body).
-pub fn curl_command(req: &HttpRequest, endpoint: &str, region: &str, redactor: &Redactor) -> String {
+pub fn curl_command(req: &HttpRequest, endpoint: &str, signing: Signing<'_>, redactor: &Redactor) -> String {
     let body = redactor.body_bytes(&req.body);
     let url = format!("{}/", endpoint.trim_end_matches('/'));
     let mut args: Vec<String> = vec![
@@ -81,13 +105,31 @@ pub fn curl_command(req: &HttpRequest, endpoint: &str, region: &str, redactor: &
         shell_quote(&redactor.scrub(&req.method)),
         shell_quote(&url),
     ];
-    let mut signed = false;
+    let mut out = String::new();
+    if let Signing::SigV4 { region } = signing {
+        out.push_str(
+            "# rotcheck signed this request (Authorization: <redacted>); curl signs it again with the \
+             credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n",
+        );
+        args.push("--aws-sigv4".into());
+        args.push(shell_quote(&format!(
+            "aws:amz:{}:{}",
+            shell_safe_or_placeholder(region),
+            facts::SIGNING_NAME
+        )));
+        args.push("--user".into());
+        args.push("\"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"".into());
+        // Expands to nothing without a session token (POSIX sh).
+        args.push("${AWS_SESSION_TOKEN:+-H \"X-Amz-Security-Token: $AWS_SESSION_TOKEN\"}".into());
+    }
     for (name, value) in &req.headers {
         // curl computes these from the URL and the body; a copied value could contradict them.
         if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("content-length") {
             continue;
         }
-        signed |= is_secret_header(name);
+        if matches!(signing, Signing::SigV4 { .. }) && is_signature_header(name) {
+            continue;
+        }
         args.push("-H".into());
         args.push(shell_quote(&format!("{name}: {}", redactor.header_value(name, value))));
     }
@@ -107,16 +149,6 @@ pub fn curl_command(req: &HttpRequest, endpoint: &str, region: &str, redactor: &
                 piped = Some(printf_command(&body));
             }
         }
-    }
-    let mut out = String::new();
-    if signed {
-        out.push_str(&format!(
-            "# credentials and signature are redacted; to sign with your own, replace the Authorization, \
-             X-Amz-Date and X-Amz-Security-Token lines with: --aws-sigv4 'aws:amz:{}:{}' \
-             --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"\n",
-            shell_safe_or_placeholder(region),
-            facts::SIGNING_NAME
-        ));
     }
     if let Some(printf) = piped {
         out.push_str(&printf);
@@ -236,7 +268,7 @@ fn join_args(args: &[String]) -> String {
     let mut i = 0;
     while i < args.len() {
         let a = &args[i];
-        let takes_value = matches!(a.as_str(), "-H" | "--data-binary");
+        let takes_value = matches!(a.as_str(), "-H" | "--data-binary" | "--aws-sigv4" | "--user");
         if takes_value && i + 1 < args.len() {
             out.push_str(" \\\n    ");
             out.push_str(a);
@@ -244,7 +276,10 @@ fn join_args(args: &[String]) -> String {
             out.push_str(&args[i + 1]);
             i += 2;
         } else {
-            if i > 0 {
+            // The optional session-token expansion gets a line of its own, like a header.
+            if a.starts_with("${") {
+                out.push_str(" \\\n    ");
+            } else if i > 0 {
                 out.push(' ');
             }
             out.push_str(a);
@@ -317,18 +352,28 @@ mod tests {
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/x, Signature=abcdef",
         );
         req.set_header("X-Amz-Security-Token", "SESSIONTOKEN");
-        let cmd = curl_command(&req, "https://example.test", "eu-west-1", &r);
+        let cmd = curl_command(&req, "http://127.0.0.1:8080", Signing::AsRecorded, &r);
         assert!(cmd.contains("-H 'Authorization: <redacted>'"), "{cmd}");
+        assert!(cmd.contains("-H 'X-Amz-Security-Token: <redacted>'"), "{cmd}");
         assert!(!cmd.contains("AKIDEXAMPLE") && !cmd.contains("abcdef") && !cmd.contains("SESSIONTOKEN"));
         assert!(
             cmd.contains("--data-binary '{\"tunnelId\":\"x\", \"tunnelId\":\"y\"}'"),
             "{cmd}"
         );
+
+        let cmd = curl_command(&req, "https://example.test", Signing::SigV4 { region: "eu-west-1" }, &r);
         assert!(
-            cmd.contains("--aws-sigv4 'aws:amz:eu-west-1:IoTSecuredTunneling'"),
+            cmd.contains("--aws-sigv4 aws:amz:eu-west-1:IoTSecuredTunneling"),
             "{cmd}"
         );
-        assert!(cmd.contains("-X POST 'https://example.test/'") || cmd.contains("-X POST https://example.test/"));
+        assert!(
+            cmd.contains("--user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\""),
+            "{cmd}"
+        );
+        assert!(cmd.contains("(Authorization: <redacted>)"), "{cmd}");
+        assert!(!cmd.contains("-H 'Authorization"), "curl signs anew: {cmd}");
+        assert!(!cmd.contains("AKIDEXAMPLE") && !cmd.contains("abcdef") && !cmd.contains("SESSIONTOKEN"));
+        assert!(cmd.contains("-X POST https://example.test/"), "{cmd}");
     }
 
     #[test]
@@ -336,7 +381,7 @@ mod tests {
         let r = Redactor::new();
         let mut req = HttpRequest::raw(facts::ROTATE, vec![0xff, b'\n', 0, b'{']);
         req.remove_header("Content-Type");
-        let cmd = curl_command(&req, "http://127.0.0.1:8080", "us-east-1", &r);
+        let cmd = curl_command(&req, "http://127.0.0.1:8080", Signing::AsRecorded, &r);
         assert!(cmd.starts_with("printf '\\377\\012\\000{' |"), "{cmd}");
         assert!(cmd.contains("--data-binary @-"));
         assert!(cmd.contains("-H Content-Type: "), "{cmd}");
@@ -350,7 +395,7 @@ mod tests {
         let r = Redactor::new();
         r.add("tok-1234567");
         let req = HttpRequest::raw(facts::ROTATE, b"{\"tunnelId\":\"tok-1234567\"}".to_vec());
-        let cmd = curl_command(&req, "http://127.0.0.1:1", "us-east-1", &r);
+        let cmd = curl_command(&req, "http://127.0.0.1:1", Signing::AsRecorded, &r);
         assert!(!cmd.contains("tok-1234567") && cmd.contains("<redacted>"), "{cmd}");
     }
 
