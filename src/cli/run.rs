@@ -286,6 +286,11 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     print!("{}", report::summary::render(&result, &opts));
 
     let mut code = Verdict::of(&result).exit_code();
+    if let (Some(only), true) = (&settings.only, result.cases.is_empty() && !result.interrupted) {
+        // A mistyped pattern must not pass a CI gate by testing nothing.
+        eprintln!("error: --only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
+        code = 2;
+    }
     if let Err(e) = written {
         eprintln!("error: {e:#}");
         // A CI job must not pass when its report is missing; a violation still says more.
@@ -385,6 +390,7 @@ mod engine_wired {
     use std::sync::Arc;
 
     use anyhow::Context as _;
+    use aws_credential_types::Credentials;
     use rotcheck::cases::{self, Case};
     use rotcheck::client::{Client, ConnectOptions};
     use rotcheck::report::progress::Progress;
@@ -429,7 +435,7 @@ mod engine_wired {
 
     impl Target {
         pub async fn start(settings: &Settings) -> anyhow::Result<Target> {
-            let mut opts = ConnectOptions {
+            let opts = ConnectOptions {
                 endpoint: settings.endpoint.clone(),
                 region: settings.region.clone(),
                 connect_timeout: settings.connect_timeout,
@@ -437,22 +443,39 @@ mod engine_wired {
                 max_body_bytes: settings.max_body_bytes,
                 ..ConnectOptions::default()
             };
-            let mut server = None;
-            if settings.embedded() {
-                let config = ServerConfig {
-                    time_scale: settings.time_scale,
-                    region: settings.region.clone().unwrap_or_else(|| "us-east-1".into()),
-                    ..ServerConfig::default()
-                };
-                let running = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                    .await
-                    .context("cannot start the built-in reference implementation")?;
-                opts.endpoint = Some(running.url());
-                server = Some(running);
+            if !settings.embedded() {
+                let client = Client::connect(opts).await?;
+                let region = client.region().to_owned();
+                return Ok(Target {
+                    client,
+                    server: None,
+                    region,
+                });
             }
-            let client = Client::connect(opts).await?;
-            let region = client.region().to_owned();
-            Ok(Target { client, server, region })
+            let region = settings.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let config = ServerConfig {
+                time_scale: settings.time_scale,
+                region: region.clone(),
+                ..ServerConfig::default()
+            };
+            let server = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .context("cannot start the built-in reference implementation")?;
+            // The built-in server does not verify signatures: fixed placeholder credentials, so
+            // the user's real ones are never looked up (nor sent anywhere) for it.
+            let credentials = Credentials::new(
+                "AKIDROTCHECKEMBEDDED",
+                "rotcheck-embedded-placeholder",
+                None,
+                None,
+                "rotcheck-embedded",
+            );
+            let client = Client::for_endpoint(&server.url(), &region, credentials, &opts)?;
+            Ok(Target {
+                client,
+                server: Some(server),
+                region,
+            })
         }
 
         pub async fn shutdown(self) {
