@@ -10,8 +10,8 @@ use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
 use super::repro::{self, Repro};
 use super::{RenderOptions, Verdict};
 
-/// Errors listed in full without `-v`; the rest are counted (the JSON report has them all).
-const ERRORS_LISTED: usize = 20;
+/// Distinct error messages listed without `-v` (the JSON report has every error).
+const ERROR_GROUPS_LISTED: usize = 10;
 
 pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let r = &result.redactor;
@@ -76,22 +76,37 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let errors = with(Status::Error);
     if !errors.is_empty() {
         let _ = writeln!(out, "\nErrors ({}, the harness could not judge):", errors.len());
-        let shown = if opts.verbose { errors.len() } else { ERRORS_LISTED };
-        for (case, o) in errors.iter().take(shown) {
-            let _ = writeln!(
-                out,
-                "  - {} [{}]: {}",
-                case.id,
-                o.check,
-                indent_rest(&r.scrub(&o.message), "    ")
-            );
-        }
-        if errors.len() > shown {
-            let _ = writeln!(
-                out,
-                "  ... and {} more (pass -v, or see the JSON report)",
-                errors.len() - shown
-            );
+        if opts.verbose {
+            for (case, o) in &errors {
+                let _ = writeln!(
+                    out,
+                    "  - {} [{}]: {}",
+                    case.id,
+                    o.check,
+                    indent_rest(&r.scrub(&o.message), "    ")
+                );
+            }
+        } else {
+            // One cause (an unreachable endpoint, say) often errs every case: group by message.
+            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+            for (case, o) in &errors {
+                let msg = r.scrub(&o.message);
+                let label = format!("{} [{}]", case.id, o.check);
+                match groups.iter_mut().find(|(m, _)| *m == msg) {
+                    Some((_, cases)) => cases.push(label),
+                    None => groups.push((msg, vec![label])),
+                }
+            }
+            for (msg, cases) in groups.iter().take(ERROR_GROUPS_LISTED) {
+                let _ = writeln!(out, "  - {} x {}", cases.len(), indent_rest(msg, "    "));
+                let examples: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
+                let more = if cases.len() > 3 { ", ..." } else { "" };
+                let _ = writeln!(out, "    in {}{more}", examples.join(", "));
+            }
+            if groups.len() > ERROR_GROUPS_LISTED {
+                let _ = writeln!(out, "  ... and {} other message(s)", groups.len() - ERROR_GROUPS_LISTED);
+            }
+            out.push_str("  (pass -v to list every error; the JSON report has them all)\n");
         }
     }
 
