@@ -552,3 +552,46 @@ async fn curl_reproductions_send_the_recorded_bytes() {
     }
     task.abort();
 }
+
+#[test]
+fn setup_failure_still_writes_reports() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let json_path = dir.path().join("report.json");
+    let junit_path = dir.path().join("junit.xml");
+    // No credentials anywhere, for an endpoint that is not loopback: a setup error before any
+    // request is sent.
+    let out = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args([
+            "run",
+            "--endpoint",
+            "https://rotcheck.invalid",
+            "--no-progress",
+            "--report-json",
+        ])
+        .arg(&json_path)
+        .arg("--junit")
+        .arg(&junit_path)
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_CONFIG_FILE", dir.path().join("none-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("error:"), "{stderr}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&json_path).expect("JSON written")).expect("JSON");
+    assert_eq!(report["verdict"], "incomplete");
+    assert_eq!(report["exit_code"], 2);
+    let errors = report["harness_errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].as_str().unwrap_or("").starts_with("setup failed: "));
+    let schema: Value = serde_json::from_str(json::SCHEMA).expect("schema");
+    assert!(jsonschema::is_valid(&schema, &report));
+    let xml = std::fs::read_to_string(&junit_path).expect("JUnit written");
+    assert!(
+        xml.contains(r#"<testsuite name="harness" tests="1" failures="0" errors="1""#),
+        "{xml}"
+    );
+}

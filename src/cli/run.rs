@@ -10,7 +10,7 @@ use rotcheck::checks::CheckId;
 use rotcheck::report::progress::{Progress, ProgressMode};
 use rotcheck::report::repro::{fmt_num, EMBEDDED_TIME_SCALE, ENDPOINT_TIME_SCALE};
 use rotcheck::report::{self, RenderOptions, Verdict};
-use rotcheck::runner::RunResult;
+use rotcheck::runner::{RunMeta, RunResult};
 
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
@@ -252,9 +252,26 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         if settings.live { "on" } else { "off" },
     );
 
-    let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
-    // The client itself warns (once) when it signs with placeholder credentials.
-    let target = engine::Target::start(&settings).await?;
+    let opts = RenderOptions {
+        fixtures: settings.fixtures.clone(),
+        verbose: verbose > 0,
+    };
+    let prepared = async {
+        let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+        // The client itself warns (once) when it signs with placeholder credentials.
+        let target = engine::Target::start(&settings).await?;
+        anyhow::Ok((cases, target))
+    };
+    let (cases, target) = match prepared.await {
+        Ok(ready) => ready,
+        Err(e) => {
+            // The reports still say why nothing ran, so a CI job shows the cause.
+            if let Err(w) = write_reports(&setup_failure(&settings, &e), &args, &opts) {
+                eprintln!("error: {w:#}");
+            }
+            return Err(e);
+        }
+    };
 
     let progress = Progress::new(
         ProgressMode::detect(args.output.no_progress),
@@ -278,10 +295,6 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     interrupt.abort();
     target.shutdown().await;
 
-    let opts = RenderOptions {
-        fixtures: settings.fixtures.clone(),
-        verbose: verbose > 0,
-    };
     let written = write_reports(&result, &args, &opts);
     print!("{}", report::summary::render(&result, &opts));
 
@@ -299,6 +312,35 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// The result of a run that could not start: no case, one harness error (exit 2).
+fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
+    let checks = if settings.checks.is_empty() {
+        CheckId::ALL.to_vec()
+    } else {
+        settings.checks.clone()
+    };
+    RunResult {
+        meta: RunMeta {
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            seed: settings.seed,
+            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
+            embedded: settings.embedded(),
+            region: settings.region.clone().unwrap_or_default(),
+            time_scale: settings.time_scale,
+            live: settings.live,
+            only: settings.only.clone(),
+            checks,
+            concurrency: settings.concurrency,
+        },
+        cases: Vec::new(),
+        skipped_checks: Vec::new(),
+        harness_errors: vec![format!("setup failed: {error:#}")],
+        interrupted: false,
+        duration_ms: 0,
+        redactor: Default::default(),
+    }
 }
 
 /// Write the requested reports; every one is attempted even when an earlier one fails.
