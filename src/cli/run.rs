@@ -438,18 +438,8 @@ mod engine_wired {
     use rotcheck::report::progress::Progress;
     use rotcheck::runner::{self, RunConfig, RunResult, Status};
     use rotcheck::server::{self, RunningServer, ServerConfig};
-    use rotcheck::wire::{HttpRequest, HttpResponse};
 
     use super::Settings;
-
-    /// The runner's view of the signing client.
-    struct ClientTransport(Client);
-
-    impl runner::Transport for ClientTransport {
-        async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, String> {
-            self.0.send(req).await.map_err(|e| e.to_string())
-        }
-    }
 
     /// The runner's progress events, drawn by the report module.
     struct Sink<'a>(&'a Progress);
@@ -553,7 +543,8 @@ mod engine_wired {
             embedded: settings.embedded(),
             region: target.region.clone(),
         };
-        let transport = Arc::new(ClientTransport(target.client.clone()));
+        // The client implements the runner's Transport (src/runner/transport.rs).
+        let transport = Arc::new(target.client.clone());
         runner::run(transport, cases, &config, &Sink(progress), cancel).await
     }
 }
