@@ -5,6 +5,7 @@ pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod redact;
+pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod server;
