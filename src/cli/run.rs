@@ -153,8 +153,6 @@ fn parse_check(s: &str) -> Result<CheckId, String> {
 }
 
 /// The validated settings of a run.
-// Until the engine is wired (see `mod engine`) only the wired engine reads some fields.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub endpoint: Option<String>,
@@ -172,7 +170,6 @@ pub struct Settings {
     pub fixtures: Option<PathBuf>,
 }
 
-#[allow(dead_code)]
 impl Settings {
     pub fn from_args(args: &RunArgs) -> anyhow::Result<Settings> {
         let endpoint = args.endpoint.clone().filter(|e| !e.trim().is_empty());
@@ -383,50 +380,7 @@ fn list_checks() -> String {
 
 /// The seam to the runner, client, server and cases modules: the only code here that calls
 /// them. `Target` is what the run talks to (a client, plus the server when it is embedded).
-///
-/// Integration: this build predates those modules, so `Target` is uninhabited and
-/// `Target::start` reports a setup error. The wired version, written against their documented
-/// APIs, is `engine_wired` below: delete this module, rename that one to `engine` and drop its
-/// `#[cfg(any())]`.
 mod engine {
-    use std::path::Path;
-
-    use rotcheck::cases::Case;
-    use rotcheck::report::progress::Progress;
-    use rotcheck::runner::RunResult;
-
-    use super::Settings;
-
-    const NOT_WIRED: &str = "this build of rotcheck lacks the runner, client or server module: \
-                             `rotcheck run` cannot execute (see src/cli/run.rs, mod engine)";
-
-    pub enum Target {}
-
-    impl Target {
-        pub async fn start(_settings: &Settings) -> anyhow::Result<Target> {
-            anyhow::bail!(NOT_WIRED)
-        }
-
-        pub async fn shutdown(self) {}
-    }
-
-    pub fn load_cases(_seed: u64, _fixtures: Option<&Path>) -> anyhow::Result<Vec<Case>> {
-        anyhow::bail!(NOT_WIRED)
-    }
-
-    pub async fn execute(
-        target: &Target,
-        _cases: Vec<Case>,
-        _settings: &Settings,
-        _progress: &Progress,
-        _cancel: tokio::sync::watch::Receiver<bool>,
-    ) -> RunResult {
-        match *target {}
-    }
-}
-
-#[cfg(any())]
-mod engine_wired {
     use std::net::{Ipv4Addr, SocketAddr};
     use std::path::Path;
     use std::sync::Arc;
