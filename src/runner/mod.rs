@@ -2,6 +2,7 @@
 //! checks, and returns a [`RunResult`]. It prints nothing; progress goes to a [`ProgressSink`] and
 //! reports render the result.
 
+pub mod aged;
 pub mod history;
 pub mod judge;
 pub mod live;
@@ -127,15 +128,28 @@ pub async fn run<T: Transport>(
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
-    progress.run_started(cases.len() + usize::from(run_live));
+    let run_aged = selected.contains(&CheckId::DurationStatic) && only.matches(aged::AGED_CASE_ID);
+    progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
 
     let mut results = Vec::new();
     let mut interrupted = *cancel.borrow();
-    let mut live_task = None;
+    // Scenarios run beside the cases: they mostly wait.
+    let mut scenarios = Vec::new();
     if run_live && !interrupted {
         let (h, scale, sel) = (harness.clone(), config.time_scale, selected.clone());
         progress.case_started(live::LIVE_CASE_ID);
-        live_task = Some(tokio::spawn(async move { live::run(&h, scale, &sel).await }));
+        scenarios.push((
+            live::LIVE_CASE_ID,
+            tokio::spawn(async move { live::run(&h, scale, &sel).await }),
+        ));
+    }
+    if run_aged && !interrupted {
+        let (h, sel) = (harness.clone(), selected.clone());
+        progress.case_started(aged::AGED_CASE_ID);
+        scenarios.push((
+            aged::AGED_CASE_ID,
+            tokio::spawn(async move { aged::run(&h, &sel).await }),
+        ));
     }
 
     let concurrency = config.concurrency.max(1);
@@ -171,7 +185,7 @@ pub async fn run<T: Transport>(
         // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
         while running.join_next().await.is_some() {}
     }
-    if let Some(mut task) = live_task {
+    for (scenario_id, mut task) in scenarios {
         let finished = tokio::select! {
             biased;
             () = cancelled(&mut cancel) => {
@@ -190,7 +204,7 @@ pub async fn run<T: Transport>(
                     results.push(r);
                 }
                 Err(e) if e.is_cancelled() => {}
-                Err(e) => harness.harness_error(format!("{}: internal error: {e}", live::LIVE_CASE_ID)),
+                Err(e) => harness.harness_error(format!("{scenario_id}: internal error: {e}")),
             }
         }
     }
