@@ -15,6 +15,10 @@ use rotcheck::runner::{RunMeta, RunResult};
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// From this time scale on, the live scenario's wait (1.2 x 60 s / scale) is at most 6 s, so it
+/// runs without --live.
+pub const AUTO_LIVE_TIME_SCALE: f64 = 12.0;
+
 const EXAMPLES: &str = "\
 Examples:
   Test the built-in reference implementation (started in-process on 127.0.0.1 with a fast clock):
@@ -22,7 +26,7 @@ Examples:
 
   Test your implementation, or a local mock, on a loopback port (no credentials needed there):
     rotcheck serve --port 8080 --time-scale 60 &        # or start your own server
-    rotcheck run --endpoint http://127.0.0.1:8080 --time-scale 60 --live
+    rotcheck run --endpoint http://127.0.0.1:8080 --time-scale 60   # live check on (fast clock)
 
   Test real AWS. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
   AWS_SESSION_TOKEN, else from AWS_PROFILE (or the default profile) in ~/.aws/credentials and
@@ -74,11 +78,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub time_scale: Option<f64>,
 
-    /// Run the duration-live check against --endpoint: opens a 1-minute tunnel, rotates it and
-    /// waits until it must have closed (about 70 s at time-scale 1). Always on for the built-in
-    /// target.
-    #[arg(long)]
+    /// Run the duration-live check: opens a 1-minute tunnel, rotates it and waits until it must
+    /// have closed (about 70 s at time-scale 1). On by default when that wait is short: for the
+    /// built-in target and whenever --time-scale is at least 12 (a wait of at most ~6 s).
+    #[arg(long, conflicts_with = "no_live")]
     pub live: bool,
+
+    /// Skip the duration-live check even when the wait would be short.
+    #[arg(long)]
+    pub no_live: bool,
 
     /// Seed of the generated cases (random ids and strings). The same seed sends the same cases.
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
@@ -208,8 +216,8 @@ impl Settings {
             endpoint,
             region: args.region.clone(),
             time_scale,
-            // The built-in target runs on a fast clock, so the live scenario is cheap there.
-            live: args.live || embedded,
+            // The live scenario waits ~1.2 tunnel-minutes of real time: on by default when cheap.
+            live: !args.no_live && (args.live || embedded || time_scale >= AUTO_LIVE_TIME_SCALE),
             seed: args.seed,
             only: args.only.clone(),
             checks,
