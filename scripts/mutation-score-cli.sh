@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # For each fault / variant: start `rotcheck serve --time-scale 60 [--fault|--variant NAME]`, run
 # `rotcheck run --endpoint URL --time-scale 60 --report-json R`, print exit code and failed checks.
-bin=${BIN:-/work/main/target/release/rotcheck}
+# Build first: cargo build --release
+bin=${BIN:-$(dirname "$0")/../target/release/rotcheck}
 one() {
   local flag=$1 name=$2 log rep url pid code failed
   log=$(mktemp); rep=$(mktemp)
