@@ -341,11 +341,7 @@ async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeS
         h.release(&case.tunnel, p.tunnel, after.as_ref());
     }
     CaseResult {
-        error_type: response
-            .as_ref()
-            .filter(|r| !r.is_success())
-            .and_then(checks::parse_error)
-            .map(|e| e.type_name),
+        error_type: checks::error_type_of(response.as_ref()),
         id: case.id,
         kind: case.kind,
         description: case.description,
