@@ -195,10 +195,3 @@ pub(crate) mod testutil {
         }
     }
 }
-
-/// The error type a client reports for `resp` when it is an error response (None for a 2xx).
-pub fn error_type_of(resp: Option<&crate::wire::HttpResponse>) -> Option<String> {
-    resp.filter(|r| !r.is_success())
-        .and_then(parse_error)
-        .map(|e| e.type_name)
-}
