@@ -263,6 +263,22 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     };
     let prepared = async {
         let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+        if let Some(only) = &settings.only {
+            // A mistyped pattern must not pass a CI gate by testing nothing: refuse it up front.
+            let filter = rotcheck::runner::select::OnlyFilter::new(Some(only));
+            let scenarios = [
+                rotcheck::runner::live::LIVE_CASE_ID,
+                rotcheck::runner::aged::AGED_CASE_ID,
+            ];
+            if !cases
+                .iter()
+                .map(|c| c.id.as_str())
+                .chain(scenarios)
+                .any(|id| filter.matches(id))
+            {
+                anyhow::bail!("--only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
+            }
+        }
         // The client itself warns (once) when it signs with placeholder credentials.
         let target = engine::Target::start(&settings).await?;
         anyhow::Ok((cases, target))
@@ -304,11 +320,6 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     print!("{}", report::summary::render(&result, &opts));
 
     let mut code = Verdict::of(&result).exit_code();
-    if let (Some(only), true) = (&settings.only, result.cases.is_empty() && !result.interrupted) {
-        // A mistyped pattern must not pass a CI gate by testing nothing.
-        eprintln!("error: --only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
-        code = 2;
-    }
     if let Err(e) = written {
         eprintln!("error: {e:#}");
         // A CI job must not pass when its report is missing; a violation still says more.
