@@ -27,8 +27,9 @@ Examples:
   Fuzz your implementation on a loopback port, 4 requests in flight, reproducibly:
     rotcheck fuzz --endpoint http://127.0.0.1:8080 --duration 5m --seed 7 --concurrency 4
 
-  Write the cargo-fuzz seed corpus (fuzz/seeds) from the catalog's cases:
+  Write the cargo-fuzz seed corpus (fuzz/seeds) from the catalog's cases, and the dictionary:
     rotcheck fuzz --write-seeds fuzz/seeds
+    rotcheck fuzz --write-dict fuzz/rotcheck.dict
 
 Exit codes:
   0  no finding
@@ -75,6 +76,10 @@ pub struct FuzzArgs {
     /// Write the cargo-fuzz seed corpus to DIR/<target>/ and exit (fuzzes nothing).
     #[arg(long, value_name = "DIR")]
     pub write_seeds: Option<PathBuf>,
+
+    /// Write the libFuzzer dictionary of the protocol's tokens to PATH and exit.
+    #[arg(long, value_name = "PATH")]
+    pub write_dict: Option<PathBuf>,
 }
 
 /// `60s`, `5m`, `1h`, `500ms`, or seconds.
@@ -100,9 +105,19 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_dict {
+        std::fs::write(path, fuzzing::seeds::dictionary())
+            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
+        println!("dictionary written to {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Some(dir) = &args.write_seeds {
-        let counts =
-            fuzzing::seeds::write_seeds(dir).with_context(|| format!("cannot write seeds to {}", dir.display()))?;
+        // The seeds are made in-process on their own runtime: a thread outside this one.
+        let target = dir.clone();
+        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
+            .join()
+            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
+            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
         for (target, n) in counts {
             println!("{n:5} seeds in {}", dir.join(target).display());
         }
