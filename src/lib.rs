@@ -6,6 +6,7 @@ pub mod checks;
 pub mod client;
 pub mod fuzzing;
 pub mod redact;
+pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod server;

@@ -115,12 +115,36 @@ impl Redactor {
         }
     }
 
+    /// The exact bytes of a body when they hold nothing secret (so a reproduction sends the same
+    /// bytes, malformed JSON and duplicate keys included); otherwise the redacted [`Self::body`].
+    pub fn body_bytes<'a>(&self, body: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let has_token_member = serde_json::from_slice::<Value>(body)
+            .map(|v| contains_token_member(&v))
+            .unwrap_or(false);
+        let text = String::from_utf8_lossy(body);
+        if !has_token_member && self.scrub(&text) == text {
+            std::borrow::Cow::Borrowed(body)
+        } else {
+            std::borrow::Cow::Owned(self.body(body).into_bytes())
+        }
+    }
+
     /// A JSON value fit for output.
     pub fn json(&self, v: &Value) -> Value {
         let mut v = v.clone();
         redact_json(&mut v);
         scrub_strings(self, &mut v);
         v
+    }
+}
+
+fn contains_token_member(v: &Value) -> bool {
+    match v {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, val)| (TOKEN_MEMBERS.contains(&k.as_str()) && !val.is_null()) || contains_token_member(val)),
+        Value::Array(items) => items.iter().any(contains_token_member),
+        _ => false,
     }
 }
 
@@ -156,5 +180,18 @@ mod tests {
             REDACTED
         );
         assert!(!r.body(br#"{"x":{"destinationAccessToken":"zzzz"}}"#).contains("zzzz"));
+    }
+
+    #[test]
+    fn body_bytes_keeps_exact_bytes_unless_secret() {
+        let r = Redactor::new();
+        r.add("tok-SECRET");
+        let dup = br#"{"a":1, "a":2}"#;
+        assert_eq!(&*r.body_bytes(dup), dup);
+        let raw = b"\xff\x00{not json";
+        assert_eq!(&*r.body_bytes(raw), raw);
+        assert!(!String::from_utf8_lossy(&r.body_bytes(b"echo tok-SECRET")).contains("tok-SECRET"));
+        let member = br#"{"sourceAccessToken":"abc"}"#;
+        assert!(!String::from_utf8_lossy(&r.body_bytes(member)).contains("abc"));
     }
 }

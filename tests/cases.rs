@@ -333,5 +333,8 @@ fn case_catalog_snapshot() {
             format!("{:<64} {:<12} {expect}", c.id, state)
         })
         .collect();
-    insta::assert_snapshot!("case_catalog", lines.join("\n"));
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("case-catalog", lines.join("\n")));
 }

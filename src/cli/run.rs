@@ -1,10 +1,504 @@
-//! `rotcheck run` (to be implemented).
+//! `rotcheck run`: test an endpoint (by default the built-in reference implementation) for
+//! conformance, print a summary, write reports, and exit 0 / 1 / 2 (130 on Ctrl-C).
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use rotcheck::checks::CheckId;
+use rotcheck::report::progress::{Progress, ProgressMode};
+use rotcheck::report::repro::{fmt_num, EMBEDDED_TIME_SCALE, ENDPOINT_TIME_SCALE};
+use rotcheck::report::{self, RenderOptions, Verdict};
+use rotcheck::runner::{RunMeta, RunResult};
+
+/// The seed used when `--seed` is not given: runs are reproducible by default.
+pub const DEFAULT_SEED: u64 = 1;
+
+const EXAMPLES: &str = "\
+Examples:
+  Test the built-in reference implementation (started in-process on 127.0.0.1 with a fast clock):
+    rotcheck run
+
+  Test your implementation, or a local mock, on a loopback port (no credentials needed there):
+    rotcheck serve --port 8080 --time-scale 60 &        # or start your own server
+    rotcheck run --endpoint http://127.0.0.1:8080 --time-scale 60 --live
+
+  Test real AWS. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
+  AWS_SESSION_TOKEN, else from AWS_PROFILE (or the default profile) in ~/.aws/credentials and
+  ~/.aws/config; the instance metadata service is never queried. Requests are SigV4-signed:
+    AWS_PROFILE=ci rotcheck run --endpoint https://api.tunneling.iot.us-east-1.amazonaws.com \\
+        --region us-east-1 --concurrency 2 --junit rotcheck.xml --report-json rotcheck.json
+
+  Rerun one case exactly as a failure report printed it:
+    rotcheck run --only 'boundary/tunnelId/len-128' --seed 1
+
+  A subset of checks, all cases under a prefix or glob:
+    rotcheck run --checks not-found,token-set --only 'mutate/*'
+
+Exit codes:
+  0    every selected check passed (advisories, which mark behaviour the spec only infers, are
+       never failures)
+  1    at least one conformance violation (the summary lists each with the spec sentence and a
+       reproduction)
+  2    usage or setup error, endpoint unreachable, or the harness could not judge a case
+  130  interrupted by Ctrl-C: the run stopped, the tunnels it opened were deleted, and the
+       summary and reports were still written (a second Ctrl-C exits at once, skipping cleanup)
+
+Reports are written whatever the verdict. Tokens, credentials and signatures never appear in
+any output (-v included).";
+
+/// Test an endpoint for conformance to RotateTunnelAccessToken.
+///
+/// Without --endpoint (and without AWS_ENDPOINT_URL) rotcheck starts its reference
+/// implementation in-process on 127.0.0.1 with a fast clock (time-scale 60) and tests it, the
+/// duration-live check included. With an endpoint, every case the seed generates (valid,
+/// boundary and mutated requests, plus the fixtures) is sent against tunnels the run opens and
+/// deletes again, and each response is judged by the checks (see --list-checks).
+#[derive(Debug, clap::Args)]
+#[command(after_long_help = EXAMPLES)]
+pub struct RunArgs {
+    /// Endpoint URL to test, e.g. http://127.0.0.1:8080 or
+    /// https://api.tunneling.iot.us-east-1.amazonaws.com. Default: the built-in reference
+    /// implementation, started in-process.
+    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+
+    /// How many times faster than real time the endpoint's tunnel clock runs (its
+    /// maxLifetimeTimeoutMinutes pass that much faster). Default: 60 for the built-in target, 1
+    /// (real time, as AWS) for --endpoint.
+    #[arg(long, value_name = "N")]
+    pub time_scale: Option<f64>,
+
+    /// Run the duration-live check against --endpoint: opens a 1-minute tunnel, rotates it and
+    /// waits until it must have closed (about 70 s at time-scale 1). Always on for the built-in
+    /// target.
+    #[arg(long)]
+    pub live: bool,
+
+    /// Seed of the generated cases (random ids and strings). The same seed sends the same cases.
+    #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+
+    /// Only run cases whose id matches PATTERN: a glob (`*` any characters, `?` one) or else a
+    /// prefix, e.g. `valid/` or 'mutate/*/tunnelId'.
+    #[arg(long, value_name = "PATTERN")]
+    pub only: Option<String>,
+
+    /// Only run these checks (comma separated ids; see --list-checks). Default: all.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_check)]
+    pub checks: Vec<CheckId>,
+
+    /// Cases in flight at once, each on its own tunnel (keep it low against AWS: tunnel limits
+    /// and throttling apply).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Use the fixture cases in DIR (*.json, format in fixtures/README.md) instead of the
+    /// built-in fixtures.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+
+    // Boxed: keeps the subcommand enum small.
+    #[command(flatten, next_help_heading = "Reports and output")]
+    pub output: Box<OutputArgs>,
+
+    #[command(flatten, next_help_heading = "Connection")]
+    pub connection: Box<ConnectionArgs>,
+}
 
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {}
+pub struct OutputArgs {
+    /// Write the JSON report (schema: docs/report.schema.json) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
 
-pub async fn run(_args: RunArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`rotcheck run` is not implemented yet")
+    /// Write a JUnit XML report (one testsuite per check, one testcase per case) to PATH.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+
+    /// No progress bar or per-case lines on stderr (the summary is still printed).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// List the checks (id, what it asserts, the spec sentence) and exit.
+    #[arg(long)]
+    pub list_checks: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConnectionArgs {
+    /// Seconds to wait for a TCP/TLS connection.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    pub connect_timeout: f64,
+
+    /// Seconds to wait for a whole response.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub timeout: f64,
+
+    /// Largest response body read; longer bodies are cut (and judged as received).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+fn parse_check(s: &str) -> Result<CheckId, String> {
+    CheckId::parse(s.trim()).ok_or_else(|| {
+        let valid: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        format!("unknown check id '{s}'; valid ids: {}", valid.join(", "))
+    })
+}
+
+/// The validated settings of a run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub time_scale: f64,
+    pub live: bool,
+    pub seed: u64,
+    pub only: Option<String>,
+    /// Empty selects every check.
+    pub checks: Vec<CheckId>,
+    pub concurrency: usize,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_body_bytes: usize,
+    pub fixtures: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn from_args(args: &RunArgs) -> anyhow::Result<Settings> {
+        let endpoint = args.endpoint.clone().filter(|e| !e.trim().is_empty());
+        let embedded = endpoint.is_none();
+        let time_scale = args.time_scale.unwrap_or(if embedded {
+            EMBEDDED_TIME_SCALE
+        } else {
+            ENDPOINT_TIME_SCALE
+        });
+        if !(time_scale.is_finite() && time_scale > 0.0 && time_scale <= 1e6) {
+            bail!("--time-scale must be a number above 0 (and at most 1000000), got {time_scale}");
+        }
+        let secs = |name: &str, v: f64| -> anyhow::Result<Duration> {
+            if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
+                bail!("--{name} must be between 0 and 3600 seconds, got {v}");
+            }
+            Ok(Duration::from_secs_f64(v))
+        };
+        if args.connection.max_body_bytes == 0 {
+            bail!("--max-body-bytes must be at least 1");
+        }
+        if let Some(only) = &args.only {
+            if only.is_empty() {
+                bail!("--only needs a non-empty pattern");
+            }
+        }
+        if let Some(dir) = &args.fixtures {
+            if !dir.is_dir() {
+                bail!("--fixtures {}: not a directory", dir.display());
+            }
+        }
+        let mut checks = args.checks.clone();
+        checks.sort_by_key(|c| report::check_rank(*c));
+        checks.dedup();
+        Ok(Settings {
+            endpoint,
+            region: args.region.clone(),
+            time_scale,
+            // The built-in target runs on a fast clock, so the live scenario is cheap there.
+            live: args.live || embedded,
+            seed: args.seed,
+            only: args.only.clone(),
+            checks,
+            concurrency: usize::from(args.concurrency),
+            connect_timeout: secs("connect-timeout", args.connection.connect_timeout)?,
+            timeout: secs("timeout", args.connection.timeout)?,
+            max_body_bytes: args.connection.max_body_bytes,
+            fixtures: args.fixtures.clone(),
+        })
+    }
+
+    pub fn embedded(&self) -> bool {
+        self.endpoint.is_none()
+    }
+}
+
+pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
+    if args.output.list_checks {
+        print!("{}", list_checks());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = Settings::from_args(&args)?;
+    let seed_note = if settings.seed == DEFAULT_SEED {
+        " (the default; --seed S for others)"
+    } else {
+        ""
+    };
+    eprintln!(
+        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}",
+        settings.seed,
+        settings
+            .endpoint
+            .as_deref()
+            .map(report::display_endpoint)
+            .unwrap_or_else(|| "the built-in reference implementation".into()),
+        fmt_num(settings.time_scale),
+        if settings.live { "on" } else { "off" },
+    );
+
+    let opts = RenderOptions {
+        fixtures: settings.fixtures.clone(),
+        verbose: verbose > 0,
+    };
+    let prepared = async {
+        let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+        // The client itself warns (once) when it signs with placeholder credentials.
+        let target = engine::Target::start(&settings).await?;
+        anyhow::Ok((cases, target))
+    };
+    let (cases, target) = match prepared.await {
+        Ok(ready) => ready,
+        Err(e) => {
+            // The reports still say why nothing ran, so a CI job shows the cause.
+            if let Err(w) = write_reports(&setup_failure(&settings, &e), &args, &opts) {
+                eprintln!("error: {w:#}");
+            }
+            return Err(e);
+        }
+    };
+
+    let progress = Progress::new(
+        ProgressMode::detect(args.output.no_progress),
+        verbose > 0,
+        Default::default(),
+    );
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping the run and deleting its tunnels (Ctrl-C again to exit now)");
+            let _ = cancel_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted again: exiting without cleanup; tunnels the run opened may remain");
+                std::process::exit(130);
+            }
+        }
+    });
+
+    let result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
+    progress.finish();
+    interrupt.abort();
+    target.shutdown().await;
+
+    let written = write_reports(&result, &args, &opts);
+    print!("{}", report::summary::render(&result, &opts));
+
+    let mut code = Verdict::of(&result).exit_code();
+    if let (Some(only), true) = (&settings.only, result.cases.is_empty() && !result.interrupted) {
+        // A mistyped pattern must not pass a CI gate by testing nothing.
+        eprintln!("error: --only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
+        code = 2;
+    }
+    if let Err(e) = written {
+        eprintln!("error: {e:#}");
+        // A CI job must not pass when its report is missing; a violation still says more.
+        if code == 0 {
+            code = 2;
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// The result of a run that could not start: no case, one harness error (exit 2).
+fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
+    let checks = if settings.checks.is_empty() {
+        CheckId::ALL.to_vec()
+    } else {
+        settings.checks.clone()
+    };
+    RunResult {
+        meta: RunMeta {
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            seed: settings.seed,
+            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
+            embedded: settings.embedded(),
+            region: settings.region.clone().unwrap_or_default(),
+            time_scale: settings.time_scale,
+            live: settings.live,
+            only: settings.only.clone(),
+            checks,
+            concurrency: settings.concurrency,
+        },
+        cases: Vec::new(),
+        skipped_checks: Vec::new(),
+        harness_errors: vec![format!("setup failed: {error:#}")],
+        interrupted: false,
+        duration_ms: 0,
+        redactor: Default::default(),
+    }
+}
+
+/// Write the requested reports; every one is attempted even when an earlier one fails.
+fn write_reports(result: &RunResult, args: &RunArgs, opts: &RenderOptions) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    if let Some(path) = &args.output.report_json {
+        let json = report::json::render(result, opts);
+        if let Err(e) = report::write_file(path, json.as_bytes()) {
+            errors.push(e.to_string());
+        }
+    }
+    if let Some(path) = &args.output.junit {
+        let written = report::junit::render(result, opts)
+            .and_then(|xml| report::write_file(path, xml.as_bytes()))
+            .with_context(|| format!("JUnit report {}", path.display()));
+        if let Err(e) = written {
+            errors.push(format!("{e:#}"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        bail!("{}", errors.join("; "))
+    }
+}
+
+fn list_checks() -> String {
+    let mut out = String::new();
+    for id in CheckId::ALL {
+        let cite = id.citation();
+        out.push_str(&format!(
+            "{id}\n    {}\n    spec ({}): \"{}\"\n",
+            id.description(),
+            cite.source,
+            cite.text
+        ));
+    }
+    out
+}
+
+/// The seam to the runner, client, server and cases modules: the only code here that calls
+/// them. `Target` is what the run talks to (a client, plus the server when it is embedded).
+mod engine {
+    use std::net::{Ipv4Addr, SocketAddr};
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use anyhow::Context as _;
+    use aws_credential_types::Credentials;
+    use rotcheck::cases::{self, Case};
+    use rotcheck::client::{Client, ConnectOptions};
+    use rotcheck::report::progress::Progress;
+    use rotcheck::runner::{self, RunConfig, RunResult, Status};
+    use rotcheck::server::{self, RunningServer, ServerConfig};
+
+    use super::Settings;
+
+    /// The runner's progress events, drawn by the report module.
+    struct Sink<'a>(&'a Progress);
+
+    impl runner::ProgressSink for Sink<'_> {
+        fn run_started(&self, total: usize) {
+            self.0.start(total);
+        }
+        fn case_started(&self, id: &str) {
+            self.0.case_started(id);
+        }
+        fn case_finished(&self, id: &str, status: Status) {
+            self.0.case_finished(id, status, None);
+        }
+        fn cleanup_started(&self, tunnels: usize) {
+            self.0.cleanup_started(tunnels);
+        }
+    }
+
+    pub struct Target {
+        client: Client,
+        server: Option<RunningServer>,
+        region: String,
+    }
+
+    impl Target {
+        pub async fn start(settings: &Settings) -> anyhow::Result<Target> {
+            let opts = ConnectOptions {
+                endpoint: settings.endpoint.clone(),
+                region: settings.region.clone(),
+                connect_timeout: settings.connect_timeout,
+                timeout: settings.timeout,
+                max_body_bytes: settings.max_body_bytes,
+                ..ConnectOptions::default()
+            };
+            if !settings.embedded() {
+                let client = Client::connect(opts).await?;
+                let region = client.region().to_owned();
+                return Ok(Target {
+                    client,
+                    server: None,
+                    region,
+                });
+            }
+            let region = settings.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let config = ServerConfig {
+                time_scale: settings.time_scale,
+                region: region.clone(),
+                ..ServerConfig::default()
+            };
+            let server = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .context("cannot start the built-in reference implementation")?;
+            // The built-in server does not verify signatures: fixed placeholder credentials, so
+            // the user's real ones are never looked up (nor sent anywhere) for it.
+            let credentials = Credentials::new(
+                "AKIDROTCHECKEMBEDDED",
+                "rotcheck-embedded-placeholder",
+                None,
+                None,
+                "rotcheck-embedded",
+            );
+            let client = Client::for_endpoint(&server.url(), &region, credentials, &opts)?;
+            Ok(Target {
+                client,
+                server: Some(server),
+                region,
+            })
+        }
+
+        pub async fn shutdown(self) {
+            if let Some(server) = self.server {
+                server.shutdown().await;
+            }
+        }
+    }
+
+    pub fn load_cases(seed: u64, fixtures: Option<&Path>) -> anyhow::Result<Vec<Case>> {
+        let fixtures = match fixtures {
+            Some(dir) => cases::load_fixtures(dir)?,
+            None => cases::embedded_fixtures()?,
+        };
+        Ok(cases::all_cases(seed, fixtures)?)
+    }
+
+    pub async fn execute(
+        target: &Target,
+        cases: Vec<Case>,
+        settings: &Settings,
+        progress: &Progress,
+        cancel: tokio::sync::watch::Receiver<bool>,
+    ) -> RunResult {
+        let config = RunConfig {
+            seed: settings.seed,
+            time_scale: settings.time_scale,
+            live: settings.live,
+            only: settings.only.clone(),
+            checks: settings.checks.clone(),
+            concurrency: settings.concurrency,
+            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
+            embedded: settings.embedded(),
+            region: target.region.clone(),
+        };
+        // The client implements the runner's Transport (src/runner/transport.rs).
+        let transport = Arc::new(target.client.clone());
+        runner::run(transport, cases, &config, &Sink(progress), cancel).await
+    }
 }

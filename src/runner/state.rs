@@ -23,9 +23,9 @@ use crate::wire::HttpRequest;
 
 /// Description given to every tunnel the run opens (visible in the AWS console).
 const DESCRIPTION: &str = "rotcheck conformance run";
-/// Lifetime of pooled tunnels: the model's maximum (and default), given explicitly so that the
-/// runner knows it.
-pub const POOL_LIFETIME_MINUTES: u32 = 720;
+/// Lifetime of pooled OPEN tunnels. Deliberately not the model's default (720): a rotation that
+/// resets timeoutConfig to the default must show up as a change (duration-static).
+pub const POOL_LIFETIME_MINUTES: u32 = 600;
 
 /// A tunnel the run opened.
 #[derive(Debug, Clone)]

@@ -1,0 +1,154 @@
+//! Renderers of a [`RunResult`]: terminal summary, JSON, JUnit XML, reproduction commands,
+//! snapshots, and the live progress display. Renderers only read the result; every request,
+//! response, header and message they show goes through the run's [`crate::redact::Redactor`].
+
+pub mod json;
+pub mod junit;
+pub mod progress;
+pub mod repro;
+pub mod snapshot;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+
+use crate::checks::CheckId;
+use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
+
+/// What renderers need besides the result itself.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The `--fixtures DIR` the run used, repeated in `rotcheck run` reproduction commands.
+    pub fixtures: Option<PathBuf>,
+    /// `-v`: the summary also lists advisories and every error in full.
+    pub verbose: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the report to {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot render the JUnit report: {0}")]
+    Xml(#[source] std::io::Error),
+}
+
+/// Write a rendered report, creating missing parent directories.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
+    let err = |source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(err)?;
+    }
+    std::fs::write(path, contents).map_err(err)
+}
+
+/// The overall verdict, as the summary's last line and the JSON `verdict` field say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Every check that ran passed (advisories allowed): exit 0.
+    Conformant,
+    /// At least one conformance violation: exit 1.
+    Violation,
+    /// The harness could not judge everything (harness errors, check errors): exit 2.
+    Incomplete,
+    /// Ctrl-C stopped the run: exit 130.
+    Interrupted,
+}
+
+impl Verdict {
+    pub fn of(result: &RunResult) -> Verdict {
+        if result.interrupted {
+            return Verdict::Interrupted;
+        }
+        match result.exit_code() {
+            0 => Verdict::Conformant,
+            1 => Verdict::Violation,
+            _ => Verdict::Incomplete,
+        }
+    }
+
+    /// The process exit code for this verdict. An interrupted run exits 130 (the shell convention
+    /// for SIGINT) whatever it found before the interruption: its results are incomplete.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::Conformant => 0,
+            Verdict::Violation => 1,
+            Verdict::Incomplete => 2,
+            Verdict::Interrupted => 130,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Conformant => "conformant",
+            Verdict::Violation => "violation",
+            Verdict::Incomplete => "incomplete",
+            Verdict::Interrupted => "interrupted",
+        }
+    }
+}
+
+pub fn status_str(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Error => "error",
+        Status::Skip => "skip",
+        Status::Advisory => "advisory",
+    }
+}
+
+/// Position of a check in [`CheckId::ALL`]: the order every report lists checks in.
+pub fn check_rank(id: CheckId) -> usize {
+    CheckId::ALL.iter().position(|c| *c == id).unwrap_or(CheckId::ALL.len())
+}
+
+/// Cases sorted by id, so reports do not depend on the order results arrived in.
+pub fn sorted_cases(result: &RunResult) -> Vec<&CaseResult> {
+    let mut cases: Vec<&CaseResult> = result.cases.iter().collect();
+    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    cases
+}
+
+/// A case's outcomes in [`CheckId::ALL`] order (stable for outcomes of the same check).
+pub fn sorted_outcomes(case: &CaseResult) -> Vec<&CheckOutcome> {
+    let mut outcomes: Vec<&CheckOutcome> = case.outcomes.iter().collect();
+    outcomes.sort_by_key(|o| check_rank(o.check));
+    outcomes
+}
+
+/// The endpoint fit for output: user information (`user:password@`) and query strings removed,
+/// since people do paste credentials into URLs.
+pub fn display_endpoint(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) if url.has_host() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        // Not a URL with a host (e.g. `embedded`): nothing to strip.
+        _ => endpoint.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_loses_credentials_and_query() {
+        assert_eq!(
+            display_endpoint("https://AKID:secret@example.test:8443/x?X-Amz-Signature=abc"),
+            "https://example.test:8443/x"
+        );
+        assert_eq!(display_endpoint("embedded"), "embedded");
+    }
+}

@@ -1,0 +1,271 @@
+//! The terminal summary printed after a run: a per-check table, skipped checks with reasons,
+//! harness errors, every failure in detail (spec sentence, expected vs actual, reproduction), and
+//! a verdict line.
+
+use std::fmt::Write as _;
+
+use crate::checks::CheckId;
+use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
+
+use super::repro::{self, Repro};
+use super::{RenderOptions, Verdict};
+
+/// Distinct error messages listed without `-v` (the JSON report has every error).
+const ERROR_GROUPS_LISTED: usize = 10;
+
+pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
+    let r = &result.redactor;
+    let meta = &result.meta;
+    let mut out = String::new();
+    let target = if meta.embedded {
+        "embedded reference implementation".to_owned()
+    } else {
+        super::display_endpoint(&meta.endpoint)
+    };
+    let _ = writeln!(
+        out,
+        "rotcheck {}: {} case(s) against {target} (region {}, seed {}, time-scale {}, live {})",
+        meta.tool_version,
+        result.cases.len(),
+        r.scrub(&meta.region),
+        meta.seed,
+        repro::fmt_num(meta.time_scale),
+        if meta.live { "on" } else { "off" },
+    );
+    out.push('\n');
+    table(&mut out, result);
+
+    if !result.skipped_checks.is_empty() {
+        out.push_str("\nSkipped checks:\n");
+        for s in &result.skipped_checks {
+            let _ = writeln!(out, "  {} skipped: {}", s.check, r.scrub(&s.reason));
+        }
+    }
+    if !result.harness_errors.is_empty() {
+        let _ = writeln!(out, "\nHarness errors ({}):", result.harness_errors.len());
+        for e in &result.harness_errors {
+            let _ = writeln!(out, "  - {}", indent_rest(&r.scrub(e), "    "));
+        }
+    }
+
+    let cases = super::sorted_cases(result);
+    let with = |status: Status| -> Vec<(&CaseResult, &CheckOutcome)> {
+        cases
+            .iter()
+            .flat_map(|c| super::sorted_outcomes(c).into_iter().map(move |o| (*c, o)))
+            .filter(|(_, o)| o.status == status)
+            .collect()
+    };
+
+    let advisories = with(Status::Advisory);
+    if !advisories.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nAdvisories ({}, never failures: behaviour the spec only infers):",
+            advisories.len()
+        );
+        if opts.verbose {
+            for (case, o) in &advisories {
+                let _ = writeln!(out, "  - {} [{}]: {}", case.id, o.check, r.scrub(&o.message));
+            }
+        } else {
+            out.push_str("  (pass -v to list them; the JSON and JUnit reports have them all)\n");
+        }
+    }
+
+    let errors = with(Status::Error);
+    if !errors.is_empty() {
+        let _ = writeln!(out, "\nErrors ({}, the harness could not judge):", errors.len());
+        if opts.verbose {
+            for (case, o) in &errors {
+                let _ = writeln!(
+                    out,
+                    "  - {} [{}]: {}",
+                    case.id,
+                    o.check,
+                    indent_rest(&r.scrub(&o.message), "    ")
+                );
+            }
+        } else {
+            // One cause (an unreachable endpoint, say) often errs every case: group by message.
+            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+            for (case, o) in &errors {
+                let msg = r.scrub(&o.message);
+                let label = format!("{} [{}]", case.id, o.check);
+                match groups.iter_mut().find(|(m, _)| *m == msg) {
+                    Some((_, cases)) => cases.push(label),
+                    None => groups.push((msg, vec![label])),
+                }
+            }
+            for (msg, cases) in groups.iter().take(ERROR_GROUPS_LISTED) {
+                let _ = writeln!(out, "  - {} x {}", cases.len(), indent_rest(msg, "    "));
+                let examples: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
+                let more = if cases.len() > 3 { ", ..." } else { "" };
+                let _ = writeln!(out, "    in {}{more}", examples.join(", "));
+            }
+            if groups.len() > ERROR_GROUPS_LISTED {
+                let _ = writeln!(out, "  ... and {} other message(s)", groups.len() - ERROR_GROUPS_LISTED);
+            }
+            out.push_str("  (pass -v to list every error; the JSON report has them all)\n");
+        }
+    }
+
+    let failures = with(Status::Fail);
+    if !failures.is_empty() {
+        let _ = writeln!(out, "\nFailures ({}):", failures.len());
+        for (i, (case, o)) in failures.iter().enumerate() {
+            let rp = repro::for_case(result, case, opts);
+            let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
+            out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
+        }
+    }
+
+    out.push('\n');
+    out.push_str(&verdict_line(result));
+    out.push('\n');
+    terminal_safe(&out)
+}
+
+/// Control characters (other than newline) made visible, so an endpoint cannot drive the
+/// terminal with escape sequences echoed in its messages.
+pub fn terminal_safe(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n') {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\n' => "\n".to_owned(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// The per-check table: id, pass, fail, error, skip, advisory.
+fn table(out: &mut String, result: &RunResult) {
+    let width = CheckId::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}",
+        "check", "pass", "fail", "error", "skip", "advisory"
+    );
+    for (id, t) in result.tally() {
+        let note = if result.skipped_checks.iter().any(|s| s.check == id) {
+            "  (skipped)"
+        } else if !result.meta.checks.contains(&id) {
+            "  (not selected)"
+        } else if t.fail > 0 {
+            "  <- FAIL"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}{note}",
+            id.as_str(),
+            t.pass,
+            t.fail,
+            t.error,
+            t.skip,
+            t.advisory
+        );
+    }
+}
+
+/// One outcome in full: spec sentence, message, expected vs actual, and (for failures) how to
+/// reproduce it. Used by the summary and by the JUnit `<failure>`/`<error>` text.
+pub fn outcome_details(result: &RunResult, case: &CaseResult, o: &CheckOutcome, repro: Option<&Repro>) -> String {
+    let r = &result.redactor;
+    let cite = o.check.citation();
+    let mut out = String::new();
+    let _ = writeln!(out, "case:     {} ({})", case.id, r.scrub(&case.description));
+    let _ = writeln!(out, "check:    {}: {}", o.check, o.check.description());
+    let _ = writeln!(out, "spec:     \"{}\" ({})", cite.text, cite.source);
+    let _ = writeln!(out, "result:   {}", indent_rest(&r.scrub(&o.message), "          "));
+    if let Some(e) = &o.expected {
+        let _ = writeln!(out, "expected: {}", indent_rest(&r.scrub(e), "          "));
+    }
+    if let Some(a) = &o.actual {
+        let _ = writeln!(out, "actual:   {}", indent_rest(&r.scrub(a), "          "));
+    }
+    match (&case.response, &case.transport_error) {
+        (Some(resp), _) => {
+            let ty = case
+                .error_type
+                .as_deref()
+                .map(|t| format!(" {}", r.scrub(t)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "response: HTTP {}{ty}: {}",
+                resp.status,
+                clip(&r.body(&resp.body), 300)
+            );
+        }
+        (None, Some(e)) => {
+            let _ = writeln!(out, "response: none ({})", r.scrub(e));
+        }
+        (None, None) => {}
+    }
+    if let Some(rp) = repro {
+        out.push_str("reproduce:\n");
+        out.push_str(&indent(&rp.curl, "  "));
+        out.push_str("rerun:\n");
+        out.push_str(&indent(&rp.rerun, "  "));
+    }
+    out
+}
+
+pub fn verdict_line(result: &RunResult) -> String {
+    let verdict = Verdict::of(result);
+    let code = verdict.exit_code();
+    let fails: usize = result.tally().iter().map(|(_, t)| t.fail).sum();
+    let errors: usize = result.tally().iter().map(|(_, t)| t.error).sum();
+    let failed: Vec<&str> = result.failed_checks().iter().map(|c| c.as_str()).collect();
+    match verdict {
+        Verdict::Conformant => format!("verdict: CONFORMANT, every selected check passed (exit {code})"),
+        Verdict::Violation => format!(
+            "verdict: VIOLATION, {fails} failure(s) in {} check(s): {} (exit {code})",
+            failed.len(),
+            failed.join(", ")
+        ),
+        Verdict::Incomplete => format!(
+            "verdict: INCOMPLETE, no violation found but the harness could not judge everything \
+             ({} harness error(s), {errors} check error(s)) (exit {code})",
+            result.harness_errors.len()
+        ),
+        Verdict::Interrupted => {
+            let found = if fails > 0 {
+                format!("{fails} failure(s) found before the interruption")
+            } else {
+                "no failure found before the interruption".to_owned()
+            };
+            format!("verdict: INTERRUPTED, results are incomplete; {found} (exit {code})")
+        }
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        out.push_str(prefix);
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Continuation lines of a multi-line message, indented under its first line.
+fn indent_rest(text: &str, prefix: &str) -> String {
+    text.trim_end().replace('\n', &format!("\n{prefix}"))
+}
+
+fn clip(s: &str, max_chars: usize) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    if s.chars().count() <= max_chars {
+        s
+    } else {
+        let head: String = s.chars().take(max_chars).collect();
+        format!("{head}... ({} bytes in total)", s.len())
+    }
+}
