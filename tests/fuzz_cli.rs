@@ -61,10 +61,13 @@ async fn a_server_error_on_malformed_json_is_found_and_shrunk() {
     );
     // The reproduction is a curl command with a body cut down to a few bytes.
     let repro = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("curl ") || l.contains("| curl "))
+        .find("curl -sS")
+        .map(|i| &out[i..])
         .unwrap_or_else(|| panic!("a curl reproduction in: {out}"));
-    assert!(repro.contains("IoTSecuredTunneling.RotateTunnelAccessToken"), "{repro}");
+    assert!(
+        repro.contains("X-Amz-Target: IoTSecuredTunneling.RotateTunnelAccessToken"),
+        "{repro}"
+    );
     let shrunk = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("shrunk: body "))

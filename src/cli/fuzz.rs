@@ -194,7 +194,10 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
 
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     for (i, f) in summary.findings.iter().enumerate() {
-        print!("\n{}", repro::render(i + 1, f, endpoint.as_deref(), &summary.redactor));
+        print!(
+            "\n{}",
+            repro::render(i + 1, f, endpoint.as_deref(), &config.region, &summary.redactor)
+        );
     }
     for e in &summary.harness_errors {
         eprintln!("harness: {}", summary.redactor.scrub(e));

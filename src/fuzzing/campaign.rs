@@ -16,7 +16,7 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use super::shrink;
-use crate::cases::{mutate, rng_for, valid, BaseRequest, Case, CaseKind, Expectation};
+use crate::cases::{mutate, rng_for, valid, BaseRequest, Case, CaseKind, Expectation, TUNNEL_ID_PLACEHOLDER};
 use crate::checks::CheckId;
 use crate::redact::Redactor;
 use crate::runner::{self, CaseResult, CheckOutcome, ProgressSink, RunConfig, Status, Transport};
@@ -75,6 +75,8 @@ pub struct Finding {
     pub outcome: CheckOutcome,
     /// Candidate requests sent while shrinking.
     pub shrink_requests: usize,
+    /// Whether the shrunk request names the tunnel prepared for it (its id is in the request).
+    pub names_tunnel: bool,
 }
 
 #[derive(Debug)]
@@ -298,7 +300,7 @@ pub async fn fuzz<T: Transport>(
     for (n, (check, operator, template, original)) in found.into_iter().enumerate() {
         progress.shrinking(n + 1, check);
         let stop = deadline_cancel(shrink_deadline, cancel.clone());
-        let (shrunk, outcome, spent) = shrink_finding(
+        let (shrunk, outcome, spent, names_tunnel) = shrink_finding(
             &transport,
             &run_cfg,
             &template,
@@ -316,6 +318,7 @@ pub async fn fuzz<T: Transport>(
             shrunk,
             outcome,
             shrink_requests: spent,
+            names_tunnel,
         });
     }
     FuzzSummary {
@@ -362,7 +365,7 @@ async fn shrink_finding<T: Transport>(
     check: CheckId,
     budget: usize,
     stop: &runner::Cancel,
-) -> (CaseResult, CheckOutcome, usize) {
+) -> (CaseResult, CheckOutcome, usize, bool) {
     let mut best_case = template.clone();
     let mut best = original.clone();
     let mut outcome = failing(original, check).unwrap_or_else(|| CheckOutcome::fail(check, ""));
@@ -411,5 +414,16 @@ async fn shrink_finding<T: Transport>(
         }
         break;
     }
-    (best, outcome, spent)
+    let placeholder = TUNNEL_ID_PLACEHOLDER.as_bytes();
+    let names_tunnel = best_case
+        .request
+        .body
+        .windows(placeholder.len())
+        .any(|w| w == placeholder)
+        || best_case
+            .request
+            .headers
+            .iter()
+            .any(|(_, v)| v.contains(TUNNEL_ID_PLACEHOLDER));
+    (best, outcome, spent, names_tunnel)
 }

@@ -1,88 +1,26 @@
 //! How a finding is shown: the failing check, what was expected and received, and a curl command
 //! reproducing the shrunk request, secrets redacted.
 //!
-//! The curl rendering is one call ([`curl`]); it moves to the report module's reproduction code
-//! once that lands (src/report/repro.rs).
+//! The curl command is the report module's (`crate::report::repro`), so `rotcheck run` and
+//! `rotcheck fuzz` reproduce requests the same way.
 
 use crate::cases::TunnelState;
-use crate::redact::{is_secret_header, Redactor};
-use crate::wire::HttpRequest;
+use crate::redact::Redactor;
+use crate::report::repro::{curl_command, Signing, EMBEDDED_REPRO_URL};
 
 use super::campaign::Finding;
 
-/// Where a reproduction against the built-in target sends its request (`rotcheck serve --port 8080`).
-pub const EMBEDDED_REPRO_URL: &str = "http://127.0.0.1:8080";
-
-/// POSIX shell single-quoting.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+".contains(&b))
-    {
-        return s.to_owned();
-    }
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-/// A body as a shell word: quoted text, or `printf` octal escapes for bytes that are not printable.
-fn body_arg(body: &[u8]) -> (Option<String>, String) {
-    let printable = std::str::from_utf8(body).is_ok_and(|s| !s.chars().any(|c| c.is_control()) && !s.starts_with('@'));
-    if printable {
-        return (None, shell_quote(&String::from_utf8_lossy(body)));
-    }
-    let escaped: String = body
-        .iter()
-        .map(|b| match b {
-            b' '..=b'~' if !matches!(b, b'\'' | b'\\' | b'%') => (*b as char).to_string(),
-            _ => format!("\\{b:03o}"),
-        })
-        .collect();
-    (Some(format!("printf '{escaped}'")), "@-".to_owned())
-}
-
-/// `body` with known secrets replaced, byte-exact elsewhere (invalid UTF-8 is kept as it is).
-fn scrub_bytes(redactor: &Redactor, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len());
-    for chunk in body.utf8_chunks() {
-        out.extend_from_slice(redactor.scrub(chunk.valid()).as_bytes());
-        out.extend_from_slice(chunk.invalid());
-    }
-    out
-}
-
-/// A curl command sending `req` to `endpoint`, secret headers and known tokens redacted.
-pub fn curl(req: &HttpRequest, endpoint: &str, redactor: &Redactor) -> String {
-    let url = format!("{}/", endpoint.trim_end_matches('/'));
-    let mut args = vec![
-        "curl".to_owned(),
-        "-sS".into(),
-        "-i".into(),
-        "-X".into(),
-        shell_quote(&redactor.scrub(&req.method)),
-        shell_quote(&url),
-    ];
-    for (k, v) in &req.headers {
-        let v = if is_secret_header(k) {
-            "<redacted>".to_owned()
-        } else {
-            redactor.scrub(v)
-        };
-        args.push("-H".into());
-        args.push(shell_quote(&format!("{k}: {v}")));
-    }
-    let body = scrub_bytes(redactor, &req.body);
-    let (pipe, arg) = body_arg(&body);
-    args.push("--data-binary".into());
-    args.push(arg);
-    let cmd = args.join(" ");
-    match pipe {
-        Some(p) => format!("{p} | {cmd}"),
-        None => cmd,
+/// How a reproduction of a request to `endpoint` (`None`: the built-in target) authenticates.
+fn signing<'a>(endpoint: Option<&str>, region: &'a str) -> Signing<'a> {
+    match endpoint {
+        None => Signing::AsRecorded,
+        Some(_) => Signing::SigV4 { region },
     }
 }
 
 /// The text printed for one finding.
-pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, redactor: &Redactor) -> String {
+/// `endpoint` is `None` for the built-in target (the reproduction then goes to `rotcheck serve`).
+pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, region: &str, redactor: &Redactor) -> String {
     let o = &f.outcome;
     let mut out = format!("finding {n}: {} — {}\n", f.check, redactor.scrub(&o.message));
     if let (Some(e), Some(a)) = (&o.expected, &o.actual) {
@@ -111,11 +49,14 @@ pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, redactor: &Redactor
     let url = match endpoint {
         Some(e) => e.to_owned(),
         None => {
-            out.push_str("    # start the reference implementation first: rotcheck serve --port 8080\n");
+            out.push_str(&format!(
+                "    # start the reference implementation first: rotcheck serve --port {}\n",
+                EMBEDDED_REPRO_URL.rsplit(':').next().unwrap_or("8080")
+            ));
             EMBEDDED_REPRO_URL.to_owned()
         }
     };
-    if matches!(f.shrunk.tunnel, TunnelState::Open { .. } | TunnelState::Closed) {
+    if f.names_tunnel && matches!(f.shrunk.tunnel, TunnelState::Open { .. } | TunnelState::Closed) {
         let state = if f.shrunk.tunnel == TunnelState::Closed {
             "a CLOSED"
         } else {
@@ -125,29 +66,9 @@ pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, redactor: &Redactor
             "    # the tunnel id below was opened for the run and deleted after it: use {state} tunnel's id\n"
         ));
     }
-    out.push_str(&format!("    {}\n", curl(&f.shrunk.request, &url, redactor)));
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn curl_redacts_and_quotes() {
-        let r = Redactor::new();
-        r.add("tok-SECRET-1");
-        let mut req = HttpRequest::json("RotateTunnelAccessToken", &json!({"tunnelId": "it's tok-SECRET-1"}));
-        req.headers
-            .push(("Authorization".into(), "AWS4-HMAC-SHA256 Signature=abc".into()));
-        let c = curl(&req, "http://127.0.0.1:9", &r);
-        assert!(!c.contains("tok-SECRET-1") && !c.contains("Signature=abc"), "{c}");
-        assert!(c.contains("'Authorization: <redacted>'"), "{c}");
-        assert!(c.contains(r#"'{"tunnelId":"it'\''s <redacted>"}'"#), "{c}");
-        let raw = HttpRequest::raw("RotateTunnelAccessToken", vec![0xff, b'{', b'\n']);
-        let c = curl(&raw, "http://127.0.0.1:9", &r);
-        assert!(c.starts_with("printf '\\377{\\012' | curl"), "{c}");
-        assert!(c.ends_with("--data-binary @-"), "{c}");
+    let curl = curl_command(&f.shrunk.request, &url, signing(endpoint, region), redactor);
+    for line in curl.lines() {
+        out.push_str(&format!("    {line}\n"));
     }
+    out
 }
