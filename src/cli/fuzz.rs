@@ -227,7 +227,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     }
     let code = summary.exit_code();
     if code == 2 {
-        bail!("the endpoint could not be fuzzed: no request was judged");
+        bail!("the harness could not judge every request (see the harness lines above)");
     }
     Ok(ExitCode::from(code))
 }

@@ -1,6 +1,7 @@
 //! `rotcheck fuzz`: random requests from the mutation catalog, sent in batches through the runner
 //! (so tunnels are prepared and every response is judged by the same checks as `rotcheck run`),
-//! each distinct finding shrunk to a minimal request.
+//! each distinct finding shrunk to a minimal request. The boundary and fixture cases are mixed in, so
+//! unknown and closed tunnels are exercised too.
 //!
 //! Deterministic for a seed: the request sequence comes from one RNG stream. Bounded: requests
 //! stop at the deadline (in-flight cases are cancelled, their tunnels still deleted), shrinking
@@ -16,7 +17,10 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use super::shrink;
-use crate::cases::{mutate, rng_for, valid, BaseRequest, Case, CaseKind, Expectation, TUNNEL_ID_PLACEHOLDER};
+use crate::cases::{
+    boundary, embedded_fixtures, mutate, rng_for, valid, BaseRequest, Case, CaseKind, Expectation,
+    TUNNEL_ID_PLACEHOLDER,
+};
 use crate::checks::CheckId;
 use crate::redact::Redactor;
 use crate::runner::{self, CaseResult, CheckOutcome, ProgressSink, RunConfig, Status, Transport};
@@ -67,7 +71,8 @@ impl Default for FuzzConfig {
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub check: CheckId,
-    /// The operator that made the request (`valid` for an unmutated one).
+    /// What made the request: its mutation operator, else its case family (`valid/all`,
+    /// `boundary/tunnelId`, ...).
     pub operator: String,
     pub original: CaseResult,
     pub shrunk: CaseResult,
@@ -97,11 +102,12 @@ pub struct FuzzSummary {
 }
 
 impl FuzzSummary {
-    /// 1 on any finding; 2 when nothing could be judged (setup error); else 0.
+    /// 1 on any finding; else 2 when a request could not be judged (as `rotcheck run`: setup or
+    /// transport failures); else 0.
     pub fn exit_code(&self) -> u8 {
         if !self.findings.is_empty() {
             1
-        } else if self.requests > 0 && self.unjudged == self.requests && !self.harness_errors.is_empty() {
+        } else if self.unjudged > 0 || (self.requests == 0 && !self.harness_errors.is_empty()) {
             2
         } else {
             0
@@ -121,10 +127,12 @@ pub struct NoFuzzProgress;
 impl FuzzProgress for NoFuzzProgress {}
 
 /// The request sequence of a seed: a base and an operator drawn at random, one of the operator's
-/// mutants drawn at random; now and then an unmutated valid request.
+/// mutants drawn at random; now and then an unmutated valid request, or one of the boundary and
+/// fixture cases (unknown and closed tunnels, values at the model's limits).
 pub struct CaseStream {
     rng: StdRng,
     bases: Vec<BaseRequest>,
+    others: Vec<Case>,
     n: u64,
 }
 
@@ -132,9 +140,12 @@ impl CaseStream {
     pub fn new(seed: u64) -> CaseStream {
         let mut bases = valid::bases(&mut rng_for(seed, "fuzz-bases"));
         bases.push(valid::full_base(&mut rng_for(seed, "fuzz-bases")));
+        let mut others = boundary::cases(&mut rng_for(seed, "fuzz-boundary"));
+        others.extend(embedded_fixtures().unwrap_or_default());
         CaseStream {
             rng: rng_for(seed, "fuzz"),
             bases,
+            others,
             n: 0,
         }
     }
@@ -148,7 +159,9 @@ impl Iterator for CaseStream {
         loop {
             self.n += 1;
             let base = &self.bases[self.rng.random_range(0..self.bases.len())];
-            let mut case = if self.rng.random_ratio(1, 20) {
+            let mut case = if !self.others.is_empty() && self.rng.random_ratio(1, 8) {
+                self.others[self.rng.random_range(0..self.others.len())].clone()
+            } else if self.rng.random_ratio(1, 20) {
                 Case {
                     id: format!("valid/{}", base.label),
                     kind: CaseKind::Valid,
@@ -265,20 +278,33 @@ pub async fn fuzz<T: Transport>(
             }
         }
         for case in result.cases {
-            if case.outcomes.iter().any(|o| o.status == Status::Error) {
+            if let Some(o) = case.outcomes.iter().find(|o| o.status == Status::Error) {
                 unjudged += 1;
+                let why = format!("{} {}: {}", o.check, case.id, o.message);
+                if harness_errors.len() < 10 {
+                    harness_errors.push(why);
+                }
             }
-            let Some(fail) = case.outcomes.iter().find(|o| o.status == Status::Fail) else {
-                continue;
-            };
-            let key = (fail.check, case.operator.clone().unwrap_or_else(|| "valid".into()));
-            if seen.contains(&key) || found.len() >= config.max_findings {
-                repeated += 1;
-                continue;
-            }
-            seen.insert(key.clone());
-            if let Some(template) = by_id.get(&case.id) {
-                found.push((key.0, key.1, template.clone(), case));
+            // Each failing check is its own finding (in the checks' order: a request's own checks
+            // before the ones about the tunnel it left behind).
+            let mut fails: Vec<CheckId> = case
+                .outcomes
+                .iter()
+                .filter(|o| o.status == Status::Fail)
+                .map(|o| o.check)
+                .collect();
+            fails.sort();
+            fails.dedup();
+            for check in fails {
+                let key = (check, finding_source(&case));
+                if seen.contains(&key) || found.len() >= config.max_findings {
+                    repeated += 1;
+                    continue;
+                }
+                seen.insert(key.clone());
+                if let Some(template) = by_id.get(&case.id) {
+                    found.push((key.0, key.1, template.clone(), case.clone()));
+                }
             }
         }
         if result.interrupted {
@@ -331,6 +357,17 @@ pub async fn fuzz<T: Transport>(
         redactor,
         interrupted,
     }
+}
+
+/// What made a failing request, for telling findings apart: the mutation operator, else the
+/// case family (`valid/all`, `boundary/tunnelId`, a fixture's file).
+fn finding_source(case: &CaseResult) -> String {
+    if let Some(op) = &case.operator {
+        return op.clone();
+    }
+    // Ids are `fuzz/<n>/<case id>`.
+    let id = case.id.splitn(3, '/').nth(2).unwrap_or(&case.id);
+    id.split('/').take(2).collect::<Vec<_>>().join("/")
 }
 
 /// Every token of these results, remembered by `into` (so reproductions can redact them).
@@ -426,4 +463,47 @@ async fn shrink_finding<T: Transport>(
             .iter()
             .any(|(_, v)| v.contains(TUNNEL_ID_PLACEHOLDER));
     (best, outcome, spent, names_tunnel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_sequence_follows_the_seed() {
+        let a: Vec<Case> = CaseStream::new(5).take(200).collect();
+        let b: Vec<Case> = CaseStream::new(5).take(200).collect();
+        let c: Vec<Case> = CaseStream::new(6).take(200).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        let ids: BTreeSet<&str> = a.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), a.len(), "ids are unique");
+        // Many operators and some unmutated requests.
+        let ops: BTreeSet<Option<&str>> = a.iter().map(|c| c.operator.as_deref()).collect();
+        assert!(ops.len() > 30, "{} operators", ops.len());
+        assert!(ops.contains(&None));
+    }
+
+    #[test]
+    fn exit_codes() {
+        let mut s = FuzzSummary {
+            requests: 10,
+            elapsed: Duration::from_secs(1),
+            findings: Vec::new(),
+            repeated_failures: 0,
+            unjudged: 0,
+            harness_errors: Vec::new(),
+            redactor: Redactor::new(),
+            interrupted: false,
+        };
+        assert_eq!(s.exit_code(), 0);
+        s.unjudged = 10;
+        s.harness_errors.push("endpoint unreachable".into());
+        assert_eq!(s.exit_code(), 2);
+        s.unjudged = 0;
+        s.harness_errors.clear();
+        s.requests = 0;
+        s.harness_errors.push("cannot open a tunnel".into());
+        assert_eq!(s.exit_code(), 2);
+    }
 }

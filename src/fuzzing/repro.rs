@@ -33,7 +33,7 @@ pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, region: &str, redac
     let cite = f.check.citation();
     out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
     out.push_str(&format!(
-        "  operator: {}; {}\n",
+        "  made by: {}; {}\n",
         f.operator,
         redactor.scrub(&f.original.description)
     ));

@@ -16,6 +16,12 @@ use crate::wire::HttpRequest;
 const SAMPLE_ID: &str = "rotcheckSampleId1";
 /// Candidates offered per step (the rest come in later steps, if still relevant).
 const MAX_CANDIDATES: usize = 48;
+/// Candidate bodies generated per step, before sorting (each is a whole body).
+const MAX_BODIES: usize = 256;
+/// Chunk removals offered per container and step (halves, quarters, eighths).
+const MAX_CHUNKS: usize = 14;
+/// Containers with more children shrink by chunks before their children are visited one by one.
+const MAX_CHILDREN: usize = 32;
 
 /// Headers that route or frame the request: dropping them changes what the request is, so they
 /// stay (unless the finding is a 5xx, which no request may get).
@@ -47,9 +53,12 @@ pub fn candidates(case: &Case, failing: CheckId) -> Vec<HttpRequest> {
         }
         Err(_) => out.extend(cut_bytes(&req.body).into_iter().map(|b| with_body(req, b))),
     }
-    out.retain(|r| r != req && admissible(case, failing, r));
-    out.truncate(MAX_CANDIDATES);
-    out
+    // Judged lazily: the first admissible ones are all that is offered.
+    let original = Original::of(case);
+    out.into_iter()
+        .filter(|r| r != req && original.admits(case, failing, r))
+        .take(MAX_CANDIDATES)
+        .collect()
 }
 
 fn with_body(req: &HttpRequest, body: Vec<u8>) -> HttpRequest {
@@ -94,31 +103,68 @@ fn edited(root: &Value, path: &[Step], new: Option<Value>) -> Option<Vec<u8>> {
     Some(v.to_string().into_bytes())
 }
 
-/// Every one-step simplification of the value at `path` and below.
+/// One-step simplifications of the value at `path` and below, shallow ones first: the node
+/// removed or simplified, then chunks of its children removed (halves, quarters, ...), then each
+/// child's own. Bounded: a body with thousands of members yields at most [`MAX_BODIES`].
 fn simplify(root: &Value, path: &mut Vec<Step>, v: &Value, out: &mut Vec<Vec<u8>>) {
+    if out.len() >= MAX_BODIES {
+        return;
+    }
     if !path.is_empty() {
         out.extend(edited(root, path, None));
         for simpler in simpler_values(v) {
             out.extend(edited(root, path, Some(simpler)));
         }
     }
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                path.push(Step::Key(k.clone()));
-                simplify(root, path, child, out);
-                path.pop();
+    let children: Vec<(Step, &Value)> = match v {
+        Value::Object(m) => m.iter().map(|(k, c)| (Step::Key(k.clone()), c)).collect(),
+        Value::Array(a) => a.iter().enumerate().map(|(i, c)| (Step::Index(i), c)).collect(),
+        _ => return,
+    };
+    let n = children.len();
+    let mut size = n / 2;
+    let mut chunks = 0;
+    while size > 1 && out.len() < MAX_BODIES && chunks < MAX_CHUNKS {
+        for start in (0..n).step_by(size) {
+            if out.len() >= MAX_BODIES || chunks >= MAX_CHUNKS {
+                break;
             }
+            chunks += 1;
+            if let Some(b) = without_children(root, path, start..(start + size).min(n)) {
+                out.push(b);
+            }
+        }
+        size /= 2;
+    }
+    // Children one by one only when there are few: a large container shrinks by chunks first.
+    if n <= MAX_CHILDREN {
+        for (step, child) in children {
+            path.push(step);
+            simplify(root, path, child, out);
+            path.pop();
+        }
+    }
+}
+
+/// The root with the children `range` of the container at `path` removed.
+fn without_children(root: &Value, path: &[Step], range: std::ops::Range<usize>) -> Option<Vec<u8>> {
+    let mut v = root.clone();
+    match get_mut(&mut v, path)? {
+        Value::Object(m) => {
+            // One pass: removing keys one by one from an ordered map is quadratic.
+            *m = std::mem::take(m)
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !range.contains(i))
+                .map(|(_, kv)| kv)
+                .collect();
         }
         Value::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                path.push(Step::Index(i));
-                simplify(root, path, child, out);
-                path.pop();
-            }
+            a.drain(range.start.min(a.len())..range.end.min(a.len()));
         }
-        _ => {}
+        _ => return None,
     }
+    Some(v.to_string().into_bytes())
 }
 
 /// Simpler values of the same kind: a string cut to half (the tunnel id placeholder kept whole),
@@ -190,35 +236,60 @@ fn member<'a>(body: &'a Option<Value>, name: &str) -> Option<&'a Value> {
 /// for any request; otherwise the candidate must keep the tunnel id, the clientMode and the
 /// request's standing with the spec (invalid stays invalid, valid stays valid).
 pub fn admissible(case: &Case, failing: CheckId, cand: &HttpRequest) -> bool {
-    if failing == CheckId::No5xx {
-        return true;
-    }
-    let count = |b: &[u8]| String::from_utf8_lossy(b).matches(TUNNEL_ID_PLACEHOLDER).count();
-    if count(&cand.body) != count(&case.request.body) {
-        return false;
-    }
-    let sample = |r: &HttpRequest| HttpRequest {
+    Original::of(case).admits(case, failing, cand)
+}
+
+/// What is compared of the original request (parsed once per step, not once per candidate).
+struct Original {
+    placeholders: usize,
+    body: Option<Value>,
+}
+
+fn placeholders(body: &[u8]) -> usize {
+    String::from_utf8_lossy(body).matches(TUNNEL_ID_PLACEHOLDER).count()
+}
+
+fn with_sample_id(r: &HttpRequest) -> HttpRequest {
+    HttpRequest {
         body: String::from_utf8_lossy(&r.body)
             .replace(TUNNEL_ID_PLACEHOLDER, SAMPLE_ID)
             .into_bytes(),
         ..r.clone()
-    };
-    let (orig, new) = (sample(&case.request), sample(cand));
-    let (ob, nb) = (oracles::parse_body(&orig.body), oracles::parse_body(&new.body));
-    let same = |name: &str| member(&ob, name) == member(&nb, name);
-    let validity = oracles::validity(&new, usize::MAX);
-    match &case.expect {
-        Expectation::Invalid => matches!(validity, Validity::Invalid(_)),
-        Expectation::Success { .. } | Expectation::ClosedTunnel => {
-            validity == Validity::Valid && same("clientMode") && same("tunnelId")
+    }
+}
+
+impl Original {
+    fn of(case: &Case) -> Original {
+        Original {
+            placeholders: placeholders(&case.request.body),
+            body: oracles::parse_body(&with_sample_id(&case.request).body),
         }
-        Expectation::NotFound => validity == Validity::Valid && same("tunnelId") && same("clientMode"),
-        Expectation::SourceWithDestinationConfig => {
-            matches!(&validity, Validity::Invalid(why) if why.starts_with("SOURCE mode"))
-                && same("tunnelId")
-                && member(&nb, "destinationConfig").is_some_and(|d| !d.is_null())
+    }
+
+    fn admits(&self, case: &Case, failing: CheckId, cand: &HttpRequest) -> bool {
+        if failing == CheckId::No5xx {
+            return true;
         }
-        Expectation::AnyNon5xx { .. } => same("clientMode") && same("tunnelId"),
+        if placeholders(&cand.body) != self.placeholders {
+            return false;
+        }
+        let new = with_sample_id(cand);
+        let nb = oracles::parse_body(&new.body);
+        let same = |name: &str| member(&self.body, name) == member(&nb, name);
+        let validity = oracles::validity(&new, usize::MAX);
+        match &case.expect {
+            Expectation::Invalid => matches!(validity, Validity::Invalid(_)),
+            Expectation::Success { .. } | Expectation::ClosedTunnel => {
+                validity == Validity::Valid && same("clientMode") && same("tunnelId")
+            }
+            Expectation::NotFound => validity == Validity::Valid && same("tunnelId") && same("clientMode"),
+            Expectation::SourceWithDestinationConfig => {
+                matches!(&validity, Validity::Invalid(why) if why.starts_with("SOURCE mode"))
+                    && same("tunnelId")
+                    && member(&nb, "destinationConfig").is_some_and(|d| !d.is_null())
+            }
+            Expectation::AnyNon5xx { .. } => same("clientMode") && same("tunnelId"),
+        }
     }
 }
 
