@@ -482,6 +482,10 @@ fn sign(wire: &Wire, time: SystemTime, key_id: &str, secret: &str) -> Option<Sig
     let credentials = Credentials::new(key_id, secret, None, None, "rotcheck-fuzz");
     let added = signer::signed_headers(&req, &url, REGION, &credentials, time).ok()?;
     let mut signed = wire.clone();
+    // An HTTP/1.1 client always sends the Host it signed (even if a tampering removed it).
+    if signed.values("host").is_empty() {
+        signed.set("host", host);
+    }
     for (k, v) in added {
         signed.set(&k, v);
     }
