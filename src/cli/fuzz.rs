@@ -3,7 +3,6 @@
 //! as `rotcheck run`; each finding is shrunk and printed with a curl reproduction. Exit 1 on any
 //! finding, 0 otherwise, 2 on a setup error. The logic is in `rotcheck::fuzzing`.
 
-use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
 use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
+use rotcheck::report::progress::ProgressMode;
 use rotcheck::server::{self, ServerConfig};
 
 const EXAMPLES: &str = "\
@@ -184,7 +184,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
             let _ = cancel_tx.send(true);
         }
     });
-    let progress = Progress::new(!args.no_progress);
+    let progress = Progress::new(ProgressMode::detect(args.no_progress));
     let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
@@ -242,9 +242,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(enabled: bool) -> Progress {
-        let tty = std::io::stderr().is_terminal();
-        let bar = (enabled && tty).then(|| {
+    fn new(mode: ProgressMode) -> Progress {
+        let bar = (mode == ProgressMode::Bar).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
                 ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or(ProgressStyle::default_spinner()),
@@ -254,7 +253,7 @@ impl Progress {
         });
         Progress {
             bar,
-            plain: enabled && !tty,
+            plain: mode == ProgressMode::Lines,
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
             requests: AtomicU64::new(0),

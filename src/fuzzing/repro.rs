@@ -7,6 +7,7 @@
 use crate::cases::TunnelState;
 use crate::redact::Redactor;
 use crate::report::repro::{curl_command, Signing, EMBEDDED_REPRO_URL};
+use crate::report::summary::terminal_safe;
 
 use super::campaign::Finding;
 
@@ -22,20 +23,18 @@ fn signing<'a>(endpoint: Option<&str>, region: &'a str) -> Signing<'a> {
 /// `endpoint` is `None` for the built-in target (the reproduction then goes to `rotcheck serve`).
 pub fn render(n: usize, f: &Finding, endpoint: Option<&str>, region: &str, redactor: &Redactor) -> String {
     let o = &f.outcome;
-    let mut out = format!("finding {n}: {} — {}\n", f.check, redactor.scrub(&o.message));
+    // Messages can quote a hostile endpoint (error types): secrets out, control characters escaped.
+    let show = |s: &str| terminal_safe(&redactor.scrub(s)).replace('\n', " ");
+    let mut out = format!("finding {n}: {} — {}\n", f.check, show(&o.message));
     if let (Some(e), Some(a)) = (&o.expected, &o.actual) {
-        out.push_str(&format!(
-            "  expected: {}\n  actual:   {}\n",
-            redactor.scrub(e),
-            redactor.scrub(a)
-        ));
+        out.push_str(&format!("  expected: {}\n  actual:   {}\n", show(e), show(a)));
     }
     let cite = f.check.citation();
     out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
     out.push_str(&format!(
         "  made by: {}; {}\n",
         f.operator,
-        redactor.scrub(&f.original.description)
+        show(&f.original.description)
     ));
     out.push_str(&format!(
         "  shrunk: body {} -> {} bytes, headers {} -> {} ({} candidate requests)\n",
