@@ -1,10 +1,316 @@
-//! `rotcheck fuzz` (to be implemented).
+//! `rotcheck fuzz`: random requests from the mutation catalog against an endpoint (default: the
+//! built-in reference implementation, started in-process on 127.0.0.1), judged by the same checks
+//! as `rotcheck run`; each finding is shrunk and printed with a curl reproduction. Exit 1 on any
+//! finding, 0 otherwise, 2 on a setup error. The logic is in `rotcheck::fuzzing`.
 
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use anyhow::{bail, Context as _};
+use aws_credential_types::Credentials;
+use indicatif::{ProgressBar, ProgressStyle};
+use rotcheck::checks::CheckId;
+use rotcheck::client::{Client, ConnectOptions};
+use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
+use rotcheck::report::progress::ProgressMode;
+use rotcheck::server::{self, ServerConfig};
+
+const EXAMPLES: &str = "\
+Examples:
+  Fuzz the built-in reference implementation for a minute:
+    rotcheck fuzz
+
+  Fuzz your implementation on a loopback port, 4 requests in flight, reproducibly:
+    rotcheck fuzz --endpoint http://127.0.0.1:8080 --duration 5m --seed 7 --concurrency 4
+
+  Write the cargo-fuzz seed corpus (fuzz/seeds) from the catalog's cases, and the dictionary:
+    rotcheck fuzz --write-seeds fuzz/seeds
+    rotcheck fuzz --write-dict fuzz/rotcheck.dict
+
+Exit codes:
+  0  no finding
+  1  at least one finding (each printed, shrunk, with a curl reproduction)
+  2  usage or setup error, or the endpoint never answered";
+
+/// Fuzz an endpoint with random requests from the mutation catalog.
+///
+/// Each request is a valid rotation changed by one mutation operator (see the cases module), sent
+/// on a tunnel the fuzzer opens (and deletes afterwards), and judged by the same checks as
+/// `rotcheck run`. The same seed sends the same request sequence.
 #[derive(Debug, clap::Args)]
-pub struct FuzzArgs {}
+#[command(after_long_help = EXAMPLES)]
+pub struct FuzzArgs {
+    /// Endpoint URL to fuzz. Default: the built-in reference implementation, started in-process.
+    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    pub endpoint: Option<String>,
 
-pub async fn run(_args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`rotcheck fuzz` is not implemented yet")
+    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+
+    /// How long to send requests, e.g. 60s, 5m, 1h, 500ms (a plain number is seconds).
+    /// Shrinking the findings takes up to 30 s more.
+    #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
+    pub duration: Duration,
+
+    /// Seed of the request sequence.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Distinct findings (check and operator) to shrink and print.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
+    pub max_findings: u16,
+
+    /// No progress bar or progress lines on stderr.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Write the cargo-fuzz seed corpus to DIR/<target>/ and exit (fuzzes nothing).
+    #[arg(long, value_name = "DIR")]
+    pub write_seeds: Option<PathBuf>,
+
+    /// Write the libFuzzer dictionary of the protocol's tokens to PATH and exit.
+    #[arg(long, value_name = "PATH")]
+    pub write_dict: Option<PathBuf>,
+}
+
+/// `60s`, `5m`, `1h`, `500ms`, or seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map_or((s, ""), |i| s.split_at(i));
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 60s, 5m, 500ms)"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("unknown unit {u:?} (use ms, s, m or h)")),
+    };
+    if !(secs.is_finite() && secs > 0.0 && secs <= 7.0 * 86_400.0) {
+        return Err(format!("{s:?}: the duration must be above 0 and at most a week"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_dict {
+        std::fs::write(path, fuzzing::seeds::dictionary())
+            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
+        println!("dictionary written to {}", path.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(dir) = &args.write_seeds {
+        // The seeds are made in-process on their own runtime: a thread outside this one.
+        let target = dir.clone();
+        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
+            .join()
+            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
+            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
+        for (target, n) in counts {
+            println!("{n:5} seeds in {}", dir.join(target).display());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let endpoint = args.endpoint.clone().filter(|e| !e.trim().is_empty());
+    let opts = ConnectOptions {
+        endpoint: endpoint.clone(),
+        region: args.region.clone(),
+        ..ConnectOptions::default()
+    };
+    let (client, embedded) = match &endpoint {
+        Some(_) => {
+            let client = Client::connect(opts).await?;
+            if let Some(n) = client.notice() {
+                eprintln!("note: {n}");
+            }
+            (client, None)
+        }
+        None => {
+            let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let config = ServerConfig {
+                region: region.clone(),
+                ..ServerConfig::default()
+            };
+            let srv = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+                .await
+                .context("cannot start the built-in reference implementation")?;
+            // The built-in server does not verify signatures: placeholder credentials, so the
+            // user's real ones are never looked up for it.
+            let credentials = Credentials::new(
+                "AKIDROTCHECKEMBEDDED",
+                "rotcheck-embedded-placeholder",
+                None,
+                None,
+                "rotcheck-embedded",
+            );
+            let client = Client::for_endpoint(&srv.url(), &region, credentials, &opts)?;
+            (client, Some(srv))
+        }
+    };
+    let config = FuzzConfig {
+        seed: args.seed,
+        duration: args.duration,
+        concurrency: usize::from(args.concurrency),
+        max_findings: usize::from(args.max_findings),
+        endpoint: client.endpoint().to_owned(),
+        embedded: embedded.is_some(),
+        region: client.region().to_owned(),
+        ..FuzzConfig::default()
+    };
+    eprintln!(
+        "rotcheck fuzz: seed {}, {} for {:.1?}, concurrency {}",
+        config.seed,
+        endpoint.as_deref().unwrap_or("the built-in reference implementation"),
+        config.duration,
+        config.concurrency
+    );
+
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping and deleting the fuzzer's tunnels");
+            let _ = cancel_tx.send(true);
+        }
+    });
+    let progress = Progress::new(ProgressMode::detect(args.no_progress));
+    let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
+    progress.finish();
+    interrupt.abort();
+    if let Some(srv) = embedded {
+        srv.shutdown().await;
+    }
+
+    let secs = summary.elapsed.as_secs_f64().max(1e-9);
+    for (i, f) in summary.findings.iter().enumerate() {
+        print!(
+            "\n{}",
+            repro::render(i + 1, f, endpoint.as_deref(), &config.region, &summary.redactor)
+        );
+    }
+    for e in &summary.harness_errors {
+        eprintln!("harness: {}", summary.redactor.scrub(e));
+    }
+    println!(
+        "\n{} requests in {:.1} s ({:.0} requests/s), {} finding(s){}{}",
+        summary.requests,
+        secs,
+        summary.requests as f64 / secs,
+        summary.findings.len(),
+        if summary.repeated_failures > 0 {
+            format!(", {} more failing request(s) repeating them", summary.repeated_failures)
+        } else {
+            String::new()
+        },
+        if summary.unjudged > 0 {
+            format!(
+                ", {} request(s) not judged (transport or setup failure)",
+                summary.unjudged
+            )
+        } else {
+            String::new()
+        },
+    );
+    if summary.interrupted {
+        return Ok(ExitCode::from(130));
+    }
+    let code = summary.exit_code();
+    if code == 2 {
+        bail!("the harness could not judge every request (see the harness lines above)");
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Requests/s and findings: a bar on a terminal, a line every few seconds otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    started: Instant,
+    last_line: Mutex<Instant>,
+    requests: AtomicU64,
+}
+
+impl Progress {
+    fn new(mode: ProgressMode) -> Progress {
+        let bar = (mode == ProgressMode::Bar).then(|| {
+            let b = ProgressBar::new_spinner();
+            b.set_style(
+                ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or(ProgressStyle::default_spinner()),
+            );
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        });
+        Progress {
+            bar,
+            plain: mode == ProgressMode::Lines,
+            started: Instant::now(),
+            last_line: Mutex::new(Instant::now()),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    fn line(&self, requests: u64, findings: u64) -> String {
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        format!(
+            "{requests} requests, {:.0} requests/s, {findings} failing",
+            requests as f64 / secs
+        )
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl FuzzProgress for Progress {
+    fn update(&self, requests: u64, findings: u64) {
+        self.requests.store(requests, Ordering::Relaxed);
+        if let Some(b) = &self.bar {
+            b.set_message(self.line(requests, findings));
+        } else if self.plain {
+            let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+            if last.elapsed() >= Duration::from_secs(2) {
+                *last = Instant::now();
+                eprintln!("fuzz: {}", self.line(requests, findings));
+            }
+        }
+    }
+
+    fn shrinking(&self, n: usize, check: CheckId) {
+        let msg = format!("shrinking finding {n} ({check})");
+        match &self.bar {
+            Some(b) => b.set_message(msg),
+            None if self.plain => eprintln!("fuzz: {msg}"),
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        for bad in ["", "0s", "-1s", "1y", "abc", "1e9"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }
