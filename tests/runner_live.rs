@@ -15,7 +15,7 @@ async fn live_run(fault: Fault) -> (RunResult, TestServer) {
     let config = RunConfig {
         live: true,
         time_scale: SCALE,
-        only: Some("scenario/".into()),
+        only: Some("scenario/duration-live".into()),
         ..RunConfig::default()
     };
     let r = run(
@@ -71,7 +71,7 @@ async fn accepting_rotation_of_an_expired_tunnel_is_advisory_but_reopening_fails
 async fn without_live_the_check_is_skipped_with_a_reason() {
     let server = TestServer::start(Fault::None, SCALE).await;
     let config = RunConfig {
-        only: Some("scenario/".into()),
+        only: Some("scenario/duration-live".into()),
         ..RunConfig::default()
     };
     let r = run(

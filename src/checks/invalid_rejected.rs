@@ -1,17 +1,25 @@
 //! invalid-rejected: input the model forbids is refused with a 4xx carrying an error type. The
 //! type's name is left open (ValidationException, InvalidRequestException, ...).
+//!
+//! A request no SDK sends (no known X-Amz-Target, another content type) must still be refused
+//! with a 4xx, but the shape of that refusal is only inferred in PROTOCOL.md ("unknown target:
+//! 400 UnknownOperationException (inferred...)"), so there any 4xx passes.
 
+use super::error_shape::sdk_sendable;
 use super::{parse_error, summary, CheckId};
 use crate::runner::result::CheckOutcome;
-use crate::wire::HttpResponse;
+use crate::wire::{HttpRequest, HttpResponse};
 
 const ID: CheckId = CheckId::InvalidRejected;
 const EXPECTED: &str = "a 4xx with an error type";
 
-pub fn check(resp: &HttpResponse) -> CheckOutcome {
+pub fn check(req: &HttpRequest, resp: &HttpResponse) -> CheckOutcome {
     let error = parse_error(resp);
     match (resp.status, error) {
         (400..=499, Some(e)) => CheckOutcome::pass(ID, format!("refused: HTTP {} {}", resp.status, e.type_name)),
+        (400..=499, None) if !sdk_sendable(req) => {
+            CheckOutcome::pass(ID, format!("refused: HTTP {} (no SDK sends this request)", resp.status))
+        }
         (400..=499, None) => {
             CheckOutcome::fail(ID, "refused without an error type a client can read").with(EXPECTED, summary(resp))
         }
@@ -25,26 +33,44 @@ mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
     use crate::runner::result::Status;
+    use crate::spec::facts;
+    use serde_json::json;
+
+    fn rotate() -> HttpRequest {
+        HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "", "clientMode": "ALL"}))
+    }
 
     #[test]
     fn any_typed_4xx_passes() {
         assert_eq!(
-            check(&json_response(400, r#"{"__type":"ValidationException"}"#)).status,
+            check(&rotate(), &json_response(400, r#"{"__type":"ValidationException"}"#)).status,
             Status::Pass
         );
         assert_eq!(
-            check(&json_response(422, r#"{"code":"InvalidRequestException"}"#)).status,
+            check(&rotate(), &json_response(422, r#"{"code":"InvalidRequestException"}"#)).status,
             Status::Pass
         );
     }
 
     #[test]
     fn acceptance_typeless_or_5xx_fails() {
-        assert_eq!(check(&json_response(200, r#"{"tunnelArn":"a"}"#)).status, Status::Fail);
-        assert_eq!(check(&json_response(400, "bad")).status, Status::Fail);
         assert_eq!(
-            check(&json_response(500, r#"{"__type":"InternalFailure"}"#)).status,
+            check(&rotate(), &json_response(200, r#"{"tunnelArn":"a"}"#)).status,
             Status::Fail
         );
+        assert_eq!(check(&rotate(), &json_response(400, "bad")).status, Status::Fail);
+        assert_eq!(
+            check(&rotate(), &json_response(500, r#"{"__type":"InternalFailure"}"#)).status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn typeless_4xx_passes_only_for_requests_no_sdk_sends() {
+        let mut no_target = rotate();
+        no_target.remove_header("X-Amz-Target");
+        assert_eq!(check(&no_target, &json_response(404, "Not Found")).status, Status::Pass);
+        assert_eq!(check(&no_target, &json_response(200, "{}")).status, Status::Fail);
+        assert_eq!(check(&rotate(), &json_response(404, "Not Found")).status, Status::Fail);
     }
 }

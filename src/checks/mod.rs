@@ -175,6 +175,13 @@ pub fn show(v: Option<&Value>) -> String {
     v.map_or_else(|| "absent".to_owned(), Value::to_string)
 }
 
+/// The error type a client reports for `resp` when it is an error response (None for a 2xx).
+pub fn error_type_of(resp: Option<&crate::wire::HttpResponse>) -> Option<String> {
+    resp.filter(|r| !r.is_success())
+        .and_then(parse_error)
+        .map(|e| e.type_name)
+}
+
 #[cfg(test)]
 pub(crate) mod testutil {
     use crate::wire::HttpResponse;

@@ -15,6 +15,10 @@ use rotcheck::runner::{RunMeta, RunResult};
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// From this time scale on, the live scenario's wait (1.2 x 60 s / scale) is at most 6 s, so it
+/// runs without --live.
+pub const AUTO_LIVE_TIME_SCALE: f64 = 12.0;
+
 const EXAMPLES: &str = "\
 Examples:
   Test the built-in reference implementation (started in-process on 127.0.0.1 with a fast clock):
@@ -22,7 +26,7 @@ Examples:
 
   Test your implementation, or a local mock, on a loopback port (no credentials needed there):
     rotcheck serve --port 8080 --time-scale 60 &        # or start your own server
-    rotcheck run --endpoint http://127.0.0.1:8080 --time-scale 60 --live
+    rotcheck run --endpoint http://127.0.0.1:8080 --time-scale 60   # live check on (fast clock)
 
   Test real AWS. Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
   AWS_SESSION_TOKEN, else from AWS_PROFILE (or the default profile) in ~/.aws/credentials and
@@ -74,11 +78,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub time_scale: Option<f64>,
 
-    /// Run the duration-live check against --endpoint: opens a 1-minute tunnel, rotates it and
-    /// waits until it must have closed (about 70 s at time-scale 1). Always on for the built-in
-    /// target.
-    #[arg(long)]
+    /// Run the duration-live check: opens a 1-minute tunnel, rotates it and waits until it must
+    /// have closed (about 70 s at time-scale 1). On by default when that wait is short: for the
+    /// built-in target and whenever --time-scale is at least 12 (a wait of at most ~6 s).
+    #[arg(long, conflicts_with = "no_live")]
     pub live: bool,
+
+    /// Skip the duration-live check even when the wait would be short.
+    #[arg(long)]
+    pub no_live: bool,
 
     /// Seed of the generated cases (random ids and strings). The same seed sends the same cases.
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
@@ -208,8 +216,8 @@ impl Settings {
             endpoint,
             region: args.region.clone(),
             time_scale,
-            // The built-in target runs on a fast clock, so the live scenario is cheap there.
-            live: args.live || embedded,
+            // The live scenario waits ~1.2 tunnel-minutes of real time: on by default when cheap.
+            live: !args.no_live && (args.live || embedded || time_scale >= AUTO_LIVE_TIME_SCALE),
             seed: args.seed,
             only: args.only.clone(),
             checks,
@@ -255,6 +263,22 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     };
     let prepared = async {
         let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+        if let Some(only) = &settings.only {
+            // A mistyped pattern must not pass a CI gate by testing nothing: refuse it up front.
+            let filter = rotcheck::runner::select::OnlyFilter::new(Some(only));
+            let scenarios = [
+                rotcheck::runner::live::LIVE_CASE_ID,
+                rotcheck::runner::aged::AGED_CASE_ID,
+            ];
+            if !cases
+                .iter()
+                .map(|c| c.id.as_str())
+                .chain(scenarios)
+                .any(|id| filter.matches(id))
+            {
+                anyhow::bail!("--only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
+            }
+        }
         // The client itself warns (once) when it signs with placeholder credentials.
         let target = engine::Target::start(&settings).await?;
         anyhow::Ok((cases, target))
@@ -296,11 +320,6 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     print!("{}", report::summary::render(&result, &opts));
 
     let mut code = Verdict::of(&result).exit_code();
-    if let (Some(only), true) = (&settings.only, result.cases.is_empty() && !result.interrupted) {
-        // A mistyped pattern must not pass a CI gate by testing nothing.
-        eprintln!("error: --only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
-        code = 2;
-    }
     if let Err(e) = written {
         eprintln!("error: {e:#}");
         // A CI job must not pass when its report is missing; a violation still says more.

@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-
 #[derive(Debug, clap::Args)]
 pub struct SchemaArgs {
     /// Directory to write the schemas into (created if missing; existing files are overwritten).
@@ -14,8 +12,9 @@ pub struct SchemaArgs {
 }
 
 pub fn run(args: SchemaArgs) -> anyhow::Result<ExitCode> {
-    let written = rotcheck::spec::schema::write_all(&args.out)
-        .with_context(|| format!("writing JSON Schemas to {}", args.out.display()))?;
+    // The error names the path and the OS error itself.
+    let written =
+        rotcheck::spec::schema::write_all(&args.out).map_err(|e| anyhow::anyhow!("writing JSON Schemas: {e}"))?;
     for path in &written {
         println!("{}", path.display());
     }

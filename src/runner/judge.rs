@@ -137,7 +137,7 @@ fn judge_response(e: &Evidence, resp: &HttpResponse) -> Vec<CheckOutcome> {
             }
         }
         Expectation::NotFound => out.push(checks::not_found::check(resp)),
-        Expectation::Invalid => out.push(checks::invalid_rejected::check(resp)),
+        Expectation::Invalid => out.push(checks::invalid_rejected::check(e.request, resp)),
         Expectation::SourceWithDestinationConfig => {
             out.push(checks::source_destination_config::check(resp, e.before, e.after));
         }

@@ -86,10 +86,7 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &
             destination_config: None,
         },
         expect: Expectation::Success { mode: ClientMode::All },
-        error_type: response
-            .as_ref()
-            .filter(|r| !r.is_success())
-            .and_then(checks::parse_error).map(|e| e.type_name),
+        error_type: checks::error_type_of(response.as_ref()),
         request,
         response,
         transport_error,

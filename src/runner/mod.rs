@@ -2,6 +2,7 @@
 //! checks, and returns a [`RunResult`]. It prints nothing; progress goes to a [`ProgressSink`] and
 //! reports render the result.
 
+pub mod aged;
 pub mod history;
 pub mod judge;
 pub mod live;
@@ -127,40 +128,63 @@ pub async fn run<T: Transport>(
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
-    progress.run_started(cases.len() + usize::from(run_live));
+    let run_aged = selected.contains(&CheckId::DurationStatic) && only.matches(aged::AGED_CASE_ID);
+    progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
 
     let mut results = Vec::new();
     let mut interrupted = *cancel.borrow();
-    let mut live_task = None;
+    // Scenarios run beside the cases: they mostly wait.
+    let mut scenarios = Vec::new();
     if run_live && !interrupted {
         let (h, scale, sel) = (harness.clone(), config.time_scale, selected.clone());
         progress.case_started(live::LIVE_CASE_ID);
-        live_task = Some(tokio::spawn(async move { live::run(&h, scale, &sel).await }));
+        scenarios.push((
+            live::LIVE_CASE_ID,
+            tokio::spawn(async move { live::run(&h, scale, &sel).await }),
+        ));
+    }
+    if run_aged && !interrupted {
+        let (h, sel) = (harness.clone(), selected.clone());
+        progress.case_started(aged::AGED_CASE_ID);
+        scenarios.push((
+            aged::AGED_CASE_ID,
+            tokio::spawn(async move { aged::run(&h, &sel).await }),
+        ));
     }
 
+    // Lanes: case i always runs in lane i % concurrency, and a lane runs its cases one after the
+    // other on tunnels of its own. Which tunnel serves which case, and so every request and
+    // recorded exchange, is then the same on every run with the same seed, whatever the timing.
     let concurrency = config.concurrency.max(1);
-    let mut queue = cases.into_iter();
+    let mut lanes: Vec<Vec<Case>> = (0..concurrency).map(|_| Vec::new()).collect();
+    for (i, case) in cases.into_iter().enumerate() {
+        lanes[i % concurrency].push(case);
+    }
+    let mut lanes: Vec<std::vec::IntoIter<Case>> = lanes.into_iter().map(Vec::into_iter).collect();
+    let mut idle: Vec<usize> = (0..concurrency).rev().collect();
     let mut running: JoinSet<CaseResult> = JoinSet::new();
     let mut names = BTreeMap::new();
     while !interrupted {
-        while running.len() < concurrency {
-            let Some(case) = queue.next() else { break };
+        while let Some(lane) = idle.pop() {
+            let Some(case) = lanes[lane].next() else { continue };
             progress.case_started(&case.id);
             let id = case.id.clone();
-            let handle = running.spawn(run_case(harness.clone(), case, selected.clone()));
-            names.insert(handle.id(), id);
+            let handle = running.spawn(run_case(harness.clone(), case, selected.clone(), lane));
+            names.insert(handle.id(), (id, lane));
         }
         tokio::select! {
             biased;
             () = cancelled(&mut cancel) => interrupted = true,
             joined = running.join_next_with_id() => match joined {
                 None => break,
-                Some(Ok((_, r))) => {
+                Some(Ok((task, r))) => {
+                    idle.extend(names.get(&task).map(|(_, lane)| *lane));
                     progress.case_finished(&r.id, r.worst());
                     results.push(r);
                 }
                 Some(Err(e)) => {
-                    let id = names.get(&e.id()).cloned().unwrap_or_default();
+                    let (id, lane) = names.get(&e.id()).cloned().unwrap_or_default();
+                    idle.push(lane);
                     harness.harness_error(format!("case {id}: internal error: {e}"));
                 }
             },
@@ -171,7 +195,7 @@ pub async fn run<T: Transport>(
         // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
         while running.join_next().await.is_some() {}
     }
-    if let Some(mut task) = live_task {
+    for (scenario_id, mut task) in scenarios {
         let finished = tokio::select! {
             biased;
             () = cancelled(&mut cancel) => {
@@ -190,7 +214,7 @@ pub async fn run<T: Transport>(
                     results.push(r);
                 }
                 Err(e) if e.is_cancelled() => {}
-                Err(e) => harness.harness_error(format!("{}: internal error: {e}", live::LIVE_CASE_ID)),
+                Err(e) => harness.harness_error(format!("{scenario_id}: internal error: {e}")),
             }
         }
     }
@@ -253,14 +277,19 @@ fn live_plan(
 }
 
 /// Prepare, send, verify and judge one case.
-async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeSet<CheckId>) -> CaseResult {
+async fn run_case<T: Transport>(
+    h: Arc<Harness<T>>,
+    case: Case,
+    selected: BTreeSet<CheckId>,
+    lane: usize,
+) -> CaseResult {
     let started = Instant::now();
     let mut rec = h.recorder();
     let mut setup_error = h.unreachable_reason().map(|why| format!("not run: {why}"));
 
     let mut prepared = None;
     if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {
-        match h.prepare(&mut rec, &case.tunnel).await {
+        match h.prepare(&mut rec, &case.tunnel, lane).await {
             Ok(p) => prepared = Some(p),
             Err(e) => {
                 // Recorded without the case id, so a failure every case meets (an account's tunnel
@@ -324,14 +353,10 @@ async fn run_case<T: Transport>(h: Arc<Harness<T>>, case: Case, selected: BTreeS
         if let Some(b) = &body {
             p.tunnel.tokens.record(b);
         }
-        h.release(&case.tunnel, p.tunnel, after.as_ref());
+        h.release(&case.tunnel, p.tunnel, after.as_ref(), lane);
     }
     CaseResult {
-        error_type: response
-            .as_ref()
-            .filter(|r| !r.is_success())
-            .and_then(checks::parse_error)
-            .map(|e| e.type_name),
+        error_type: checks::error_type_of(response.as_ref()),
         id: case.id,
         kind: case.kind,
         description: case.description,

@@ -259,10 +259,15 @@ impl<T: Transport> Harness<T> {
         }
     }
 
-    /// Borrow a tunnel in `state` (from the pool, else a new one) and read its state. A pooled
+    /// Borrow a tunnel in `state` (from `lane`'s pool, else a new one) and read its state. A pooled
     /// tunnel found in another state (expired, say) is dropped and a fresh one opened.
-    pub async fn prepare(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Prepared, String> {
-        let key = pool_key(state).ok_or("this state has no tunnel")?;
+    pub async fn prepare(
+        self: &Arc<Self>,
+        rec: &mut Recorder<'_, T>,
+        state: &TunnelState,
+        lane: usize,
+    ) -> Result<Prepared, String> {
+        let key = format!("{lane}/{}", pool_key(state).ok_or("this state has no tunnel")?);
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
         // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
@@ -286,9 +291,11 @@ impl<T: Transport> Harness<T> {
         Ok(Prepared { tunnel, before })
     }
 
-    /// Give a tunnel back to the pool if `after` shows it still in the state the pool promises.
-    pub fn release(&self, state: &TunnelState, tunnel: Tunnel, after: Option<&Value>) {
-        let Some(key) = pool_key(state) else { return };
+    /// Give a tunnel back to `lane`'s pool if `after` shows it still in the state the pool promises.
+    pub fn release(&self, state: &TunnelState, tunnel: Tunnel, after: Option<&Value>, lane: usize) {
+        let Some(key) = pool_key(state).map(|k| format!("{lane}/{k}")) else {
+            return;
+        };
         if after.and_then(tunnel_status) == Some(wanted_status(state)) {
             lock(&self.pool).idle.entry(key).or_default().push(tunnel);
         }

@@ -1,0 +1,92 @@
+//! The aged-rotation scenario for duration-static: rotate a tunnel at least [`MIN_AGE`] after it
+//! opened and compare with the DescribeTunnel read right after OpenTunnel. Servers with
+//! whole-second timestamps make a createdAt reset invisible to a rotation in the same second as
+//! the open; this scenario guarantees one rotation across a second boundary, however fast the
+//! rest of the run is.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::recorder::{REQUEST, SETUP, VERIFY};
+use super::result::{CaseResult, CheckOutcome};
+use super::state::{Harness, POOL_LIFETIME_MINUTES};
+use super::transport::Transport;
+use crate::cases::{CaseKind, Expectation, TunnelState};
+use crate::checks::{self, duration_static, CheckId};
+use crate::spec::facts::{self, ClientMode};
+use crate::wire::HttpRequest;
+
+/// The scenario's result id (it sorts with the cases; `--only` can select it).
+pub const AGED_CASE_ID: &str = "scenario/duration-static-aged";
+
+/// More than one second, so a whole-second createdAt must move if a rotation resets it.
+pub const MIN_AGE: Duration = Duration::from_millis(1100);
+
+pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>) -> CaseResult {
+    let started = Instant::now();
+    let mut rec = h.recorder();
+    let mut request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "", "clientMode": "ALL"}));
+    let mut response = None;
+    let mut transport_error = None;
+    let outcome = match h.open(&mut rec, None, Some(POOL_LIFETIME_MINUTES)).await {
+        Err(e) => {
+            h.harness_error(format!("{AGED_CASE_ID}: {e}"));
+            CheckOutcome::error(CheckId::DurationStatic, e)
+        }
+        Ok(tunnel) => {
+            let opened = Instant::now();
+            let before = h.describe(&mut rec, SETUP, &tunnel.id).await;
+            tokio::time::sleep_until((opened + MIN_AGE).into()).await;
+            request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": tunnel.id, "clientMode": "ALL"}));
+            match rec.send(REQUEST, request.clone()).await {
+                Ok(resp) if resp.is_success() => {
+                    response = Some(resp);
+                    let after = h.describe(&mut rec, VERIFY, &tunnel.id).await;
+                    duration_static::check(before.as_ref(), after.as_ref())
+                }
+                Ok(resp) => {
+                    let what = checks::summary(&resp);
+                    response = Some(resp);
+                    CheckOutcome::error(
+                        CheckId::DurationStatic,
+                        format!(
+                            "the rotation of a tunnel opened {} ms earlier was refused ({what})",
+                            MIN_AGE.as_millis()
+                        ),
+                    )
+                }
+                Err(e) => {
+                    let outcome = CheckOutcome::error(CheckId::DurationStatic, format!("no response: {e}"));
+                    transport_error = Some(e);
+                    outcome
+                }
+            }
+        }
+    };
+
+    let mut outcomes = vec![checks::no_5xx::check(&rec.exchanges)];
+    outcomes.extend(checks::describe_shape::check(&rec.exchanges));
+    outcomes.push(outcome);
+    outcomes.retain(|o| selected.contains(&o.check));
+    CaseResult {
+        id: AGED_CASE_ID.into(),
+        kind: CaseKind::Fixture,
+        description: format!(
+            "scenario: rotate ALL on a tunnel opened {} ms earlier; createdAt and timeoutConfig must equal those read right after OpenTunnel",
+            MIN_AGE.as_millis()
+        ),
+        operator: None,
+        tunnel: TunnelState::Open { destination_config: None },
+        expect: Expectation::Success { mode: ClientMode::All },
+        error_type: checks::error_type_of(response.as_ref()),
+        request,
+        response,
+        transport_error,
+        outcomes,
+        exchanges: rec.exchanges,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
