@@ -6,7 +6,6 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -238,7 +237,6 @@ struct Progress {
     plain: bool,
     started: Instant,
     last_line: Mutex<Instant>,
-    requests: AtomicU64,
 }
 
 impl Progress {
@@ -256,7 +254,6 @@ impl Progress {
             plain: mode == ProgressMode::Lines,
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
-            requests: AtomicU64::new(0),
         }
     }
 
@@ -277,7 +274,6 @@ impl Progress {
 
 impl FuzzProgress for Progress {
     fn update(&self, requests: u64, findings: u64) {
-        self.requests.store(requests, Ordering::Relaxed);
         if let Some(b) = &self.bar {
             b.set_message(self.line(requests, findings));
         } else if self.plain {

@@ -8,7 +8,7 @@
 use arbitrary::{Arbitrary, Unstructured};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::cases::constraints as c;
 use crate::cases::json_text::{self as jt, key, Seg};
@@ -572,17 +572,6 @@ pub fn encode_case_start(i: u16) -> Vec<u8> {
 /// The bytes that decode to an untampered `SigV4Input` for case `i`.
 pub fn encode_sigv4_case(i: u16) -> Vec<u8> {
     i.to_le_bytes().to_vec()
-}
-
-/// A JSON object body (for seeds and shrinking).
-pub fn object(members: &[(&str, Value)]) -> Value {
-    Value::Object(
-        members
-            .iter()
-            .cloned()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect::<Map<_, _>>(),
-    )
 }
 
 #[cfg(test)]
