@@ -11,4 +11,5 @@ pub mod runner;
 pub mod secret;
 pub mod server;
 pub mod spec;
+pub mod target;
 pub mod wire;

@@ -3,20 +3,17 @@
 //! as `rotcheck run`; each finding is shrunk and printed with a curl reproduction. Exit 1 on any
 //! finding, 0 otherwise, 2 on a setup error. The logic is in `rotcheck::fuzzing`.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use aws_credential_types::Credentials;
 use indicatif::{ProgressBar, ProgressStyle};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
 use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
 use rotcheck::report::progress::ProgressMode;
-use rotcheck::server::{self, ServerConfig};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -138,23 +135,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         }
         None => {
             let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
-            let config = ServerConfig {
-                region: region.clone(),
-                ..ServerConfig::default()
-            };
-            let srv = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .await
-                .context("cannot start the built-in reference implementation")?;
-            // The built-in server does not verify signatures: placeholder credentials, so the
-            // user's real ones are never looked up for it.
-            let credentials = Credentials::new(
-                "AKIDROTCHECKEMBEDDED",
-                "rotcheck-embedded-placeholder",
-                None,
-                None,
-                "rotcheck-embedded",
-            );
-            let client = Client::for_endpoint(&srv.url(), &region, credentials, &opts)?;
+            let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
             (client, Some(srv))
         }
     };

@@ -400,17 +400,14 @@ fn list_checks() -> String {
 /// The seam to the runner, client, server and cases modules: the only code here that calls
 /// them. `Target` is what the run talks to (a client, plus the server when it is embedded).
 mod engine {
-    use std::net::{Ipv4Addr, SocketAddr};
     use std::path::Path;
     use std::sync::Arc;
 
-    use anyhow::Context as _;
-    use aws_credential_types::Credentials;
     use rotcheck::cases::{self, Case};
     use rotcheck::client::{Client, ConnectOptions};
     use rotcheck::report::progress::Progress;
     use rotcheck::runner::{self, RunConfig, RunResult, Status};
-    use rotcheck::server::{self, RunningServer, ServerConfig};
+    use rotcheck::server::RunningServer;
 
     use super::Settings;
 
@@ -458,24 +455,7 @@ mod engine {
                 });
             }
             let region = settings.region.clone().unwrap_or_else(|| "us-east-1".into());
-            let config = ServerConfig {
-                time_scale: settings.time_scale,
-                region: region.clone(),
-                ..ServerConfig::default()
-            };
-            let server = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-                .await
-                .context("cannot start the built-in reference implementation")?;
-            // The built-in server does not verify signatures: fixed placeholder credentials, so
-            // the user's real ones are never looked up (nor sent anywhere) for it.
-            let credentials = Credentials::new(
-                "AKIDROTCHECKEMBEDDED",
-                "rotcheck-embedded-placeholder",
-                None,
-                None,
-                "rotcheck-embedded",
-            );
-            let client = Client::for_endpoint(&server.url(), &region, credentials, &opts)?;
+            let (client, server) = rotcheck::target::start_embedded(&region, settings.time_scale, &opts).await?;
             Ok(Target {
                 client,
                 server: Some(server),

@@ -1,0 +1,43 @@
+//! The built-in target: the reference implementation started in-process on 127.0.0.1, with a
+//! client for it. `rotcheck run` and `rotcheck fuzz` test it when no endpoint is given.
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use aws_credential_types::Credentials;
+
+use crate::client::{Client, ClientError, ConnectOptions};
+use crate::server::{self, RunningServer, ServerConfig, ServerError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmbeddedError {
+    #[error("cannot start the built-in reference implementation: {0}")]
+    Server(#[from] ServerError),
+    #[error("cannot create a client for the built-in reference implementation: {0}")]
+    Client(#[from] ClientError),
+}
+
+/// Start the reference implementation on a free loopback port and a client for it. Only the
+/// timeouts and body cap of `opts` apply.
+pub async fn start_embedded(
+    region: &str,
+    time_scale: f64,
+    opts: &ConnectOptions,
+) -> Result<(Client, RunningServer), EmbeddedError> {
+    let config = ServerConfig {
+        time_scale,
+        region: region.to_owned(),
+        ..ServerConfig::default()
+    };
+    let server = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    // The built-in server does not verify signatures: fixed placeholder credentials, so the
+    // user's real ones are never looked up (nor sent anywhere) for it.
+    let credentials = Credentials::new(
+        "AKIDROTCHECKEMBEDDED",
+        "rotcheck-embedded-placeholder",
+        None,
+        None,
+        "rotcheck-embedded",
+    );
+    let client = Client::for_endpoint(&server.url(), region, credentials, opts)?;
+    Ok((client, server))
+}
