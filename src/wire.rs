@@ -87,6 +87,19 @@ impl HttpResponse {
     }
 }
 
+/// Header pairs as recorded: names as the HTTP stack gives them, values lossily decoded (an
+/// endpoint may send bytes that are not UTF-8; they are data, not an error).
+pub fn header_pairs(map: &http::HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
 fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()

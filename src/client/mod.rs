@@ -200,16 +200,7 @@ impl Client {
     /// Record status and headers, and read the body up to the cap, chunk by chunk.
     async fn read(&self, mut resp: reqwest::Response) -> Result<HttpResponse, TransportError> {
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
+        let headers = crate::wire::header_pairs(resp.headers());
         let cap = self.inner.max_body_bytes;
         let mut body = Vec::new();
         let mut truncated = false;

@@ -160,16 +160,7 @@ pub async fn send(app: &Router, req: &HttpRequest) -> Option<(HttpRequest, HttpR
         Err(e) => match e {},
     };
     let status = resp.status().as_u16();
-    let headers = resp
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = crate::wire::header_pairs(resp.headers());
     let body = resp.into_body().collect().await.ok()?.to_bytes().to_vec();
     Some((
         sent,

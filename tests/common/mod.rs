@@ -350,16 +350,7 @@ impl Transport for HttpTransport {
             let builder = builder.map_err(|e| format!("bad method: {e}"))?;
             let resp = builder.send().await.map_err(|e| format!("transport: {e}"))?;
             let status = resp.status().as_u16();
-            let headers = resp
-                .headers()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_owned(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
-                .collect();
+            let headers = rotcheck::wire::header_pairs(resp.headers());
             let body = resp.bytes().await.map_err(|e| format!("transport: {e}"))?.to_vec();
             Ok(HttpResponse {
                 status,
