@@ -60,6 +60,19 @@ impl BaseRequest {
     }
 
     /// One line for case descriptions, e.g. `DESTINATION with destinationConfig (2 services, thingName)`.
+    /// The valid case this base is: a successful rotation on an OPEN tunnel.
+    pub fn valid_case(&self) -> Case {
+        Case {
+            id: format!("valid/{}", self.label),
+            kind: CaseKind::Valid,
+            description: format!("{} on an OPEN tunnel: a successful rotation", self.summary()),
+            tunnel: self.tunnel.clone(),
+            request: self.request(),
+            expect: Expectation::Success { mode: self.mode },
+            operator: None,
+        }
+    }
+
     pub fn summary(&self) -> String {
         match self.body.get(c::DESTINATION_CONFIG) {
             None => format!("{} without destinationConfig", self.mode),
@@ -126,18 +139,7 @@ pub fn bases(rng: &mut dyn RngCore) -> Vec<BaseRequest> {
 
 /// The valid cases: one per base request, each expecting a successful rotation.
 pub fn cases(rng: &mut dyn RngCore) -> Vec<Case> {
-    bases(rng)
-        .into_iter()
-        .map(|b| Case {
-            id: format!("valid/{}", b.label),
-            kind: CaseKind::Valid,
-            description: format!("{} on an OPEN tunnel: a successful rotation", b.summary()),
-            tunnel: b.tunnel.clone(),
-            request: b.request(),
-            expect: Expectation::Success { mode: b.mode },
-            operator: None,
-        })
-        .collect()
+    bases(rng).iter().map(BaseRequest::valid_case).collect()
 }
 
 /// The base that carries every request member (mode ALL, destinationConfig with services and a

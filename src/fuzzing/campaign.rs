@@ -17,10 +17,7 @@ use rand::Rng;
 use tokio::sync::watch;
 
 use super::shrink;
-use crate::cases::{
-    boundary, embedded_fixtures, mutate, rng_for, valid, BaseRequest, Case, CaseKind, Expectation,
-    TUNNEL_ID_PLACEHOLDER,
-};
+use crate::cases::{boundary, embedded_fixtures, mutate, rng_for, valid, BaseRequest, Case, TUNNEL_ID_PLACEHOLDER};
 use crate::checks::CheckId;
 use crate::redact::Redactor;
 use crate::runner::{self, CaseResult, CheckOutcome, ProgressSink, RunConfig, Status, Transport};
@@ -162,15 +159,7 @@ impl Iterator for CaseStream {
             let mut case = if !self.others.is_empty() && self.rng.random_ratio(1, 8) {
                 self.others[self.rng.random_range(0..self.others.len())].clone()
             } else if self.rng.random_ratio(1, 20) {
-                Case {
-                    id: format!("valid/{}", base.label),
-                    kind: CaseKind::Valid,
-                    description: format!("{} on an OPEN tunnel: a successful rotation", base.summary()),
-                    tunnel: base.tunnel.clone(),
-                    request: base.request(),
-                    expect: Expectation::Success { mode: base.mode },
-                    operator: None,
-                }
+                base.valid_case()
             } else {
                 let op = &ops[self.rng.random_range(0..ops.len())];
                 let mut mutants = op.apply(base, &mut self.rng);

@@ -204,6 +204,20 @@ pub enum MethodChoice {
     Other(String),
 }
 
+impl MethodChoice {
+    /// The request method this choice stands for.
+    pub fn method(&self) -> String {
+        match self {
+            MethodChoice::Get => "GET".into(),
+            MethodChoice::Put => "PUT".into(),
+            MethodChoice::Delete => "DELETE".into(),
+            MethodChoice::Patch => "PATCH".into(),
+            MethodChoice::Lowercase => "post".into(),
+            MethodChoice::Other(s) => s.clone(),
+        }
+    }
+}
+
 /// Headers the transport writes from the message itself: never set from a fuzz input.
 pub fn is_transport_header(name: &str) -> bool {
     [
@@ -361,16 +375,7 @@ fn apply(m: &Mutation, req: &mut HttpRequest, base: Option<&BaseRequest>) {
             Some(ct) => req.set_header("Content-Type", ct.clone()),
             None => req.remove_header("Content-Type"),
         },
-        Mutation::Method(m) => {
-            req.method = match m {
-                MethodChoice::Get => "GET".into(),
-                MethodChoice::Put => "PUT".into(),
-                MethodChoice::Delete => "DELETE".into(),
-                MethodChoice::Patch => "PATCH".into(),
-                MethodChoice::Lowercase => "post".into(),
-                MethodChoice::Other(s) => s.clone(),
-            }
-        }
+        Mutation::Method(m) => req.method = m.method(),
         Mutation::Header { name, value } => {
             if !is_transport_header(name) {
                 req.set_header(name, value.clone());

@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::input::{self, MethodChoice, Prepared, RequestInput, ResponseInput, SigV4Input, Tamper};
+use super::input::{self, Prepared, RequestInput, ResponseInput, SigV4Input, Tamper};
 use crate::cases::{Case, CaseKind, Expectation, TunnelState};
 use crate::checks::{self, CheckId};
 use crate::client::sigv4 as signer;
@@ -616,16 +616,7 @@ fn tamper(t: &Tamper, w: &mut Wire, base: &mut Signed) {
                 .collect();
             w.headers.push((format!("x-fuzz-{name}"), value.clone()));
         }
-        Tamper::Method(m) => {
-            w.method = match m {
-                MethodChoice::Get => "GET".into(),
-                MethodChoice::Put => "PUT".into(),
-                MethodChoice::Delete => "DELETE".into(),
-                MethodChoice::Patch => "PATCH".into(),
-                MethodChoice::Lowercase => "post".into(),
-                MethodChoice::Other(s) => s.clone(),
-            }
-        }
+        Tamper::Method(m) => w.method = m.method(),
         Tamper::Path(s) => {
             let extra: String = s.chars().filter(char::is_ascii_alphanumeric).collect();
             if !extra.is_empty() {
@@ -758,7 +749,7 @@ mod tests {
                 Tamper::Body(b"{}".to_vec()),
                 Tamper::Resign { secs: 1000 },
                 Tamper::ResignWithSecret("other".into()),
-                Tamper::Method(MethodChoice::Put),
+                Tamper::Method(input::MethodChoice::Put),
                 Tamper::UnsignedHeader {
                     name: "a".into(),
                     value: "b".into(),
