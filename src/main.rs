@@ -33,6 +33,8 @@ enum Command {
     Schema(cli::schema::SchemaArgs),
     /// Fuzz an endpoint (default: the built-in one) with random mutated requests.
     Fuzz(cli::fuzz::FuzzArgs),
+    /// Delete the tunnels that interrupted runs left at an endpoint (found by their tag).
+    Cleanup(cli::cleanup::CleanupArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => cli::serve::run(args).await,
             Command::Schema(args) => cli::schema::run(args),
             Command::Fuzz(args) => cli::fuzz::run(args, cli.verbose).await,
+            Command::Cleanup(args) => cli::cleanup::run(args).await,
         }
     });
     match result {

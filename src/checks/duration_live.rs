@@ -82,8 +82,9 @@ pub fn judge(obs: &LiveObservation) -> Vec<CheckOutcome> {
             (None, Some(at)) => out.push(CheckOutcome::pass(
                 ID,
                 format!(
-                    "CLOSED at {at} ms (limit {} ms), createdAt unchanged",
-                    obs.deadline_ms()
+                    "CLOSED at {at} ms (limit {} ms; closing delay after the lifetime: {} ms), createdAt unchanged",
+                    obs.deadline_ms(),
+                    at.saturating_sub(obs.lifetime_ms)
                 ),
             )),
         }

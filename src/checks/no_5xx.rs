@@ -38,6 +38,8 @@ mod tests {
             request: HttpRequest::json("DescribeTunnel", &json!({"tunnelId": "t"})),
             response: Some(json_response(status, "{}")),
             transport_error: None,
+            attempts: 1,
+            retried: Vec::new(),
             elapsed_ms: 1,
         }
     }

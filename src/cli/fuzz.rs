@@ -40,8 +40,9 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct FuzzArgs {
-    /// Endpoint URL to fuzz. Default: the built-in reference implementation, started in-process.
-    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    /// Endpoint URL to fuzz. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL;
+    /// else the built-in reference implementation, started in-process. An empty value is an error.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
@@ -119,7 +120,8 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let endpoint = args.endpoint.clone().filter(|e| !e.trim().is_empty());
+    let endpoint =
+        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
     let opts = ConnectOptions {
         endpoint: endpoint.clone(),
         region: args.region.clone(),

@@ -1,9 +1,11 @@
 //! Subcommands, one file each. Each returns the process exit code; an `Err` is a setup error (2).
 
+pub mod cleanup;
 pub mod fuzz;
 pub mod run;
 pub mod schema;
 pub mod serve;
+pub mod signals;
 
 /// Logs go to stderr; `-v` shows info, `-vv` debug. `RUST_LOG` overrides.
 pub fn init_tracing(verbose: u8) {

@@ -15,6 +15,12 @@ use rotcheck::runner::{RunMeta, RunResult};
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
 
+/// Requests per second against a remote endpoint unless --rate says otherwise.
+pub const DEFAULT_REMOTE_RATE: f64 = 5.0;
+
+/// Tunnels held at once against a remote endpoint unless --max-tunnels says otherwise.
+pub const DEFAULT_REMOTE_MAX_TUNNELS: usize = 5;
+
 /// From this time scale on, the live scenario's wait (1.2 x 60 s / scale) is at most 6 s, so it
 /// runs without --live.
 pub const AUTO_LIVE_TIME_SCALE: f64 = 12.0;
@@ -45,9 +51,12 @@ Exit codes:
        never failures)
   1    at least one conformance violation (the summary lists each with the spec sentence and a
        reproduction)
-  2    usage or setup error, endpoint unreachable, or the harness could not judge a case
-  130  interrupted by Ctrl-C: the run stopped, the tunnels it opened were deleted, and the
-       summary and reports were still written (a second Ctrl-C exits at once, skipping cleanup)
+  2    usage or setup error, endpoint unreachable, the credentials, region or clock refused
+       (the message names the likely cause), the tunnel quota held by others, a selection that
+       judges nothing, or the harness could not judge a case
+  130  interrupted by Ctrl-C, SIGTERM or SIGHUP: the run stopped, the tunnels it opened were
+       deleted, and the summary and reports were still written (a second interruption does not
+       skip the cleanup; a third exits at once)
 
 Reports are written whatever the verdict. Tokens, credentials and signatures never appear in
 any output (-v included).";
@@ -63,14 +72,23 @@ any output (-v included).";
 #[command(after_long_help = EXAMPLES)]
 pub struct RunArgs {
     /// Endpoint URL to test, e.g. http://127.0.0.1:8080 or
-    /// https://api.tunneling.iot.us-east-1.amazonaws.com. Default: the built-in reference
-    /// implementation, started in-process.
-    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    /// https://api.tunneling.iot.us-east-1.amazonaws.com. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING,
+    /// else AWS_ENDPOINT_URL (as the AWS SDKs); else the built-in reference implementation,
+    /// started in-process. An empty value is an error, never a silent fallback.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
-    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
+    /// AWS region to sign for. Default: the region in an AWS endpoint's host name, else
+    /// AWS_REGION, AWS_DEFAULT_REGION, else us-east-1. A --region that contradicts the host is an
+    /// error.
     #[arg(long, value_name = "R")]
     pub region: Option<String>,
+
+    /// Named profile of ~/.aws/config and ~/.aws/credentials for the credentials (static keys,
+    /// credential_process, SSO, assume-role). Default: AWS_PROFILE, else the environment's keys,
+    /// else `default`.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// How many times faster than real time the endpoint's tunnel clock runs (its
     /// maxLifetimeTimeoutMinutes pass that much faster). Default: 60 for the built-in target, 1
@@ -106,6 +124,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 
+    #[command(flatten, next_help_heading = "Limits (for real endpoints)")]
+    pub limits: Box<LimitArgs>,
+
     /// Use the fixture cases in DIR (*.json, format in fixtures/README.md) instead of the
     /// built-in fixtures.
     #[arg(long, value_name = "DIR")]
@@ -117,6 +138,30 @@ pub struct RunArgs {
 
     #[command(flatten, next_help_heading = "Connection")]
     pub connection: Box<ConnectionArgs>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct LimitArgs {
+    /// Most requests per second across the run, retries included (0: unlimited). Default: 5 for
+    /// a remote endpoint (a conservative share of an account's API rate limits), unlimited on
+    /// loopback.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Most tunnels held open at once (each counts from OpenTunnel until its deletion). Default:
+    /// 5 for a remote endpoint (accounts have a tunnel quota), unlimited on loopback.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_tunnels: Option<u32>,
+
+    /// How late after createdAt + lifetime the live check accepts a tunnel's closing (default:
+    /// 20 % of the lifetime). A real service may close expired tunnels in a periodic sweep.
+    #[arg(long, value_name = "SECS")]
+    pub expiry_grace: Option<f64>,
+
+    /// Base delay of the retries' exponential backoff (full jitter, capped at 20 s; at most 3
+    /// attempts, as the AWS SDKs' standard retry mode).
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub retry_base: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -164,7 +209,15 @@ fn parse_check(s: &str) -> Result<CheckId, String> {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub endpoint: Option<String>,
+    /// Which setting named the endpoint.
+    pub endpoint_source: Option<String>,
     pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Requests per second; None: unlimited.
+    pub rate: Option<f64>,
+    pub max_tunnels: Option<usize>,
+    pub expiry_grace: Option<Duration>,
+    pub retry_base: Duration,
     pub time_scale: f64,
     pub live: bool,
     pub seed: u64,
@@ -180,8 +233,39 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_args(args: &RunArgs) -> anyhow::Result<Settings> {
-        let endpoint = args.endpoint.clone().filter(|e| !e.trim().is_empty());
+        let chosen = rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?;
+        let (endpoint, endpoint_source) = match chosen {
+            Some((url, source)) => (Some(url), Some(source.to_string())),
+            None => (None, None),
+        };
         let embedded = endpoint.is_none();
+        // Loopback endpoints (and the built-in target) get no rate or tunnel limit by default.
+        let remote = endpoint
+            .as_deref()
+            .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
+            .is_some_and(|u| !rotcheck::client::config::is_loopback(&u));
+        let l = &args.limits;
+        let rate = match l.rate {
+            Some(r) if !(r.is_finite() && r >= 0.0) => {
+                bail!("--rate must be a number of requests per second (0: unlimited), got {r}")
+            }
+            Some(0.0) => None,
+            Some(r) => Some(r),
+            None => remote.then_some(DEFAULT_REMOTE_RATE),
+        };
+        let max_tunnels = l
+            .max_tunnels
+            .map(|n| n as usize)
+            .or(remote.then_some(DEFAULT_REMOTE_MAX_TUNNELS));
+        let expiry_grace = match l.expiry_grace {
+            Some(g) if !(g.is_finite() && (0.0..=3600.0).contains(&g)) => {
+                bail!("--expiry-grace must be between 0 and 3600 seconds, got {g}")
+            }
+            g => g.map(Duration::from_secs_f64),
+        };
+        if !(l.retry_base.is_finite() && l.retry_base > 0.0 && l.retry_base <= 20.0) {
+            bail!("--retry-base must be between 0 and 20 seconds, got {}", l.retry_base);
+        }
         let time_scale = args.time_scale.unwrap_or(if embedded {
             EMBEDDED_TIME_SCALE
         } else {
@@ -214,7 +298,13 @@ impl Settings {
         checks.dedup();
         Ok(Settings {
             endpoint,
+            endpoint_source,
             region: args.region.clone(),
+            profile: args.profile.clone(),
+            rate,
+            max_tunnels,
+            expiry_grace,
+            retry_base: Duration::from_secs_f64(l.retry_base),
             time_scale,
             // The live scenario waits ~1.2 tunnel-minutes of real time: on by default when cheap.
             live: !args.no_live && (args.live || embedded || time_scale >= AUTO_LIVE_TIME_SCALE),
@@ -248,11 +338,11 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     eprintln!(
         "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}",
         settings.seed,
-        settings
-            .endpoint
-            .as_deref()
-            .map(report::display_endpoint)
-            .unwrap_or_else(|| "the built-in reference implementation".into()),
+        match (&settings.endpoint, &settings.endpoint_source) {
+            (Some(e), Some(src)) => format!("{} (from {src})", report::display_endpoint(e)),
+            (Some(e), None) => report::display_endpoint(e),
+            (None, _) => "the built-in reference implementation".into(),
+        },
         fmt_num(settings.time_scale),
         if settings.live { "on" } else { "off" },
     );
@@ -300,16 +390,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         Default::default(),
     );
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: stopping the run and deleting its tunnels (Ctrl-C again to exit now)");
-            let _ = cancel_tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted again: exiting without cleanup; tunnels the run opened may remain");
-                std::process::exit(130);
-            }
-        }
-    });
+    let interrupt = super::signals::spawn_interrupt(cancel_tx);
 
     let result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
     progress.finish();
@@ -349,11 +430,14 @@ fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
             only: settings.only.clone(),
             checks,
             concurrency: settings.concurrency,
+            endpoint_source: settings.endpoint_source.clone(),
         },
         cases: Vec::new(),
         skipped_checks: Vec::new(),
         harness_errors: vec![format!("setup failed: {error:#}")],
         interrupted: false,
+        setup_failure: None,
+        tunnels: Default::default(),
         duration_ms: 0,
         redactor: Default::default(),
     }
@@ -440,10 +524,11 @@ mod engine {
             let opts = ConnectOptions {
                 endpoint: settings.endpoint.clone(),
                 region: settings.region.clone(),
+                profile: settings.profile.clone(),
                 connect_timeout: settings.connect_timeout,
                 timeout: settings.timeout,
                 max_body_bytes: settings.max_body_bytes,
-                ..ConnectOptions::default()
+                rate: settings.rate,
             };
             if !settings.embedded() {
                 let client = Client::connect(opts).await?;
@@ -495,6 +580,14 @@ mod engine {
             endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
             embedded: settings.embedded(),
             region: target.region.clone(),
+            strict_selection: true,
+            endpoint_source: settings.endpoint_source.clone(),
+            limits: runner::Limits {
+                retry: rotcheck::client::RetryPolicy::with_base(settings.retry_base),
+                max_tunnels: settings.max_tunnels,
+                ..runner::Limits::default()
+            },
+            expiry_grace: settings.expiry_grace,
         };
         // The client implements the runner's Transport (src/runner/transport.rs).
         let transport = Arc::new(target.client.clone());

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use rotcheck::server::{self, Fault, ServerConfig, SigV4Keys, Variant};
+use rotcheck::server::{self, production, Fault, ProductionConfig, ServerConfig, SigV4Keys, Variant};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -31,9 +31,34 @@ pub struct ServeArgs {
     #[arg(long, default_value = "123456789012", value_name = "ID")]
     account: String,
 
-    /// Require SigV4-signed requests (with --access-key-id and --secret-access-key).
+    /// Require SigV4-signed requests (with --access-key-id and --secret-access-key); failures
+    /// get the AWS auth errors (UnrecognizedClientException, InvalidSignatureException, ...).
     #[arg(long, requires_all = ["access_key_id", "secret_access_key"])]
     verify_sigv4: bool,
+
+    /// Behave like a production service, with realistic values for each of: --verify-sigv4
+    /// (needs the keys), --rate-limit 50, --max-tunnels 10, --transient-errors 0.02,
+    /// --expiry-sweep 0.1. Any of those flags given as well overrides its value.
+    #[arg(long)]
+    production_like: bool,
+
+    /// Requests per second per account (the signing access key id), burst of one second's
+    /// worth; beyond it: 400 ThrottlingException.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<f64>,
+
+    /// Fraction of requests answered with a transient 503 ServiceUnavailableException or 500
+    /// InternalFailure (never two in a row), chosen by --seed.
+    #[arg(long, value_name = "F")]
+    transient_errors: Option<f64>,
+
+    /// Close expired tunnels in a sweep every SECS of real time instead of at the exact instant.
+    #[arg(long, value_name = "SECS")]
+    expiry_sweep: Option<f64>,
+
+    /// Seed of the transient errors.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    seed: u64,
 
     /// Access key id accepted by --verify-sigv4.
     #[arg(long, env = "ROTCHECK_ACCESS_KEY_ID", value_name = "K")]
@@ -47,9 +72,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = server::DEFAULT_MAX_BODY_BYTES, value_name = "B")]
     max_body_bytes: usize,
 
-    /// Most tunnels held at once; OpenTunnel beyond gets LimitExceededException.
-    #[arg(long, default_value_t = server::DEFAULT_MAX_TUNNELS, value_name = "N")]
-    max_tunnels: usize,
+    /// Most open tunnels held at once (the account's tunnel quota); OpenTunnel beyond gets
+    /// LimitExceededException. Default: 10000, or 10 with --production-like.
+    #[arg(long, value_name = "N")]
+    max_tunnels: Option<usize>,
 
     /// Inject a deliberate bug (repeatable; see --list-faults).
     #[arg(long = "fault", value_name = "NAME")]
@@ -89,20 +115,46 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let verify_sigv4 = match (args.verify_sigv4, args.access_key_id, args.secret_access_key) {
+    let verify = args.verify_sigv4 || args.production_like;
+    let verify_sigv4 = match (verify, args.access_key_id, args.secret_access_key) {
         (true, Some(id), Some(secret)) => Some(SigV4Keys::new(id, secret)),
-        (true, _, _) => anyhow::bail!("--verify-sigv4 needs --access-key-id and --secret-access-key"),
+        (true, _, _) => anyhow::bail!(
+            "--verify-sigv4 and --production-like need --access-key-id and --secret-access-key \
+             (or ROTCHECK_ACCESS_KEY_ID and ROTCHECK_SECRET_ACCESS_KEY)"
+        ),
         (false, _, _) => None,
     };
+    let realistic = args.production_like.then(|| production::realistic(args.seed));
+    let production = ProductionConfig {
+        rate_limit: args.rate_limit.or(realistic.as_ref().and_then(|r| r.rate_limit)),
+        transient_fraction: args
+            .transient_errors
+            .or(realistic.as_ref().map(|r| r.transient_fraction))
+            .unwrap_or(0.0),
+        seed: args.seed,
+        sweep_interval: match args.expiry_sweep {
+            Some(s) if !(s.is_finite() && s > 0.0 && s <= 3600.0) => {
+                anyhow::bail!("--expiry-sweep must be between 0 and 3600 seconds, got {s}")
+            }
+            Some(s) => Some(std::time::Duration::from_secs_f64(s)),
+            None => realistic.as_ref().and_then(|r| r.sweep_interval),
+        },
+    };
+    let max_tunnels = args.max_tunnels.unwrap_or(if args.production_like {
+        production::REALISTIC_TUNNEL_QUOTA
+    } else {
+        server::DEFAULT_MAX_TUNNELS
+    });
     let config = ServerConfig {
         region: args.region,
         account: args.account,
         time_scale: args.time_scale,
         verify_sigv4,
         max_body_bytes: args.max_body_bytes,
-        max_tunnels: args.max_tunnels,
+        max_tunnels,
         faults: args.faults,
         variants: args.variants,
+        production,
     };
     let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
     writeln!(out, "listening on {}", running.url())?;

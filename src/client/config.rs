@@ -18,7 +18,7 @@ pub const ENDPOINT_VARS: [&str; 2] = ["AWS_ENDPOINT_URL_IOTSECURETUNNELING", "AW
 pub const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
 
 /// How to reach the endpoint. Plain data: the environment is read only by [`ConnectOptions::resolve`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConnectOptions {
     /// `--endpoint`; else `AWS_ENDPOINT_URL_IOTSECURETUNNELING` or `AWS_ENDPOINT_URL`.
     pub endpoint: Option<String>,
@@ -31,6 +31,8 @@ pub struct ConnectOptions {
     pub timeout: Duration,
     /// Response bodies are cut at this size (and marked truncated).
     pub max_body_bytes: usize,
+    /// Most requests per second across the client (retries included); None: unlimited.
+    pub rate: Option<f64>,
 }
 
 impl Default for ConnectOptions {
@@ -42,6 +44,7 @@ impl Default for ConnectOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rate: None,
         }
     }
 }
@@ -62,14 +65,26 @@ impl ConnectOptions {
     /// Resolve with `env` standing for the environment (tests pass a map).
     pub fn resolve_with(&self, env: impl Fn(&str) -> Option<String>) -> Result<Resolved, ClientError> {
         let set = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-        let endpoint = set(self.endpoint.clone())
-            .or_else(|| ENDPOINT_VARS.iter().find_map(|k| set(env(k))))
-            .ok_or(ClientError::NoEndpoint)?;
-        let region = set(self.region.clone())
+        let (endpoint, _) =
+            super::endpoint::choose_endpoint(self.endpoint.as_deref(), &env)?.ok_or(ClientError::NoEndpoint)?;
+        let endpoint = parse_endpoint(&endpoint)?;
+        // An AWS host names its region: signing for another one fails (PROTOCOL.md).
+        let from_host = super::endpoint::region_from_host(&endpoint);
+        let flag = set(self.region.clone());
+        if let (Some(flag), Some(host)) = (&flag, &from_host) {
+            if flag.trim() != host {
+                return Err(ClientError::RegionMismatch {
+                    region: flag.clone(),
+                    host: host.clone(),
+                });
+            }
+        }
+        let region = flag
+            .or(from_host)
             .or_else(|| REGION_VARS.iter().find_map(|k| set(env(k))))
             .unwrap_or_else(|| DEFAULT_REGION.to_owned());
         Ok(Resolved {
-            endpoint: parse_endpoint(&endpoint)?,
+            endpoint,
             region: check_region(&region)?,
         })
     }
@@ -165,6 +180,23 @@ mod tests {
             .unwrap();
         assert_eq!(r.region, DEFAULT_REGION, "empty variables count as unset");
         assert!(matches!(o.resolve_with(env(&[])), Err(ClientError::NoEndpoint)));
+    }
+
+    #[test]
+    fn region_from_an_aws_host_and_mismatches() {
+        let aws = |region: Option<&str>| ConnectOptions {
+            endpoint: Some("https://api.tunneling.iot.eu-west-1.amazonaws.com".into()),
+            region: region.map(str::to_owned),
+            ..Default::default()
+        };
+        let r = aws(None).resolve_with(env(&[("AWS_REGION", "us-east-1")])).unwrap();
+        assert_eq!(r.region, "eu-west-1", "the host's region wins over the environment's");
+        assert_eq!(
+            aws(Some("eu-west-1")).resolve_with(env(&[])).unwrap().region,
+            "eu-west-1"
+        );
+        let e = aws(Some("us-east-1")).resolve_with(env(&[])).unwrap_err();
+        assert!(matches!(e, ClientError::RegionMismatch { .. }), "{e}");
     }
 
     #[test]

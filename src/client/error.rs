@@ -9,8 +9,17 @@ use super::sigv4::SignError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("no endpoint: pass --endpoint URL or set AWS_ENDPOINT_URL")]
+    #[error("no endpoint: pass --endpoint URL or set AWS_ENDPOINT_URL_IOTSECURETUNNELING or AWS_ENDPOINT_URL")]
     NoEndpoint,
+    #[error(
+        "{0} is set but empty: give it an endpoint URL, or unset it to test the built-in reference implementation"
+    )]
+    EmptyEndpoint(String),
+    #[error(
+        "--region {region} does not match the endpoint's host name, which is in {host}: requests signed for \
+         another region are refused; drop --region or fix it"
+    )]
+    RegionMismatch { region: String, host: String },
     #[error("invalid endpoint {endpoint:?}: {reason}")]
     InvalidEndpoint { endpoint: String, reason: String },
     #[error("invalid region {0:?}: expected letters, digits and dashes, like us-east-1")]
@@ -61,6 +70,12 @@ impl TransportError {
                 | TransportError::Tls { .. }
                 | TransportError::Connect { .. }
         )
+    }
+
+    /// Whether sending again may succeed (the SDKs retry transport errors); a request that cannot
+    /// be built or signed fails the same way every time.
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, TransportError::InvalidRequest(_) | TransportError::Sign(_))
     }
 
     /// Classify a reqwest error.

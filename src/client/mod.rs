@@ -5,8 +5,11 @@
 
 pub mod config;
 pub mod credentials;
+pub mod endpoint;
 pub mod error;
 pub mod error_type;
+pub mod rate;
+pub mod retry;
 pub mod sigv4;
 
 use std::fmt;
@@ -18,8 +21,10 @@ use reqwest::Url;
 use serde_json::Value;
 
 pub use config::{ConnectOptions, Resolved};
+pub use endpoint::{choose_endpoint, region_from_host, EndpointSource};
 pub use error::{ClientError, TransportError};
 pub use error_type::{parse_error, sanitize_type, ErrorInfo, TypeSource};
+pub use retry::{AuthFailure, RetryPolicy};
 pub use sigv4::{signed_headers, SignError};
 
 use crate::wire::{HttpRequest, HttpResponse};
@@ -40,6 +45,8 @@ struct Inner {
     connect_timeout: Duration,
     timeout: Duration,
     max_body_bytes: usize,
+    /// Paces every request; adapts to throttling answers.
+    rate: rate::RateLimiter,
 }
 
 impl fmt::Debug for Client {
@@ -115,6 +122,7 @@ impl Client {
                 connect_timeout: opts.connect_timeout,
                 timeout: opts.timeout,
                 max_body_bytes: opts.max_body_bytes,
+                rate: rate::RateLimiter::new(opts.rate),
             }),
         })
     }
@@ -185,6 +193,7 @@ impl Client {
                 .map_err(|_| TransportError::InvalidRequest(format!("invalid value for header {name}")))?;
             headers.append(n, v);
         }
+        self.inner.rate.acquire().await;
         let result = self
             .inner
             .http
@@ -194,7 +203,11 @@ impl Client {
             .send()
             .await;
         let resp = result.map_err(|e| self.transport_error(&e))?;
-        self.read(resp).await
+        let resp = self.read(resp).await?;
+        if retry::classify(&resp, req.operation()) == Some(retry::RetryReason::Throttling) {
+            self.inner.rate.throttled();
+        }
+        Ok(resp)
     }
 
     /// Record status and headers, and read the body up to the cap, chunk by chunk.

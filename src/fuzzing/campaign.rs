@@ -212,6 +212,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
+        ..RunConfig::default()
     }
 }
 

@@ -331,6 +331,8 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         request: request.clone(),
         response: Some(resp.clone()),
         transport_error: None,
+        attempts: 1,
+        retried: Vec::new(),
         elapsed_ms: 0,
     }];
     let evidence = Evidence {

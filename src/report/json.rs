@@ -67,6 +67,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
             "only": meta.only.as_deref().map(|o| r.scrub(o)),
             "checks": checks.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             "concurrency": meta.concurrency,
+            "endpoint_source": meta.endpoint_source,
         },
         "verdict": verdict.as_str(),
         "exit_code": verdict.exit_code(),
@@ -81,6 +82,8 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
             "reason": r.scrub(&s.reason),
         })).collect::<Vec<_>>(),
         "harness_errors": result.harness_errors.iter().map(|e| r.scrub(e)).collect::<Vec<_>>(),
+        "setup_failure": result.setup_failure.as_deref().map(|e| r.scrub(e)),
+        "tunnels": result.tunnels,
         "cases": cases,
         "duration_ms": result.duration_ms,
     })
@@ -153,6 +156,11 @@ fn exchange_value(r: &Redactor, e: &Exchange) -> Value {
     }
     if let Some(t) = &e.transport_error {
         m.insert("transport_error".into(), json!(r.scrub(t)));
+    }
+    m.insert("attempts".into(), json!(e.attempts));
+    if !e.retried.is_empty() {
+        let retried: Vec<String> = e.retried.iter().map(|x| r.scrub(x)).collect();
+        m.insert("retried".into(), json!(retried));
     }
     m.insert("elapsed_ms".into(), json!(e.elapsed_ms));
     Value::Object(m)

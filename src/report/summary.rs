@@ -20,7 +20,10 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let target = if meta.embedded {
         "embedded reference implementation".to_owned()
     } else {
-        super::display_endpoint(&meta.endpoint)
+        match &meta.endpoint_source {
+            Some(src) => format!("{} (from {src})", super::display_endpoint(&meta.endpoint)),
+            None => super::display_endpoint(&meta.endpoint),
+        }
     };
     let _ = writeln!(
         out,
@@ -32,8 +35,24 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         repro::fmt_num(meta.time_scale),
         if meta.live { "on" } else { "off" },
     );
+    if result.tunnels.opened > 0 {
+        let _ = writeln!(
+            out,
+            "tunnels: {} opened, at most {} at once{}",
+            result.tunnels.opened,
+            result.tunnels.peak,
+            result.tunnels.max.map(|m| format!(" (budget {m})")).unwrap_or_default()
+        );
+    }
     out.push('\n');
     table(&mut out, result);
+    if let Some(why) = &result.setup_failure {
+        let _ = writeln!(
+            out,
+            "\nSetup error: the run stopped; its answers say nothing about conformance.\n  {}",
+            indent_rest(&r.scrub(why), "  ")
+        );
+    }
 
     if !result.skipped_checks.is_empty() {
         out.push_str("\nSkipped checks:\n");
@@ -229,6 +248,9 @@ pub fn verdict_line(result: &RunResult) -> String {
             failed.len(),
             failed.join(", ")
         ),
+        Verdict::Incomplete if result.setup_failure.is_some() => {
+            format!("verdict: SETUP ERROR, the run stopped before it could judge the endpoint (exit {code})")
+        }
         Verdict::Incomplete => format!(
             "verdict: INCOMPLETE, no violation found but the harness could not judge everything \
              ({} harness error(s), {errors} check error(s)) (exit {code})",

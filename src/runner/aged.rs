@@ -37,6 +37,7 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>
             CheckOutcome::error(CheckId::DurationStatic, e)
         }
         Ok(tunnel) => {
+            let _retire = super::budget::RetireOnDrop(Arc::clone(h), tunnel.id.clone());
             let opened = Instant::now();
             let before = h.describe(&mut rec, SETUP, &tunnel.id).await;
             tokio::time::sleep_until((opened + MIN_AGE).into()).await;

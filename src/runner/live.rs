@@ -36,12 +36,18 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &BTreeSet<CheckId>) -> CaseResult {
+/// `grace`: how late the closing may be (`--expiry-grace`); None: 20 % of the lifetime.
+pub async fn run<T: Transport>(
+    h: &Arc<Harness<T>>,
+    time_scale: f64,
+    grace: Option<Duration>,
+    selected: &BTreeSet<CheckId>,
+) -> CaseResult {
     let started = Instant::now();
     let lifetime = real_lifetime(time_scale);
     let mut obs = LiveObservation {
         lifetime_ms: ms(lifetime),
-        grace_ms: duration_live::grace_ms(ms(lifetime)),
+        grace_ms: grace.map_or_else(|| duration_live::grace_ms(ms(lifetime)), ms),
         ..Default::default()
     };
     let mut rec = h.recorder();
@@ -55,6 +61,7 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &
             obs.inconclusive = Some(e);
         }
         Ok(tunnel) => {
+            let _retire = super::budget::RetireOnDrop(Arc::clone(h), tunnel.id.clone());
             let t0 = Instant::now();
             request = rotate_all(&tunnel.id);
             observe(

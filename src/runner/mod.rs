@@ -3,9 +3,15 @@
 //! reports render the result.
 
 pub mod aged;
+pub mod budget;
+pub mod compact;
+pub mod coverage;
+pub mod guard;
 pub mod history;
 pub mod judge;
+pub mod leftovers;
 pub mod live;
+pub mod preflight;
 pub mod recorder;
 pub mod result;
 pub mod select;
@@ -20,6 +26,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use budget::{Limits, TunnelStats};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -48,6 +55,16 @@ pub struct RunConfig {
     pub endpoint: String,
     pub embedded: bool,
     pub region: String,
+    /// No silent passes: a selection that judges nothing, or a check in `checks` that never runs,
+    /// is a harness error (exit 2). The CLI sets it; a fuzz batch does not need it.
+    pub strict_selection: bool,
+    /// Which setting named the endpoint (for the result's metadata).
+    pub endpoint_source: Option<String>,
+    /// Retries, tunnel budget and run tag.
+    pub limits: Limits,
+    /// How late after createdAt + lifetime the live check still accepts the tunnel's closing;
+    /// None: 20 % of the lifetime.
+    pub expiry_grace: Option<std::time::Duration>,
 }
 
 impl Default for RunConfig {
@@ -62,6 +79,10 @@ impl Default for RunConfig {
             endpoint: "embedded".into(),
             embedded: true,
             region: "us-east-1".into(),
+            strict_selection: false,
+            endpoint_source: None,
+            limits: Limits::default(),
+            expiry_grace: None,
         }
     }
 }
@@ -114,7 +135,12 @@ pub async fn run<T: Transport>(
     } else {
         1.0
     };
-    let harness = Arc::new(Harness::new(transport, redactor.clone(), time_scale));
+    let harness = Arc::new(Harness::new(
+        transport,
+        redactor.clone(),
+        time_scale,
+        config.limits.clone(),
+    ));
     if time_scale != config.time_scale {
         harness.harness_error(format!(
             "invalid time scale {}: it must be a positive number",
@@ -133,17 +159,21 @@ pub async fn run<T: Transport>(
 
     let mut results = Vec::new();
     let mut interrupted = *cancel.borrow();
+    // An auth failure (here or later) or a tunnel quota held by others stops the run: exit 2.
+    let mut setup_stop = harness.guard.stopped();
+    let mut stopped = interrupted || !harness.preflight().await;
     // Scenarios run beside the cases: they mostly wait.
     let mut scenarios = Vec::new();
-    if run_live && !interrupted {
+    if run_live && !stopped {
         let (h, scale, sel) = (harness.clone(), config.time_scale, selected.clone());
+        let grace = config.expiry_grace;
         progress.case_started(live::LIVE_CASE_ID);
         scenarios.push((
             live::LIVE_CASE_ID,
-            tokio::spawn(async move { live::run(&h, scale, &sel).await }),
+            tokio::spawn(async move { live::run(&h, scale, grace, &sel).await }),
         ));
     }
-    if run_aged && !interrupted {
+    if run_aged && !stopped {
         let (h, sel) = (harness.clone(), selected.clone());
         progress.case_started(aged::AGED_CASE_ID);
         scenarios.push((
@@ -164,9 +194,12 @@ pub async fn run<T: Transport>(
     let mut idle: Vec<usize> = (0..concurrency).rev().collect();
     let mut running: JoinSet<CaseResult> = JoinSet::new();
     let mut names = BTreeMap::new();
-    while !interrupted {
+    while !stopped {
         while let Some(lane) = idle.pop() {
-            let Some(case) = lanes[lane].next() else { continue };
+            let Some(case) = lanes[lane].next() else {
+                harness.retire_lane(lane);
+                continue;
+            };
             progress.case_started(&case.id);
             let id = case.id.clone();
             let handle = running.spawn(run_case(harness.clone(), case, selected.clone(), lane));
@@ -174,12 +207,14 @@ pub async fn run<T: Transport>(
         }
         tokio::select! {
             biased;
-            () = cancelled(&mut cancel) => interrupted = true,
+            () = cancelled(&mut cancel) => (interrupted, stopped) = (true, true),
+            () = cancelled(&mut setup_stop) => stopped = true,
             joined = running.join_next_with_id() => match joined {
                 None => break,
-                Some(Ok((task, r))) => {
+                Some(Ok((task, mut r))) => {
                     idle.extend(names.get(&task).map(|(_, lane)| *lane));
                     progress.case_finished(&r.id, r.worst());
+                    compact::compact(&mut r, &redactor);
                     results.push(r);
                 }
                 Some(Err(e)) => {
@@ -190,7 +225,7 @@ pub async fn run<T: Transport>(
             },
         }
     }
-    if interrupted {
+    if stopped {
         running.abort_all();
         // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
         while running.join_next().await.is_some() {}
@@ -205,12 +240,19 @@ pub async fn run<T: Transport>(
                 let _ = (&mut task).await;
                 None
             }
+            () = cancelled(&mut setup_stop) => {
+                task.abort();
+                // Let it stop before cleanup lists the tunnels (it may be opening one).
+                let _ = (&mut task).await;
+                None
+            }
             r = &mut task => Some(r),
         };
         if let Some(r) = finished {
             match r {
-                Ok(r) => {
+                Ok(mut r) => {
                     progress.case_finished(&r.id, r.worst());
+                    compact::compact(&mut r, &redactor);
                     results.push(r);
                 }
                 Err(e) if e.is_cancelled() => {}
@@ -225,6 +267,11 @@ pub async fn run<T: Transport>(
         harness.harness_error(why);
     }
     results.sort_by(|a, b| a.id.cmp(&b.id));
+    if config.strict_selection && !stopped {
+        for gap in coverage::gaps(&config.checks, &results, &skipped_checks) {
+            harness.harness_error(gap);
+        }
+    }
     let mut harness_errors = harness.take_harness_errors();
     harness_errors.sort();
     RunResult {
@@ -239,11 +286,14 @@ pub async fn run<T: Transport>(
             only: config.only.clone(),
             checks: selected.iter().copied().collect(),
             concurrency,
+            endpoint_source: config.endpoint_source.clone(),
         },
         cases: results,
         skipped_checks,
         harness_errors,
         interrupted,
+        setup_failure: harness.guard.setup_failure(),
+        tunnels: harness.tunnel_stats(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         redactor,
     }
@@ -285,7 +335,10 @@ async fn run_case<T: Transport>(
 ) -> CaseResult {
     let started = Instant::now();
     let mut rec = h.recorder();
-    let mut setup_error = h.unreachable_reason().map(|why| format!("not run: {why}"));
+    let mut setup_error = h
+        .unreachable_reason()
+        .or_else(|| h.guard.setup_failure())
+        .map(|why| format!("not run: {why}"));
 
     let mut prepared = None;
     if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {

@@ -2,15 +2,18 @@
 //! in a response are registered with the run's redactor the moment the response arrives, before
 //! anything else can see it.
 //!
-//! Throttling errors are retried with backoff, as every AWS SDK does: against real AWS a burst of
-//! cases must not turn into "valid input refused" findings. Each attempt is recorded.
+//! Every request goes through the standard retry mode of the AWS SDKs (`client::retry`): one
+//! exchange is recorded per request, with what the endpoint finally answered, the number of
+//! attempts and what the earlier attempts got, so a check judges what a real client would see. An
+//! auth failure in any answer stops the run as a setup error (see [`super::guard`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use super::guard::Guard;
 use super::result::Exchange;
 use super::transport::Transport;
-use crate::checks::parse_error;
+use crate::client::retry;
 use crate::redact::Redactor;
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -20,90 +23,93 @@ pub const REQUEST: &str = "request";
 pub const VERIFY: &str = "verify";
 pub const CLEANUP: &str = "cleanup";
 
-/// Error types AWS SDKs retry as throttling (the SDKs' standard retry classifier list).
-pub const THROTTLING_ERRORS: [&str; 14] = [
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-];
-
-/// Retries after a throttling error (so at most 1 + this many attempts).
-const MAX_RETRIES: u32 = 3;
-const BACKOFF_BASE: Duration = Duration::from_millis(100);
-
-pub fn is_throttled(resp: &HttpResponse) -> bool {
-    !resp.is_success() && parse_error(resp).is_some_and(|e| THROTTLING_ERRORS.contains(&e.type_name.as_str()))
-}
-
 pub struct Recorder<'a, T> {
     transport: &'a T,
     redactor: &'a Redactor,
     /// Set once any response arrives: the endpoint is reachable.
     reached: &'a AtomicBool,
+    guard: &'a Guard,
     pub exchanges: Vec<Exchange>,
 }
 
 impl<'a, T: Transport> Recorder<'a, T> {
-    pub fn new(transport: &'a T, redactor: &'a Redactor, reached: &'a AtomicBool) -> Self {
+    pub fn new(transport: &'a T, redactor: &'a Redactor, reached: &'a AtomicBool, guard: &'a Guard) -> Self {
         Recorder {
             transport,
             redactor,
             reached,
+            guard,
             exchanges: Vec::new(),
         }
     }
 
-    /// Send `request`, retrying throttling errors; every attempt is recorded, the last one returned.
+    /// Send `request` with the standard retries; one exchange is recorded, the last answer returned.
     pub async fn send(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, String> {
-        let mut attempt = 0;
-        loop {
-            let result = self.send_once(role, request.clone()).await;
-            match &result {
-                Ok(resp) if attempt < MAX_RETRIES && is_throttled(resp) => {
-                    tokio::time::sleep(BACKOFF_BASE * 2u32.pow(attempt)).await;
-                    attempt += 1;
-                }
-                _ => return result,
-            }
-        }
-    }
-
-    async fn send_once(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, String> {
+        let policy = self.guard.retry;
+        let operation = request.operation().map(str::to_owned);
         let start = Instant::now();
-        let result = self.transport.send(&request).await;
-        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-        if let Ok(resp) = &result {
-            self.reached.store(true, Ordering::Relaxed);
-            if let Some(body) = resp.body_json() {
-                self.redactor.add_tokens_from(&body);
+        let mut retried = Vec::new();
+        let mut attempts = 0;
+        let result = loop {
+            attempts += 1;
+            let result = self.transport.attempt(&request).await;
+            if let Ok(resp) = &result {
+                self.reached.store(true, Ordering::Relaxed);
+                if let Some(body) = resp.body_json() {
+                    self.redactor.add_tokens_from(&body);
+                }
             }
+            let (reason, wait) = match &result {
+                Ok(resp) => (
+                    retry::classify(resp, operation.as_deref()).map(|_| attempt_summary(resp)),
+                    retry::retry_after(resp),
+                ),
+                Err(f) => (f.retryable.then(|| f.message.clone()), None),
+            };
+            match reason {
+                Some(reason) if attempts < policy.max_attempts => {
+                    tracing::debug!(role, operation = operation.as_deref().unwrap_or("-"), %reason, "retrying");
+                    retried.push(reason);
+                    tokio::time::sleep(policy.delay(attempts, wait)).await;
+                }
+                _ => break result,
+            }
+        };
+        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Some(auth) = result.as_ref().ok().and_then(retry::auth_failure) {
+            self.guard.fail_setup(format!(
+                "the endpoint refused the request's authentication ({} {}): {auth}",
+                role,
+                operation.as_deref().unwrap_or("request")
+            ));
         }
         tracing::debug!(
             role,
-            operation = request.operation().unwrap_or("-"),
+            operation = operation.as_deref().unwrap_or("-"),
             status = result.as_ref().ok().map(|r| r.status),
+            attempts,
             elapsed_ms,
             "exchange"
         );
+        let result = result.map_err(|f| f.message);
         self.exchanges.push(Exchange {
             role: role.to_owned(),
             request,
             response: result.as_ref().ok().cloned(),
             transport_error: result.as_ref().err().cloned(),
+            attempts,
+            retried,
             elapsed_ms,
         });
         result
+    }
+}
+
+/// `HTTP 503` or `HTTP 400 ThrottlingException`: what an attempt that is retried got.
+fn attempt_summary(resp: &HttpResponse) -> String {
+    match crate::client::parse_error(resp) {
+        Some(e) => format!("HTTP {} {}", resp.status, e.type_name),
+        None => format!("HTTP {}", resp.status),
     }
 }
 
@@ -127,21 +133,29 @@ mod tests {
         }
     }
 
+    fn guard() -> Guard {
+        Guard::new(crate::client::RetryPolicy::with_base(std::time::Duration::from_millis(
+            1,
+        )))
+    }
+
     fn req() -> HttpRequest {
         HttpRequest::json("DescribeTunnel", &serde_json::json!({"tunnelId": "t"}))
     }
 
     #[tokio::test]
-    async fn throttling_is_retried_and_every_attempt_recorded() {
+    async fn throttling_is_retried_and_the_attempts_recorded() {
         let t = Scripted(Mutex::new(vec![
             json_response(400, r#"{"__type":"ThrottlingException"}"#),
             json_response(200, r#"{"sourceAccessToken":"AQGtoken-secret"}"#),
         ]));
-        let (redactor, reached) = (Redactor::new(), AtomicBool::new(false));
-        let mut rec = Recorder::new(&t, &redactor, &reached);
+        let (redactor, reached, guard) = (Redactor::new(), AtomicBool::new(false), guard());
+        let mut rec = Recorder::new(&t, &redactor, &reached, &guard);
         let resp = rec.send(VERIFY, req()).await.unwrap();
         assert_eq!(resp.status, 200);
-        assert_eq!(rec.exchanges.len(), 2);
+        assert_eq!(rec.exchanges.len(), 1, "one exchange: what a client finally sees");
+        assert_eq!(rec.exchanges[0].attempts, 2);
+        assert_eq!(rec.exchanges[0].retried, ["HTTP 400 ThrottlingException"]);
         assert!(reached.load(Ordering::Relaxed));
         assert_eq!(redactor.scrub("AQGtoken-secret"), crate::redact::REDACTED);
     }
@@ -152,11 +166,48 @@ mod tests {
             400,
             r#"{"__type":"ValidationException"}"#,
         )]));
-        let (redactor, reached) = (Redactor::new(), AtomicBool::new(false));
-        let mut rec = Recorder::new(&t, &redactor, &reached);
+        let (redactor, reached, guard) = (Redactor::new(), AtomicBool::new(false), guard());
+        let mut rec = Recorder::new(&t, &redactor, &reached, &guard);
         assert_eq!(rec.send(REQUEST, req()).await.unwrap().status, 400);
         assert_eq!(rec.exchanges.len(), 1);
         assert!(rec.send(REQUEST, req()).await.is_err());
         assert_eq!(rec.exchanges[1].transport_error.as_deref(), Some("no more responses"));
+        assert_eq!(rec.exchanges[1].attempts, 3, "transport errors are retried");
+    }
+
+    /// Regression: a transient 503 on a verification call failed no-5xx; a persistent one must.
+    #[tokio::test]
+    async fn transient_5xx_is_retried_and_a_persistent_one_is_what_the_client_sees() {
+        let t = Scripted(Mutex::new(vec![
+            json_response(503, "{}"),
+            json_response(200, "{}"),
+            json_response(500, "{}"),
+            json_response(500, "{}"),
+            json_response(502, "{}"),
+        ]));
+        let (redactor, reached, guard) = (Redactor::new(), AtomicBool::new(false), guard());
+        let mut rec = Recorder::new(&t, &redactor, &reached, &guard);
+        assert_eq!(rec.send(VERIFY, req()).await.unwrap().status, 200);
+        assert_eq!(rec.send(VERIFY, req()).await.unwrap().status, 502);
+        assert_eq!((rec.exchanges[0].attempts, rec.exchanges[1].attempts), (2, 3));
+        let no_5xx = crate::checks::no_5xx::check(&rec.exchanges[..1]);
+        assert_eq!(no_5xx.status, crate::runner::Status::Pass);
+        let no_5xx = crate::checks::no_5xx::check(&rec.exchanges);
+        assert_eq!(no_5xx.status, crate::runner::Status::Fail);
+    }
+
+    #[tokio::test]
+    async fn an_auth_failure_stops_the_run_as_a_setup_error() {
+        let t = Scripted(Mutex::new(vec![json_response(
+            403,
+            r#"{"__type":"UnrecognizedClientException","message":"The security token included in the request is invalid."}"#,
+        )]));
+        let (redactor, reached, guard) = (Redactor::new(), AtomicBool::new(false), guard());
+        let mut rec = Recorder::new(&t, &redactor, &reached, &guard);
+        assert_eq!(rec.send(SETUP, req()).await.unwrap().status, 403);
+        assert_eq!(rec.exchanges[0].attempts, 1, "auth errors are not retried");
+        assert!(*guard.stopped().borrow());
+        let msg = guard.setup_failure().unwrap();
+        assert!(msg.contains("credentials"), "{msg}");
     }
 }

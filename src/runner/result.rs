@@ -84,6 +84,11 @@ pub struct Exchange {
     pub response: Option<HttpResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transport_error: Option<String>,
+    /// Attempts made (1 + retries, see `client::retry`); the response is the last attempt's.
+    pub attempts: u32,
+    /// What each earlier attempt got (`HTTP 503`, `ThrottlingException`, a transport error).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retried: Vec<String>,
     pub elapsed_ms: u64,
 }
 
@@ -138,6 +143,9 @@ pub struct RunMeta {
     pub only: Option<String>,
     pub checks: Vec<CheckId>,
     pub concurrency: usize,
+    /// Which setting named the endpoint (`--endpoint`, `AWS_ENDPOINT_URL_IOTSECURETUNNELING`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint_source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -157,6 +165,11 @@ pub struct RunResult {
     pub harness_errors: Vec<String>,
     /// True when the run was interrupted (Ctrl-C); cleanup still ran.
     pub interrupted: bool,
+    /// Why the run stopped early for a setup problem (auth failure, tunnel quota held by
+    /// others): exit 2 whatever the cases found, since their answers say nothing about conformance.
+    pub setup_failure: Option<String>,
+    /// How many tunnels the run opened, and the most it held at once.
+    pub tunnels: super::budget::TunnelStats,
     pub duration_ms: u64,
     #[serde(skip)]
     pub redactor: Redactor,
@@ -195,7 +208,9 @@ impl RunResult {
     /// 1 on any conformance failure; else 2 when the harness could not do its job; else 0.
     pub fn exit_code(&self) -> u8 {
         let statuses = || self.cases.iter().flat_map(|c| &c.outcomes).map(|o| o.status);
-        if statuses().any(|s| s == Status::Fail) {
+        if self.setup_failure.is_some() {
+            2
+        } else if statuses().any(|s| s == Status::Fail) {
             1
         } else if !self.harness_errors.is_empty() || statuses().any(|s| s == Status::Error) || self.interrupted {
             2

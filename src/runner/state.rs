@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::budget::{Budget, Limits, RUN_TAG_KEY};
+use super::guard::Guard;
 use super::history::TokenHistory;
 use super::recorder::{Recorder, CLEANUP, SETUP};
 use super::transport::Transport;
@@ -46,20 +48,26 @@ pub struct Harness<T> {
     pub reached: AtomicBool,
     /// Set when setup failed at the transport level before the endpoint ever answered.
     pub unreachable: Mutex<Option<String>>,
-    pool: Mutex<Pool>,
+    /// Retries, and the setup failure that stops the run.
+    pub guard: Guard,
+    /// Most tunnels held at once.
+    pub(super) budget: Budget,
+    /// The value of the run tag on every tunnel it opens.
+    pub(super) run_id: String,
+    pub(super) pool: Mutex<Pool>,
     harness_errors: Mutex<Vec<String>>,
     /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
     /// (an expiry between the before and after reads would look like a closed tunnel).
     max_pool_age: Duration,
-    /// OpenTunnel calls in flight (cleanup waits for them).
+    /// OpenTunnel calls and early deletions in flight (cleanup waits for them).
     opening: watch::Sender<usize>,
 }
 
-/// Counts an OpenTunnel call in flight for as long as it lives.
-struct InFlight<T: Transport>(Arc<Harness<T>>);
+/// Counts an OpenTunnel call (or an early deletion) in flight for as long as it lives.
+pub(super) struct InFlight<T: Transport>(pub(super) Arc<Harness<T>>);
 
 impl<T: Transport> InFlight<T> {
-    fn new(h: Arc<Harness<T>>) -> Self {
+    pub(super) fn new(h: Arc<Harness<T>>) -> Self {
         h.opening.send_modify(|n| *n += 1);
         InFlight(h)
     }
@@ -72,12 +80,16 @@ impl<T: Transport> Drop for InFlight<T> {
 }
 
 #[derive(Default)]
-struct Pool {
-    idle: BTreeMap<String, Vec<Tunnel>>,
-    opened: Vec<String>,
+pub(super) struct Pool {
+    /// Pooled tunnels by `lane/key`.
+    pub(super) idle: BTreeMap<String, Vec<Tunnel>>,
+    /// Every tunnel opened and not yet deleted.
+    pub(super) opened: Vec<String>,
+    /// Tunnels no case will use again: deleted first when the budget needs room.
+    pub(super) retired: Vec<String>,
 }
 
-fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
+pub(super) fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -101,8 +113,11 @@ fn wanted_status(state: &TunnelState) -> &'static str {
     }
 }
 
-pub fn open_request(destination_config: Option<&Value>, lifetime_minutes: Option<u32>) -> HttpRequest {
-    let mut body = json!({ "description": DESCRIPTION });
+pub fn open_request(destination_config: Option<&Value>, lifetime_minutes: Option<u32>, run_id: &str) -> HttpRequest {
+    let mut body = json!({
+        "description": DESCRIPTION,
+        "tags": [{ "key": RUN_TAG_KEY, "value": run_id }],
+    });
     if let Some(dc) = destination_config {
         body["destinationConfig"] = dc.clone();
     }
@@ -129,9 +144,12 @@ pub struct Prepared {
 
 impl<T: Transport> Harness<T> {
     /// `time_scale`: how many times faster than real time the endpoint's clock runs (> 0).
-    pub fn new(transport: Arc<T>, redactor: Redactor, time_scale: f64) -> Self {
+    pub fn new(transport: Arc<T>, redactor: Redactor, time_scale: f64, limits: Limits) -> Self {
         let lifetime_secs = f64::from(POOL_LIFETIME_MINUTES) * 60.0 / time_scale;
         Harness {
+            guard: Guard::new(limits.retry),
+            budget: Budget::new(limits.max_tunnels),
+            run_id: limits.run_id,
             max_pool_age: Duration::try_from_secs_f64(lifetime_secs / 2.0).unwrap_or(Duration::MAX),
             transport,
             redactor,
@@ -144,7 +162,7 @@ impl<T: Transport> Harness<T> {
     }
 
     pub fn recorder(&self) -> Recorder<'_, T> {
-        Recorder::new(&self.transport, &self.redactor, &self.reached)
+        Recorder::new(&self.transport, &self.redactor, &self.reached, &self.guard)
     }
 
     /// Record a problem of the harness or endpoint (deduplicated: an unreachable endpoint would
@@ -164,12 +182,23 @@ impl<T: Transport> Harness<T> {
         lock(&self.unreachable).clone()
     }
 
-    /// Remember a tunnel for cleanup (also ones a case's own request opened).
+    /// Remember a tunnel a case's own request opened: it counts against the budget and is
+    /// deleted as soon as room is needed (or at cleanup).
     pub fn register_opened(&self, tunnel_id: &str) {
-        let mut pool = lock(&self.pool);
-        if !pool.opened.iter().any(|t| t == tunnel_id) {
-            pool.opened.push(tunnel_id.to_owned());
+        if self.record_opened(tunnel_id) {
+            self.budget.force_take();
+            lock(&self.pool).retired.push(tunnel_id.to_owned());
         }
+    }
+
+    /// Remember a tunnel for cleanup; false when it was known already.
+    fn record_opened(&self, tunnel_id: &str) -> bool {
+        let mut pool = lock(&self.pool);
+        if pool.opened.iter().any(|t| t == tunnel_id) {
+            return false;
+        }
+        pool.opened.push(tunnel_id.to_owned());
+        true
     }
 
     /// A transport failure; before the endpoint ever answered it means the endpoint is unreachable.
@@ -193,25 +222,36 @@ impl<T: Transport> Harness<T> {
         destination_config: Option<&Value>,
         lifetime_minutes: Option<u32>,
     ) -> Result<Tunnel, String> {
-        let request = open_request(destination_config, lifetime_minutes);
-        let guard = InFlight::new(Arc::clone(self));
-        let task = tokio::spawn(async move {
-            let h = &guard.0;
-            let mut own = h.recorder();
-            let result = own.send(SETUP, request).await;
-            let body = result
-                .as_ref()
-                .ok()
-                .filter(|r| r.is_success())
-                .and_then(|r| r.body_json());
-            if let Some(id) = body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str) {
-                h.register_opened(id);
+        let mut quota_hits = 0;
+        let resp = loop {
+            self.take_slot(rec).await?;
+            let request = open_request(destination_config, lifetime_minutes, &self.run_id);
+            let guard = InFlight::new(Arc::clone(self));
+            let task = tokio::spawn(async move {
+                let h = &guard.0;
+                let mut own = h.recorder();
+                let result = own.send(SETUP, request).await;
+                let body = result
+                    .as_ref()
+                    .ok()
+                    .filter(|r| r.is_success())
+                    .and_then(|r| r.body_json());
+                match body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str) {
+                    Some(id) if h.record_opened(id) => h.budget.opened(),
+                    _ => h.budget.give_back(),
+                }
+                (result, own.exchanges)
+            });
+            let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
+            rec.exchanges.extend(exchanges);
+            let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+            if crate::client::retry::is_tunnel_quota(&resp, Some("OpenTunnel")) {
+                quota_hits += 1;
+                self.on_tunnel_quota(rec, quota_hits).await?;
+                continue;
             }
-            (result, own.exchanges)
-        });
-        let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
-        rec.exchanges.extend(exchanges);
-        let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+            break resp;
+        };
         if !resp.is_success() {
             return Err(format!("OpenTunnel failed: {}", summary(&resp)));
         }
@@ -271,7 +311,13 @@ impl<T: Transport> Harness<T> {
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
         // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
-        let pooled = pooled.filter(|t| wanted == "CLOSED" || t.opened_at.elapsed() < self.max_pool_age);
+        let (pooled, aged): (Option<Tunnel>, Option<Tunnel>) = match pooled {
+            Some(t) if wanted == "CLOSED" || t.opened_at.elapsed() < self.max_pool_age => (Some(t), None),
+            other => (None, other),
+        };
+        if let Some(t) = aged {
+            lock(&self.pool).retired.push(t.id);
+        }
         if let Some(mut tunnel) = pooled {
             let before = self.describe(rec, SETUP, &tunnel.id).await;
             if before.as_ref().and_then(tunnel_status) == Some(wanted) {
@@ -298,7 +344,11 @@ impl<T: Transport> Harness<T> {
         };
         if after.and_then(tunnel_status) == Some(wanted_status(state)) {
             lock(&self.pool).idle.entry(key).or_default().push(tunnel);
+        } else {
+            // Not reusable: delete it when room is needed, not only at the end.
+            lock(&self.pool).retired.push(tunnel.id);
         }
+        self.budget.poke();
     }
 
     /// How many tunnels the run has opened so far.
@@ -313,19 +363,56 @@ impl<T: Transport> Harness<T> {
         let opened = {
             let mut pool = lock(&self.pool);
             pool.idle.clear();
+            pool.retired.clear();
             std::mem::take(&mut pool.opened)
         };
         let mut rec = self.recorder();
+        let mut failed = Vec::new();
         for id in opened {
-            match rec.send(CLEANUP, close_request(&id, true)).await {
-                Ok(resp) if resp.is_success() => {}
-                Ok(resp) if parse_error(&resp).is_some_and(|e| e.type_name == "ResourceNotFoundException") => {}
-                Ok(resp) => self.harness_error(format!(
-                    "cleanup: CloseTunnel (delete) of tunnel {id} failed: {}",
-                    summary(&resp)
-                )),
-                Err(e) => self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}")),
+            if let Err(e) = self.delete(&mut rec, &id).await {
+                failed.push((id, e));
             }
+        }
+        // One more pass after a pause: each CloseTunnel was already retried, but a tunnel left
+        // behind costs the account a slot for up to 12 hours.
+        if !failed.is_empty() {
+            tokio::time::sleep(self.guard.retry.cap.min(std::time::Duration::from_secs(2))).await;
+        }
+        for (id, _) in std::mem::take(&mut failed) {
+            if let Err(e) = self.delete(&mut rec, &id).await {
+                self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}"));
+            }
+        }
+    }
+
+    /// CloseTunnel with `delete: true`; a tunnel already gone is fine. Frees its budget slot.
+    pub(super) async fn delete(&self, rec: &mut Recorder<'_, T>, id: &str) -> Result<(), String> {
+        let outcome = match rec.send(CLEANUP, close_request(id, true)).await {
+            Ok(resp) if resp.is_success() => Ok(()),
+            Ok(resp) if parse_error(&resp).is_some_and(|e| e.type_name == "ResourceNotFoundException") => Ok(()),
+            Ok(resp) => Err(summary(&resp)),
+            Err(e) => Err(e),
+        };
+        if outcome.is_ok() {
+            let known = {
+                let mut pool = lock(&self.pool);
+                let before = pool.opened.len();
+                pool.opened.retain(|t| t != id);
+                pool.retired.retain(|t| t != id);
+                before != pool.opened.len()
+            };
+            if known {
+                self.budget.give_back();
+            }
+        }
+        outcome
+    }
+
+    /// How many tunnels the run opened and the most it held at once.
+    pub fn tunnel_stats(&self) -> super::budget::TunnelStats {
+        super::budget::TunnelStats {
+            run_id: self.run_id.clone(),
+            ..self.budget.stats()
         }
     }
 }

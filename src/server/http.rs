@@ -73,6 +73,10 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
         }
     }
 
+    if let Some(e) = state.production.intercept(&parts.headers) {
+        return fail(None, e);
+    }
+
     if parts.uri.path() != "/" {
         let e = ApiError::new(
             StatusCode::NOT_FOUND,

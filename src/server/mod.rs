@@ -10,7 +10,8 @@
 //! - Invalid input is 400 `ValidationException`; request members the model does not know are
 //!   ignored; any request Content-Type is served; duplicate keys: the last one wins.
 //! - Rotation moves `lastUpdatedAt`; a DESTINATION/ALL rotation with a destinationConfig
-//!   replaces the tunnel's destinationConfig. Timestamps are whole epoch seconds.
+//!   replaces the tunnel's destinationConfig. Timestamps are epoch seconds with milliseconds, and a tunnel's lifetime runs from
+//!   the createdAt it reports.
 //! - ListTunnels pages hold 100 tunnels when `maxResults` is absent; `nextToken` is opaque.
 //! - SigV4 failures: 403 (`MissingAuthenticationTokenException`, `InvalidSignatureException`,
 //!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
@@ -26,6 +27,7 @@ pub mod errors;
 pub mod faults;
 mod http;
 mod ops;
+pub mod production;
 pub mod sigv4;
 mod state;
 mod store;
@@ -42,6 +44,7 @@ use tokio::task::JoinHandle;
 pub use errors::ApiError;
 pub use faults::Fault;
 pub use ops::Op;
+pub use production::ProductionConfig;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
 pub use variants::Variant;
 
@@ -64,6 +67,8 @@ pub struct ServerConfig {
     pub max_tunnels: usize,
     pub faults: Vec<Fault>,
     pub variants: Vec<Variant>,
+    /// Production-like behaviour (throttling, transient errors, expiry sweep); default: off.
+    pub production: ProductionConfig,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +82,7 @@ impl Default for ServerConfig {
             max_tunnels: DEFAULT_MAX_TUNNELS,
             faults: Vec::new(),
             variants: Vec::new(),
+            production: ProductionConfig::default(),
         }
     }
 }
@@ -118,6 +124,7 @@ impl ServerConfig {
         if self.max_body_bytes == 0 || self.max_tunnels == 0 {
             return bad("max body bytes and max tunnels must be at least 1".into());
         }
+        self.production.validate().map_err(ServerError::Config)?;
         if let Some(k) = &self.verify_sigv4 {
             if k.access_key_id.is_empty() || k.secret_access_key.is_empty() {
                 return bad("SigV4 verification needs a non-empty access key id and secret".into());

@@ -267,7 +267,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         .unwrap_or(DEFAULT_LIFETIME_MINUTES);
     let mut tags = Vec::new();
     merge_tags(&mut tags, tags_of(member(body, "tags")));
-    let (now, wall) = (state.clock.now(), state.clock.wall());
+    let (now, wall) = state.creation_instant();
     let retention = state.clock.tunnel_minutes(CLOSED_RETENTION_MINUTES);
     let mut store = state.store();
     store
@@ -733,10 +733,10 @@ mod tests {
     fn visible_extension_timeout_reset_and_closing_show_in_describe() {
         let s = state(&[Fault::ExtendLifetimeVisible], &[]);
         let (id, _) = open(&s, 10);
-        let created = describe(&s, &id)["createdAt"].as_i64().unwrap();
+        let created = describe(&s, &id)["createdAt"].as_f64().unwrap();
         s.clock.advance(Duration::from_secs(120));
         rotate_json(&s, &id, "SOURCE").unwrap();
-        assert!(describe(&s, &id)["createdAt"].as_i64().unwrap() >= created + 119);
+        assert!(describe(&s, &id)["createdAt"].as_f64().unwrap() >= created + 119.0);
 
         let s = state(&[Fault::TimeoutReset], &[]);
         let (id, _) = open(&s, 10);
@@ -754,10 +754,10 @@ mod tests {
         for (variants, moves) in [(vec![], true), (vec![Variant::LastUpdatedUnchanged], false)] {
             let s = state(&[], &variants);
             let (id, _) = open(&s, 10);
-            let before = describe(&s, &id)["lastUpdatedAt"].as_i64().unwrap();
+            let before = describe(&s, &id)["lastUpdatedAt"].as_f64().unwrap();
             s.clock.advance(Duration::from_secs(5));
             rotate_json(&s, &id, "SOURCE").unwrap();
-            let after = describe(&s, &id)["lastUpdatedAt"].as_i64().unwrap();
+            let after = describe(&s, &id)["lastUpdatedAt"].as_f64().unwrap();
             assert_eq!(after > before, moves, "{variants:?}");
         }
     }

@@ -21,6 +21,7 @@ pub(crate) struct AppState {
     pub(crate) clock: Clock,
     store: Mutex<Store>,
     pub(crate) verifier: Option<Verifier>,
+    pub(crate) production: super::production::Production,
 }
 
 impl AppState {
@@ -35,6 +36,7 @@ impl AppState {
             clock: Clock::new(config.time_scale),
             store: Mutex::default(),
             verifier,
+            production: super::production::Production::new(&config.production),
             config,
         }
     }
@@ -49,12 +51,17 @@ impl AppState {
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A poisoned lock only means a handler panicked mid-update; the data is still usable.
-        self.store.lock().unwrap_or_else(|e| e.into_inner())
+        let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = &self.production.sweeper {
+            s.sweep(&mut store, self.clock.now(), !self.fault(Fault::ExpiryNotEnforced));
+        }
+        store
     }
 
-    /// Whether a tunnel closes when its lifetime passes (always, but for one fault).
+    /// Whether a tunnel closes the instant its lifetime passes (always, but for one fault and
+    /// under an expiry sweep, which closes it instead).
     pub(crate) fn enforce_expiry(&self) -> bool {
-        !self.fault(Fault::ExpiryNotEnforced)
+        !self.fault(Fault::ExpiryNotEnforced) && self.production.sweeper.is_none()
     }
 
     pub(crate) fn id_style(&self) -> IdStyle {
@@ -104,14 +111,33 @@ impl AppState {
         if in_describe && self.fault(Fault::TimestampsAsStrings) {
             return Value::String(clock::iso8601(t));
         }
-        let secs = clock::epoch_secs(t);
-        if self.variant(Variant::FractionalTimestamps) {
-            serde_json::Number::from_f64((secs * 1000.0).round() / 1000.0)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
+        serde_json::Number::from_f64(self.reported_secs(clock::epoch_secs(t)))
+            .map(Value::Number)
+            .unwrap_or(Value::Null)
+    }
+
+    /// Epoch seconds as reported: milliseconds, as the real service reports them (microseconds
+    /// under the fractional-timestamps variant), cut rather than rounded, so that a reported
+    /// instant is never later than the true one.
+    fn reported_secs(&self, precise: f64) -> f64 {
+        let per_sec = if self.variant(Variant::FractionalTimestamps) {
+            1e6
         } else {
-            Value::from(secs.floor() as i64)
-        }
+            1e3
+        };
+        (precise * per_sec).floor() / per_sec
+    }
+
+    /// The creation instant of a new tunnel, as (clock reading, wall time), with the wall time cut
+    /// to the precision `createdAt` is reported in and the clock reading moved back by the same
+    /// amount. A client computing the expiry from the reported createdAt then gets the instant the
+    /// lifecycle uses. (createdAt used to be whole seconds while the lifecycle ran from the precise
+    /// instant: up to a second apart, a whole tunnel-minute at time scale 60.)
+    pub(crate) fn creation_instant(&self) -> (f64, SystemTime) {
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let precise = clock::epoch_secs(wall);
+        let cut = (precise - self.reported_secs(precise)).max(0.0);
+        (now - cut, clock::add_secs(wall, -cut))
     }
 
     pub(crate) fn error_style(&self, op: Option<Op>) -> ErrorStyle {

@@ -233,6 +233,11 @@ impl Store {
         self.tunnels.insert(t.seq, t);
     }
 
+    /// Every tunnel, for a sweep over them.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Tunnel> {
+        self.tunnels.values_mut()
+    }
+
     /// Tunnels newest first, starting at sequence number `from` (inclusive) when given.
     pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &Tunnel> {
         self.tunnels.range(..=from.unwrap_or(u64::MAX)).rev().map(|(_, t)| t)

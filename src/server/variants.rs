@@ -32,7 +32,7 @@ catalog! {
         StrictContentType => "strict-content-type",
             "a request Content-Type other than application/x-amz-json-1.x is refused with 415",
         FractionalTimestamps => "fractional-timestamps",
-            "timestamps are fractional epoch seconds (millisecond precision)",
+            "timestamps carry microseconds (the default is milliseconds)",
         Max3Services => "max-3-services",
             "a destinationConfig with more than 3 services is refused with 400",
         ClosedTunnel409Conflict => "closed-tunnel-409-conflict",

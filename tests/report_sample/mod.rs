@@ -83,6 +83,8 @@ fn open_exchange(ms: u64) -> Exchange {
             None,
         )),
         transport_error: None,
+        attempts: 1,
+        retried: Vec::new(),
         elapsed_ms: ms,
     }
 }
@@ -130,6 +132,8 @@ pub fn sample(t: u64) -> RunResult {
                 request: signed(ok_req),
                 response: Some(ok_resp),
                 transport_error: None,
+                attempts: 1,
+                retried: Vec::new(),
                 elapsed_ms: 4 + t,
             },
         ],
@@ -173,6 +177,8 @@ pub fn sample(t: u64) -> RunResult {
                 request: signed(bad_req),
                 response: Some(bad_resp),
                 transport_error: None,
+                attempts: 1,
+                retried: Vec::new(),
                 elapsed_ms: 5 + t,
             },
         ],
@@ -237,6 +243,7 @@ pub fn sample(t: u64) -> RunResult {
             only: None,
             checks: CheckId::ALL.to_vec(),
             concurrency: 2,
+            endpoint_source: Some("--endpoint".into()),
         },
         cases: vec![valid, failing, broken, closed],
         skipped_checks: vec![SkippedCheck {
@@ -247,6 +254,8 @@ pub fn sample(t: u64) -> RunResult {
             "CloseTunnel failed during cleanup; response echoed {SRC_TOKEN}"
         )],
         interrupted: false,
+        setup_failure: None,
+        tunnels: Default::default(),
         duration_ms: 100 + t,
         redactor,
     }
