@@ -259,3 +259,51 @@ pub(crate) mod testutil {
         }
     }
 }
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    /// Guards the one-file-one-line rule: every registered check has a unique id that `--checks`
+    /// can parse back, a description and a citation, so a new check cannot be half-registered.
+    #[test]
+    fn every_registered_check_is_complete_and_unique() {
+        let ids: Vec<CheckId> = CheckId::all().collect();
+        assert_eq!(ids.len(), REGISTRY.len());
+        for (rank, id) in ids.iter().enumerate() {
+            assert_eq!(CheckId::parse(id.as_str()), Some(*id));
+            assert_eq!(id.rank(), rank, "{id}");
+            assert!(!id.description().is_empty(), "{id}");
+            assert!(!id.citation().text.is_empty(), "{id}");
+            assert!(
+                ids[..rank].iter().all(|other| other.as_str() != id.as_str()),
+                "{id} twice"
+            );
+        }
+    }
+
+    /// Regression: scenario evidence must reach only the checks that apply to it (the live and
+    /// aged scenarios used to assemble their outcomes by hand).
+    #[test]
+    fn scenario_evidence_is_judged_only_by_the_checks_that_apply() {
+        let obs = AgedObservation {
+            inconclusive: Some("no tunnel".into()),
+            ..Default::default()
+        };
+        let e = Evidence {
+            exchanges: &[],
+            subject: Subject::Aged(&obs),
+        };
+        let got: Vec<(CheckId, Status)> = judge(&e, &CheckId::all().collect())
+            .into_iter()
+            .map(|o| (o.check, o.status))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (CheckId::DURATION_STATIC, Status::Error),
+                (CheckId::NO_5XX, Status::Pass)
+            ]
+        );
+    }
+}
