@@ -7,7 +7,6 @@ pub mod config;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
-pub mod error_type;
 pub mod rate;
 pub mod retry;
 pub mod sigv4;
@@ -20,10 +19,10 @@ use aws_credential_types::Credentials;
 use reqwest::Url;
 use serde_json::Value;
 
+pub use crate::wire::{parse_error, sanitize_type, ErrorInfo, TypeSource};
 pub use config::{ConnectOptions, Resolved};
 pub use endpoint::{choose_endpoint, region_from_host, EndpointSource};
 pub use error::{ClientError, TransportError};
-pub use error_type::{parse_error, sanitize_type, ErrorInfo, TypeSource};
 pub use retry::{AuthFailure, RetryPolicy};
 pub use sigv4::{signed_headers, SignError};
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use super::error_type::parse_error;
+use crate::wire::parse_error;
 use crate::wire::HttpResponse;
 
 /// Statuses retried whatever the body says.

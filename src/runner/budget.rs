@@ -196,6 +196,7 @@ mod harness {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
+    use super::super::error::SetupError;
     use super::super::recorder::Recorder;
     use super::super::state::{lock, Harness, InFlight};
     use super::super::transport::Transport;
@@ -215,22 +216,22 @@ mod harness {
     impl<T: Transport> Harness<T> {
         /// Take a budget slot for an OpenTunnel: at once if there is room, else by deleting a
         /// retired or idle tunnel, else by waiting for a case to give one back.
-        pub(in crate::runner) async fn take_slot(&self, rec: &mut Recorder<'_, T>) -> Result<(), String> {
+        pub(in crate::runner) async fn take_slot(&self, rec: &mut Recorder<'_, T>) -> Result<(), SetupError> {
             let started = Instant::now();
             loop {
                 if let Some(why) = self.guard.setup_failure() {
-                    return Err(format!("not run: {why}"));
+                    return Err(SetupError::NotRun(why));
                 }
                 if self.budget.try_take() {
                     return Ok(());
                 }
                 if !self.evict_one(rec).await {
                     if started.elapsed() > MAX_WAIT {
-                        return Err(format!(
+                        return Err(SetupError::Budget(format!(
                             "no tunnel of the run's budget ({} at once) was freed within {} s",
                             self.budget.stats().max.unwrap_or_default(),
                             MAX_WAIT.as_secs()
-                        ));
+                        )));
                     }
                     self.budget.wait().await;
                 }
@@ -265,7 +266,7 @@ mod harness {
             &self,
             rec: &mut Recorder<'_, T>,
             hits: u32,
-        ) -> Result<(), String> {
+        ) -> Result<(), SetupError> {
             let held = self.budget.held();
             if held == 0 || hits > 10 {
                 let msg = format!(
@@ -279,7 +280,7 @@ mod harness {
                     }
                 );
                 self.guard.fail_setup(msg.clone());
-                return Err(msg);
+                return Err(SetupError::Budget(msg));
             }
             tracing::info!(held, "tunnel quota reached: lowering the run's tunnel budget");
             self.budget.lower_to(held);

@@ -40,10 +40,10 @@ mod tests {
     #[test]
     fn a_selected_check_that_never_ran_is_a_gap() {
         let skipped = [SkippedCheck {
-            check: CheckId::DurationLive,
+            check: CheckId::DURATION_LIVE,
             reason: "the live scenario is off".into(),
         }];
-        let g = gaps(&[CheckId::DurationLive], &[], &skipped);
+        let g = gaps(&[CheckId::DURATION_LIVE], &[], &skipped);
         assert_eq!(g, ["selected check duration-live never ran: the live scenario is off"]);
         assert_eq!(gaps(&[], &[], &[]).len(), 1, "judging nothing at all is a gap");
     }

@@ -65,9 +65,9 @@ impl<'a, T: Transport> Sweep<'a, T> {
         if let Some(why) = self.guard.setup_failure() {
             return Err(LeftoverError::Setup(why));
         }
-        let resp = resp.map_err(|detail| LeftoverError::Call {
+        let resp = resp.map_err(|e| LeftoverError::Call {
             what: what.into(),
-            detail,
+            detail: e.to_string(),
         })?;
         if !resp.is_success() {
             return Err(LeftoverError::Call {
@@ -149,14 +149,15 @@ impl<'a, T: Transport> Sweep<'a, T> {
         let what = format!("CloseTunnel (delete) of {tunnel_id}");
         match resp {
             Ok(r) if r.is_success() => Ok(()),
-            Ok(r) if crate::checks::parse_error(&r).is_some_and(|e| e.type_name == "ResourceNotFoundException") => {
-                Ok(())
-            }
+            Ok(r) if crate::wire::parse_error(&r).is_some_and(|e| e.type_name == "ResourceNotFoundException") => Ok(()),
             Ok(r) => Err(LeftoverError::Call {
                 what,
                 detail: summary(&r),
             }),
-            Err(detail) => Err(LeftoverError::Call { what, detail }),
+            Err(e) => Err(LeftoverError::Call {
+                what,
+                detail: e.to_string(),
+            }),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod aged;
 pub mod budget;
 pub mod compact;
 pub mod coverage;
+mod error;
 pub mod guard;
 pub mod history;
 pub mod judge;
@@ -27,6 +28,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub use budget::{Limits, TunnelStats};
+pub use error::SetupError;
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -154,7 +156,7 @@ pub async fn run<T: Transport>(
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
-    let run_aged = selected.contains(&CheckId::DurationStatic) && only.matches(aged::AGED_CASE_ID);
+    let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
     progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
 
     let mut results = Vec::new();
@@ -306,7 +308,7 @@ fn live_plan(
     only: &select::OnlyFilter,
     skipped: &mut Vec<SkippedCheck>,
 ) -> bool {
-    if !selected.contains(&CheckId::DurationLive) {
+    if !selected.contains(&CheckId::DURATION_LIVE) {
         return false;
     }
     let reason = if !config.live {
@@ -320,7 +322,7 @@ fn live_plan(
         return true;
     };
     skipped.push(SkippedCheck {
-        check: CheckId::DurationLive,
+        check: CheckId::DURATION_LIVE,
         reason,
     });
     false
@@ -338,7 +340,7 @@ async fn run_case<T: Transport>(
     let mut setup_error = h
         .unreachable_reason()
         .or_else(|| h.guard.setup_failure())
-        .map(|why| format!("not run: {why}"));
+        .map(SetupError::NotRun);
 
     let mut prepared = None;
     if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {
@@ -367,8 +369,8 @@ async fn run_case<T: Transport>(
         match rec.send(REQUEST, request.clone()).await {
             Ok(r) => response = Some(r),
             Err(e) => {
-                h.transport_failed(&format!("case {}", case.id), &e);
-                transport_error = Some(e);
+                transport_error = Some(e.to_string());
+                h.transport_failed(format!("case {}", case.id), e);
             }
         }
         if let Some(p) = &prepared {
@@ -383,6 +385,7 @@ async fn run_case<T: Transport>(
         }
     }
 
+    let setup_error = setup_error.map(|e| e.to_string());
     let outcomes = {
         let evidence = judge::Evidence {
             case: &case,

@@ -21,7 +21,7 @@ impl<T: Transport> Harness<T> {
     pub async fn preflight(&self) -> bool {
         let mut rec = self.recorder();
         if let Err(e) = rec.send(SETUP, preflight_request()).await {
-            self.transport_failed("preflight ListTunnels", &e);
+            self.transport_failed("preflight ListTunnels", e);
         }
         self.unreachable_reason().is_none() && self.guard.setup_failure().is_none()
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use super::guard::Guard;
 use super::result::Exchange;
 use super::transport::Transport;
-use crate::client::retry;
+use crate::client::{retry, TransportError};
 use crate::redact::Redactor;
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -44,7 +44,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
     }
 
     /// Send `request` with the standard retries; one exchange is recorded, the last answer returned.
-    pub async fn send(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, String> {
+    pub async fn send(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let policy = self.guard.retry;
         let operation = request.operation().map(str::to_owned);
         let start = Instant::now();
@@ -52,7 +52,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
         let mut attempts = 0;
         let result = loop {
             attempts += 1;
-            let result = self.transport.attempt(&request).await;
+            let result = self.transport.send(&request).await;
             if let Ok(resp) = &result {
                 self.reached.store(true, Ordering::Relaxed);
                 if let Some(body) = resp.body_json() {
@@ -64,7 +64,8 @@ impl<'a, T: Transport> Recorder<'a, T> {
                     retry::classify(resp, operation.as_deref()).map(|_| attempt_summary(resp)),
                     retry::retry_after(resp),
                 ),
-                Err(f) => (f.retryable.then(|| f.message.clone()), None),
+                // A request that cannot be built or signed fails the same way every time.
+                Err(e) => (e.is_retryable().then(|| e.to_string()), None),
             };
             match reason {
                 Some(reason) if attempts < policy.max_attempts => {
@@ -91,12 +92,11 @@ impl<'a, T: Transport> Recorder<'a, T> {
             elapsed_ms,
             "exchange"
         );
-        let result = result.map_err(|f| f.message);
         self.exchanges.push(Exchange {
             role: role.to_owned(),
             request,
             response: result.as_ref().ok().cloned(),
-            transport_error: result.as_ref().err().cloned(),
+            transport_error: result.as_ref().err().map(ToString::to_string),
             attempts,
             retried,
             elapsed_ms,
@@ -107,7 +107,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
 
 /// `HTTP 503` or `HTTP 400 ThrottlingException`: what an attempt that is retried got.
 fn attempt_summary(resp: &HttpResponse) -> String {
-    match crate::client::parse_error(resp) {
+    match crate::wire::parse_error(resp) {
         Some(e) => format!("HTTP {} {}", resp.status, e.type_name),
         None => format!("HTTP {}", resp.status),
     }
@@ -123,10 +123,13 @@ mod tests {
     struct Scripted(Mutex<Vec<HttpResponse>>);
 
     impl Transport for Scripted {
-        async fn send(&self, _req: &HttpRequest) -> Result<HttpResponse, String> {
+        async fn send(&self, _req: &HttpRequest) -> Result<HttpResponse, TransportError> {
             let mut q = self.0.lock().unwrap();
             if q.is_empty() {
-                Err("no more responses".into())
+                Err(TransportError::Protocol {
+                    endpoint: "test".into(),
+                    detail: "no more responses".into(),
+                })
             } else {
                 Ok(q.remove(0))
             }
@@ -171,7 +174,10 @@ mod tests {
         assert_eq!(rec.send(REQUEST, req()).await.unwrap().status, 400);
         assert_eq!(rec.exchanges.len(), 1);
         assert!(rec.send(REQUEST, req()).await.is_err());
-        assert_eq!(rec.exchanges[1].transport_error.as_deref(), Some("no more responses"));
+        assert_eq!(
+            rec.exchanges[1].transport_error.as_deref(),
+            Some("invalid HTTP response from test: no more responses")
+        );
         assert_eq!(rec.exchanges[1].attempts, 3, "transport errors are retried");
     }
 

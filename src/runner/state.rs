@@ -14,13 +14,16 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use super::budget::{Budget, Limits, RUN_TAG_KEY};
+use super::error::SetupError;
 use super::guard::Guard;
 use super::history::TokenHistory;
 use super::recorder::{Recorder, CLEANUP, SETUP};
 use super::transport::Transport;
 use crate::cases::TunnelState;
-use crate::checks::{parse_error, summary, tunnel_status};
+use crate::checks::{summary, tunnel_status};
+use crate::client::TransportError;
 use crate::redact::Redactor;
+use crate::wire::parse_error;
 use crate::wire::HttpRequest;
 
 /// Description given to every tunnel the run opens (visible in the AWS console).
@@ -47,7 +50,7 @@ pub struct Harness<T> {
     /// Set once any response has arrived.
     pub reached: AtomicBool,
     /// Set when setup failed at the transport level before the endpoint ever answered.
-    pub unreachable: Mutex<Option<String>>,
+    pub unreachable: Mutex<Option<SetupError>>,
     /// Retries, and the setup failure that stops the run.
     pub guard: Guard,
     /// Most tunnels held at once.
@@ -136,7 +139,7 @@ pub fn close_request(tunnel_id: &str, delete: bool) -> HttpRequest {
 }
 
 /// A tunnel prepared for a case.
-pub struct Prepared {
+pub struct PreparedTunnel {
     pub tunnel: Tunnel,
     /// DescribeTunnel's `tunnel` object before the case (None: could not be read).
     pub before: Option<Value>,
@@ -178,8 +181,11 @@ impl<T: Transport> Harness<T> {
         std::mem::take(&mut *lock(&self.harness_errors))
     }
 
+    /// Why the endpoint is unreachable, once a transport failure has shown it.
     pub fn unreachable_reason(&self) -> Option<String> {
-        lock(&self.unreachable).clone()
+        lock(&self.unreachable)
+            .as_ref()
+            .map(|e| format!("endpoint unreachable: {e}"))
     }
 
     /// Remember a tunnel a case's own request opened: it counts against the budget and is
@@ -201,16 +207,18 @@ impl<T: Transport> Harness<T> {
         true
     }
 
-    /// A transport failure; before the endpoint ever answered it means the endpoint is unreachable.
-    pub fn transport_failed(&self, what: &str, err: &str) -> String {
-        let msg = format!("{what}: {err}");
-        if !self.reached.load(Ordering::Relaxed) {
-            let mut u = lock(&self.unreachable);
-            if u.is_none() {
-                *u = Some(format!("endpoint unreachable: {msg}"));
-            }
+    /// A transport failure of `operation`. A connection that could not be made, or any failure
+    /// before the endpoint ever answered, means the endpoint is unreachable (a setup problem).
+    pub fn transport_failed(&self, operation: impl Into<String>, err: TransportError) -> SetupError {
+        let unreachable = err.is_unreachable() || !self.reached.load(Ordering::Relaxed);
+        let e = SetupError::NoAnswer {
+            operation: operation.into(),
+            source: Arc::new(err),
+        };
+        if unreachable {
+            lock(&self.unreachable).get_or_insert_with(|| e.clone());
         }
-        msg
+        e
     }
 
     /// OpenTunnel. The call runs in a task of its own, so that cancelling the case (Ctrl-C) cannot
@@ -221,7 +229,7 @@ impl<T: Transport> Harness<T> {
         rec: &mut Recorder<'_, T>,
         destination_config: Option<&Value>,
         lifetime_minutes: Option<u32>,
-    ) -> Result<Tunnel, String> {
+    ) -> Result<Tunnel, SetupError> {
         let mut quota_hits = 0;
         let resp = loop {
             self.take_slot(rec).await?;
@@ -242,9 +250,12 @@ impl<T: Transport> Harness<T> {
                 }
                 (result, own.exchanges)
             });
-            let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
+            let (result, exchanges) = task.await.map_err(|e| SetupError::Internal {
+                operation: "OpenTunnel",
+                detail: e.to_string(),
+            })?;
             rec.exchanges.extend(exchanges);
-            let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+            let resp = result.map_err(|e| self.transport_failed("OpenTunnel", e))?;
             if crate::client::retry::is_tunnel_quota(&resp, Some("OpenTunnel")) {
                 quota_hits += 1;
                 self.on_tunnel_quota(rec, quota_hits).await?;
@@ -253,11 +264,14 @@ impl<T: Transport> Harness<T> {
             break resp;
         };
         if !resp.is_success() {
-            return Err(format!("OpenTunnel failed: {}", summary(&resp)));
+            return Err(SetupError::Refused {
+                operation: "OpenTunnel",
+                answer: summary(&resp),
+            });
         }
         let body = resp.body_json().unwrap_or(Value::Null);
         let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
-            return Err("OpenTunnel answered without a tunnelId".into());
+            return Err(SetupError::NoTunnelId);
         };
         let mut tokens = TokenHistory::default();
         tokens.record(&body);
@@ -278,7 +292,11 @@ impl<T: Transport> Harness<T> {
         resp.body_json()?.get("tunnel").filter(|t| t.is_object()).cloned()
     }
 
-    async fn new_tunnel(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
+    async fn new_tunnel(
+        self: &Arc<Self>,
+        rec: &mut Recorder<'_, T>,
+        state: &TunnelState,
+    ) -> Result<Tunnel, SetupError> {
         match state {
             TunnelState::Open { destination_config } => {
                 self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
@@ -289,13 +307,16 @@ impl<T: Transport> Harness<T> {
                 let resp = rec
                     .send(SETUP, close_request(&tunnel.id, false))
                     .await
-                    .map_err(|e| self.transport_failed("CloseTunnel", &e))?;
+                    .map_err(|e| self.transport_failed("CloseTunnel", e))?;
                 if !resp.is_success() {
-                    return Err(format!("CloseTunnel failed: {}", summary(&resp)));
+                    return Err(SetupError::Refused {
+                        operation: "CloseTunnel",
+                        answer: summary(&resp),
+                    });
                 }
                 Ok(tunnel)
             }
-            TunnelState::Unknown { .. } | TunnelState::None => Err("this state has no tunnel".into()),
+            TunnelState::Unknown { .. } | TunnelState::None => Err(SetupError::NoTunnel),
         }
     }
 
@@ -306,8 +327,8 @@ impl<T: Transport> Harness<T> {
         rec: &mut Recorder<'_, T>,
         state: &TunnelState,
         lane: usize,
-    ) -> Result<Prepared, String> {
-        let key = format!("{lane}/{}", pool_key(state).ok_or("this state has no tunnel")?);
+    ) -> Result<PreparedTunnel, SetupError> {
+        let key = format!("{lane}/{}", pool_key(state).ok_or(SetupError::NoTunnel)?);
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
         // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
@@ -322,19 +343,22 @@ impl<T: Transport> Harness<T> {
             let before = self.describe(rec, SETUP, &tunnel.id).await;
             if before.as_ref().and_then(tunnel_status) == Some(wanted) {
                 fill_arn(&mut tunnel, before.as_ref());
-                return Ok(Prepared { tunnel, before });
+                return Ok(PreparedTunnel { tunnel, before });
             }
         }
         let mut tunnel = self.new_tunnel(rec, state).await?;
         let before = self.describe(rec, SETUP, &tunnel.id).await;
         match before.as_ref().map(tunnel_status) {
             Some(Some(s)) if s != wanted => {
-                return Err(format!("a freshly prepared tunnel is {s}, not {wanted}"));
+                return Err(SetupError::WrongState {
+                    found: s.to_owned(),
+                    wanted,
+                });
             }
             _ => {}
         }
         fill_arn(&mut tunnel, before.as_ref());
-        Ok(Prepared { tunnel, before })
+        Ok(PreparedTunnel { tunnel, before })
     }
 
     /// Give a tunnel back to `lane`'s pool if `after` shows it still in the state the pool promises.
@@ -369,16 +393,16 @@ impl<T: Transport> Harness<T> {
         let mut rec = self.recorder();
         let mut failed = Vec::new();
         for id in opened {
-            if let Err(e) = self.delete(&mut rec, &id).await {
-                failed.push((id, e));
+            if self.delete(&mut rec, &id).await.is_err() {
+                failed.push(id);
             }
         }
         // One more pass after a pause: each CloseTunnel was already retried, but a tunnel left
-        // behind costs the account a slot for up to 12 hours.
+        // behind holds a slot of the account's quota for up to 12 hours.
         if !failed.is_empty() {
-            tokio::time::sleep(self.guard.retry.cap.min(std::time::Duration::from_secs(2))).await;
+            tokio::time::sleep(self.guard.retry.cap.min(Duration::from_secs(2))).await;
         }
-        for (id, _) in std::mem::take(&mut failed) {
+        for id in failed {
             if let Err(e) = self.delete(&mut rec, &id).await {
                 self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}"));
             }
@@ -391,7 +415,7 @@ impl<T: Transport> Harness<T> {
             Ok(resp) if resp.is_success() => Ok(()),
             Ok(resp) if parse_error(&resp).is_some_and(|e| e.type_name == "ResourceNotFoundException") => Ok(()),
             Ok(resp) => Err(summary(&resp)),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_string()),
         };
         if outcome.is_ok() {
             let known = {
