@@ -61,7 +61,12 @@ fn normalize(mut report: Value) -> String {
             }
         }
     }
+    // Each run has its own id (the rotcheck-run tag on its tunnels); how many tunnels were held at
+    // once depends on timing.
+    let run_id = report["tunnels"]["run_id"].as_str().unwrap_or("<none>").to_owned();
+    report["tunnels"]["peak"] = Value::String("<timing>".into());
     let mut text = serde_json::to_string_pretty(&report).expect("serializable");
+    text = text.replace(&run_id, "<run-id>");
     for id in ids {
         text = text.replace(&id, "<tunnel-id>");
     }

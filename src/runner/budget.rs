@@ -245,8 +245,15 @@ mod harness {
                 match pool.retired.pop() {
                     Some(id) => Some(id),
                     None => {
-                        let key = pool.idle.iter().find(|(_, v)| !v.is_empty()).map(|(k, _)| k.clone());
-                        key.and_then(|k| pool.idle.get_mut(&k).and_then(Vec::pop)).map(|t| t.id)
+                        // The oldest idle tunnel: most likely of a kind the cases have moved past
+                        // (they run grouped by the tunnel they need).
+                        let oldest = pool
+                            .idle
+                            .iter()
+                            .flat_map(|(k, v)| v.iter().enumerate().map(move |(i, t)| (t.opened_at, k, i)))
+                            .min()
+                            .map(|(_, k, i)| (k.clone(), i));
+                        oldest.and_then(|(k, i)| pool.idle.get_mut(&k).map(|v| v.remove(i).id))
                     }
                 }
             };

@@ -154,7 +154,10 @@ pub async fn run<T: Transport>(
     let mut skipped_checks = select::unselected(&selected);
 
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
-    cases.sort_by(|a, b| a.id.cmp(&b.id));
+    // Grouped by the tunnel they need, so that all lanes work through one kind of tunnel at a
+    // time: a lane then holds about one tunnel, and a tunnel budget is not spent re-opening
+    // tunnels of other kinds (see budget.rs). Still a fixed order, so runs stay deterministic.
+    cases.sort_by(|a, b| (state::pool_key(&a.tunnel), &a.id).cmp(&(state::pool_key(&b.tunnel), &b.id)));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
     let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
     progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
@@ -187,7 +190,14 @@ pub async fn run<T: Transport>(
     // Lanes: case i always runs in lane i % concurrency, and a lane runs its cases one after the
     // other on tunnels of its own. Which tunnel serves which case, and so every request and
     // recorded exchange, is then the same on every run with the same seed, whatever the timing.
-    let concurrency = config.concurrency.max(1);
+    // Each lane holds one tunnel at a time, and so does each scenario: more lanes than the tunnel
+    // budget leaves room for would only take tunnels from each other.
+    let scenario_tunnels = usize::from(run_live) + usize::from(run_aged);
+    let concurrency = match config.limits.max_tunnels {
+        Some(max) => config.concurrency.min(max.saturating_sub(scenario_tunnels)).max(1),
+        None => config.concurrency,
+    }
+    .max(1);
     let mut lanes: Vec<Vec<Case>> = (0..concurrency).map(|_| Vec::new()).collect();
     for (i, case) in cases.into_iter().enumerate() {
         lanes[i % concurrency].push(case);
