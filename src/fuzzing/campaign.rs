@@ -209,6 +209,13 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
+        // The fuzzer hunts 5xx answers: a very short backoff keeps its request rate (a 5xx that
+        // persists through the retries is still what it judges); throttling answers also slow the
+        // client's rate limiter down.
+        limits: runner::Limits {
+            retry: crate::client::RetryPolicy::with_base(Duration::from_millis(10)),
+            ..runner::Limits::default()
+        },
         ..RunConfig::default()
     }
 }

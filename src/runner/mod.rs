@@ -83,7 +83,12 @@ impl Default for RunConfig {
             region: "us-east-1".into(),
             strict_selection: false,
             endpoint_source: None,
-            limits: Limits::default(),
+            // A local run: the SDKs' 1 s backoff base buys nothing against a loopback server (the
+            // CLI sets the standard policy, `--retry-base`).
+            limits: Limits {
+                retry: crate::client::RetryPolicy::with_base(std::time::Duration::from_millis(50)),
+                ..Limits::default()
+            },
             expiry_grace: None,
         }
     }
