@@ -196,6 +196,12 @@ pub struct ConnectionArgs {
     /// Largest response body read; longer bodies are cut (and judged as received).
     #[arg(long, value_name = "BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+
+    /// PEM file of CA certificates to trust besides the bundled and the system's roots (a
+    /// private CA). Default: AWS_CA_BUNDLE. Proxies: HTTPS_PROXY / NO_PROXY are honoured for
+    /// remote endpoints.
+    #[arg(long, value_name = "PATH")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 fn parse_check(s: &str) -> Result<CheckId, String> {
@@ -229,6 +235,7 @@ pub struct Settings {
     pub timeout: Duration,
     pub max_body_bytes: usize,
     pub fixtures: Option<PathBuf>,
+    pub ca_bundle: Option<PathBuf>,
 }
 
 impl Settings {
@@ -316,6 +323,7 @@ impl Settings {
             timeout: secs("timeout", args.connection.timeout)?,
             max_body_bytes: args.connection.max_body_bytes,
             fixtures: args.fixtures.clone(),
+            ca_bundle: args.connection.ca_bundle.clone(),
         })
     }
 
@@ -529,6 +537,7 @@ mod engine {
                 timeout: settings.timeout,
                 max_body_bytes: settings.max_body_bytes,
                 rate: settings.rate,
+                ca_bundle: settings.ca_bundle.clone(),
             };
             if !settings.embedded() {
                 let client = Client::connect(opts).await?;

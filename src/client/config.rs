@@ -33,6 +33,9 @@ pub struct ConnectOptions {
     pub max_body_bytes: usize,
     /// Most requests per second across the client (retries included); None: unlimited.
     pub rate: Option<f64>,
+    /// PEM file of extra trusted CA certificates (`--ca-bundle`; else `AWS_CA_BUNDLE`), trusted
+    /// besides the bundled and the system's roots.
+    pub ca_bundle: Option<std::path::PathBuf>,
 }
 
 impl Default for ConnectOptions {
@@ -45,6 +48,7 @@ impl Default for ConnectOptions {
             timeout: DEFAULT_TIMEOUT,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate: None,
+            ca_bundle: None,
         }
     }
 }

@@ -34,6 +34,8 @@ pub enum ClientError {
     Credentials(String),
     #[error("cannot set up the HTTP client: {0}")]
     Http(String),
+    #[error("CA bundle {path} (--ca-bundle or AWS_CA_BUNDLE): {reason}")]
+    CaBundle { path: String, reason: String },
 }
 
 /// An exchange that produced no HTTP response (or whose response could not be read).

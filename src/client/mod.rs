@@ -10,6 +10,7 @@ pub mod error;
 pub mod rate;
 pub mod retry;
 pub mod sigv4;
+mod tls;
 
 use std::fmt;
 use std::sync::Arc;
@@ -106,8 +107,22 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("rotcheck/", env!("CARGO_PKG_VERSION")));
         if config::is_loopback(&endpoint) {
-            // A local endpoint is never reached through a proxy from the environment.
+            // A local endpoint is never reached through a proxy from the environment. Others go
+            // through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY names them (reqwest reads those).
             builder = builder.no_proxy();
+        }
+        // The system's root certificates besides the bundled ones (a corporate CA installed on
+        // the machine), and a private CA's bundle.
+        builder = builder.tls_built_in_native_certs(true);
+        let bundle = opts.ca_bundle.clone().or_else(|| {
+            std::env::var_os("AWS_CA_BUNDLE")
+                .filter(|v| !v.is_empty())
+                .map(Into::into)
+        });
+        if let Some(path) = bundle {
+            for cert in tls::read_ca_bundle(&path)? {
+                builder = builder.add_root_certificate(cert);
+            }
         }
         let http = builder.build().map_err(|e| ClientError::Http(e.to_string()))?;
         Ok(Client {
