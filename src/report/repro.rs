@@ -109,7 +109,8 @@ pub fn curl_command(req: &HttpRequest, endpoint: &str, signing: Signing<'_>, red
     if let Signing::SigV4 { region } = signing {
         out.push_str(
             "# rotcheck signed this request (Authorization: <redacted>); curl signs it again with the \
-             credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n",
+             credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN\n\
+             # (a profile, SSO or role: eval \"$(aws configure export-credentials --format env)\" first)\n",
         );
         args.push("--aws-sigv4".into());
         args.push(shell_quote(&format!(
