@@ -213,3 +213,37 @@ fn tags_round_trip_by_arn() {
     let err = call_json(&s, Op::TagResource, json!({"resourceArn": "arn:nope", "tags": tags})).unwrap_err();
     assert_eq!(err.error_type, "ResourceNotFoundException");
 }
+
+/// Guards the layering of the server (issue 8): the faithful operations name no fault or variant;
+/// they act only through the behaviour's knobs and the hook points.
+#[test]
+fn ops_rs_names_no_fault_or_variant() {
+    let text = include_str!("ops.rs");
+    for word in ["Fault", "Variant", "fault", "variant"] {
+        assert!(!text.contains(word), "ops.rs mentions `{word}`");
+    }
+    for name in Fault::all()
+        .iter()
+        .map(|f| f.name())
+        .chain(Variant::all().iter().map(|v| v.name()))
+    {
+        assert!(!text.contains(name), "ops.rs mentions `{name}`");
+    }
+}
+
+/// Guards the hook order kept from the switches they replaced: faults act before variants, so a
+/// reopening fault wins over the 409 variant, and the later variant's ids win.
+#[test]
+fn combined_faults_and_variants_keep_their_precedence() {
+    let s = state(&[Fault::ClosedTunnelReopens], &[Variant::ClosedTunnel409Conflict]);
+    let (id, _) = open(&s, 1);
+    s.clock.advance(Duration::from_secs(61));
+    assert_eq!(describe(&s, &id)["status"], "CLOSED");
+    rotate_json(&s, &id, "ALL").unwrap();
+    assert_eq!(describe(&s, &id)["status"], "OPEN");
+
+    let s = state(&[], &[Variant::FullAlphabetIds, Variant::UuidIdsAndJwtTokens]);
+    let (id, opened) = open(&s, 10);
+    assert_eq!(id.chars().count(), 128);
+    assert!(opened["sourceAccessToken"].as_str().unwrap().starts_with("eyJ"));
+}
