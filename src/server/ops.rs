@@ -1,8 +1,8 @@
 //! The eight operations, read straight through. `call` parses the raw body, validates it against
 //! the model (`spec::validate_input_with`), runs the operation and returns the response body.
-//! The choices the spec leaves open are knobs of the [`Behaviour`](super::behaviour::Behaviour),
-//! and the points where the server can be made to deviate call the active hooks
-//! (`server/hooks.rs`) without knowing which exist.
+//! The choices the spec leaves open are knobs of the `Behaviour` (`behaviour.rs`), and the
+//! points where the server can be made to deviate call the active hooks (`hooks.rs`) without
+//! knowing which exist.
 
 use serde_json::{json, Map, Value};
 

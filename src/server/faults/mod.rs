@@ -4,9 +4,9 @@
 //! lifecycle). Which check is expected to catch each one is test data, not the server's business:
 //! `fixtures/fault-checks.txt`, read by `tests/mutation_score.rs` and `rotcheck serve --list-faults`.
 //!
-//! Each fault is one file here: a unit struct implementing [`Hook`](super::hooks::Hook) at the
-//! points it needs (`server/hooks.rs` lists them; `configure` sets a knob of
-//! [`Behaviour`](super::behaviour::Behaviour)). To add one:
+//! Each fault is one file here: a unit struct implementing `Hook` at the points it needs
+//! (`server/hooks.rs` lists them; `configure` sets a knob of `Behaviour`, `server/behaviour.rs`).
+//! To add one:
 //! 1. write `my_fault.rs` with `pub(super) struct MyFault;` and `impl Hook for MyFault { ... }`;
 //! 2. add one line to the catalog below: `MyFault => my_fault, "my-fault", "what it breaks"`
 //!    (the macro declares the module);

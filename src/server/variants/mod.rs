@@ -3,8 +3,9 @@
 //! in a harness built around one implementation's quirks.
 //!
 //! Each variant is one file here, added like a fault (see `faults/mod.rs`): a unit struct
-//! implementing [`Hook`](super::hooks::Hook), most often only `configure` (a knob of
-//! [`Behaviour`](super::behaviour::Behaviour)), and one line in the catalog below.
+//! implementing `Hook`, most often only `configure` (a knob of `Behaviour`), and one line in the
+//! catalog below. A variant must stay conformant: `tests/mutation_score.rs` runs the harness
+//! against each one and fails unless it passes.
 
 use super::catalog::catalog;
 
