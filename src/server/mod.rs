@@ -22,6 +22,7 @@
 
 mod catalog;
 pub mod clock;
+mod control;
 pub mod errors;
 pub mod faults;
 mod http;
@@ -39,6 +40,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use control::{router_with_control, Control, StoreSnapshot};
 pub use errors::ApiError;
 pub use faults::Fault;
 pub use ops::Op;
@@ -130,12 +132,17 @@ impl ServerConfig {
 /// The server as an axum router, for in-process use (`tower::ServiceExt::oneshot`). A config
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
-pub fn router(mut config: ServerConfig) -> Router {
-    config.max_body_bytes = config.max_body_bytes.max(1);
-    config.max_tunnels = config.max_tunnels.max(1);
+pub fn router(config: ServerConfig) -> Router {
     Router::new()
         .fallback(http::handle)
-        .with_state(Arc::new(AppState::new(config)))
+        .with_state(Arc::new(AppState::new(sanitized(config))))
+}
+
+/// The safe fallbacks [`router`] serves an invalid config with.
+fn sanitized(mut config: ServerConfig) -> ServerConfig {
+    config.max_body_bytes = config.max_body_bytes.max(1);
+    config.max_tunnels = config.max_tunnels.max(1);
+    config
 }
 
 /// A server listening on a socket, stopped by [`RunningServer::shutdown`] (or by dropping it).
