@@ -5,6 +5,8 @@
 
 pub mod campaign;
 pub mod input;
+pub mod lifecycle;
+pub mod model;
 pub mod oracles;
 pub mod repro;
 pub mod seeds;
