@@ -159,7 +159,7 @@ pub fn judge_exchange(
         if let Err(e) = schema::validate_error(&body) {
             return violation(format!("the error body violates the error schema: {}", e.join("; ")));
         }
-        if checks::parse_error(resp).is_none() {
+        if crate::wire::parse_error(resp).is_none() {
             return violation(format!("HTTP {} without an error type", resp.status));
         }
     }

@@ -61,7 +61,7 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         after: None,
         exchanges: &exchanges,
     };
-    let outcomes = judge::judge(&evidence, &CheckId::ALL.into_iter().collect());
+    let outcomes = judge::judge(&evidence, &CheckId::all().collect());
     // Paths no check should panic on either.
     let _ = checks::error_shape::check(&request, resp);
     let _ = checks::summary(resp);
@@ -81,18 +81,18 @@ fn hold(mode: ClientMode, resp: &HttpResponse, outcomes: &[CheckOutcome]) -> Res
         .as_deref()
         .is_some_and(|m| m == facts::CONTENT_TYPE || m == "application/json");
 
-    if (!schema_valid || resp.truncated) && status_of(CheckId::ResponseSchema) == Some(Status::Pass) {
+    if (!schema_valid || resp.truncated) && status_of(CheckId::RESPONSE_SCHEMA) == Some(Status::Pass) {
         return violation("response-schema passed a body that is not schema-valid");
     }
-    if !tokens_exact && status_of(CheckId::TokenSet) == Some(Status::Pass) {
+    if !tokens_exact && status_of(CheckId::TOKEN_SET) == Some(Status::Pass) {
         return violation(format!("token-set passed a body without exactly the {mode} token set"));
     }
-    if resp.status != 200 && status_of(CheckId::ValidAccepted) != Some(Status::Fail) {
+    if resp.status != 200 && status_of(CheckId::VALID_ACCEPTED) != Some(Status::Fail) {
         return violation(format!("valid-accepted did not fail HTTP {}", resp.status));
     }
     let well_formed = resp.status == 200 && json_type && !resp.truncated && schema_valid && tokens_exact;
     if well_formed {
-        for id in [CheckId::ValidAccepted, CheckId::ResponseSchema, CheckId::TokenSet] {
+        for id in [CheckId::VALID_ACCEPTED, CheckId::RESPONSE_SCHEMA, CheckId::TOKEN_SET] {
             if status_of(id) != Some(Status::Pass) {
                 return violation(format!("{id} did not pass a well-formed {mode} rotation"));
             }
@@ -131,15 +131,15 @@ mod tests {
             truncated: false,
         };
         let lenient = |check| CheckOutcome::new(check, Status::Pass, "a broken judge");
-        let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::ResponseSchema)]).unwrap_err();
+        let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::RESPONSE_SCHEMA)]).unwrap_err();
         assert!(e.0.contains("response-schema passed"), "{e}");
-        let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::TokenSet)]).unwrap_err();
+        let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::TOKEN_SET)]).unwrap_err();
         assert!(e.0.contains("token-set passed"), "{e}");
         let refused = HttpResponse {
             status: 400,
             ..not_json
         };
-        let e = hold(ClientMode::All, &refused, &[lenient(CheckId::ValidAccepted)]).unwrap_err();
+        let e = hold(ClientMode::All, &refused, &[lenient(CheckId::VALID_ACCEPTED)]).unwrap_err();
         assert!(e.0.contains("valid-accepted did not fail"), "{e}");
     }
 
