@@ -1,6 +1,9 @@
 //! The response oracle: arbitrary answers to a valid rotation, judged by the runner's judge and
 //! held to an independent reading of the response.
 
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
 use serde_json::{json, Value};
 
 use super::validity::response_validity;
@@ -28,31 +31,17 @@ pub fn response_bytes(data: &[u8]) -> Result<(), Violation> {
 /// - anything but 200 fails valid-accepted;
 /// - a 200 with a JSON content type, a schema-valid body and the exact token set passes all three.
 pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Violation> {
-    let request = HttpRequest::json(
-        facts::ROTATE,
-        &json!({"tunnelId": crate::cases::TUNNEL_ID_PLACEHOLDER, "clientMode": mode.as_str()}),
-    );
-    let case = Case {
-        id: "fuzz/response".into(),
-        kind: CaseKind::Mutated,
-        description: String::new(),
-        tunnel: TunnelState::Open {
-            destination_config: None,
-        },
-        request: request.clone(),
-        expect: Expectation::Success { mode },
-        operator: None,
-    };
+    let t = template(mode);
     let exchanges = [Exchange {
         role: "request".into(),
-        request: request.clone(),
+        request: t.case.request.clone(),
         response: Some(resp.clone()),
         transport_error: None,
         elapsed_ms: 0,
     }];
     let evidence = Evidence {
-        case: &case,
-        request: &request,
+        case: &t.case,
+        request: &t.case.request,
         response: Some(Ok(resp)),
         setup_error: None,
         tunnel_arn: None,
@@ -61,11 +50,49 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         after: None,
         exchanges: &exchanges,
     };
-    let outcomes = judge::judge(&evidence, &CheckId::all().collect());
-    // Paths no check should panic on either.
-    let _ = checks::error_shape::check(&request, resp);
+    let outcomes = judge::judge(&evidence, &t.selected);
+    // A path no check should panic on either (error-shape runs inside the judge).
     let _ = checks::summary(resp);
     hold(mode, resp, &outcomes)
+}
+
+/// What every input of one mode shares: the valid rotation it answers, as a case, and the
+/// selected checks (all). Built once: the target runs it tens of thousands of times a second.
+struct Template {
+    case: Case,
+    selected: BTreeSet<CheckId>,
+}
+
+fn template(mode: ClientMode) -> &'static Template {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    let all = TEMPLATES.get_or_init(|| {
+        ClientMode::ALL_MODES
+            .iter()
+            .map(|&mode| {
+                let request = HttpRequest::json(
+                    facts::ROTATE,
+                    &json!({"tunnelId": crate::cases::TUNNEL_ID_PLACEHOLDER, "clientMode": mode.as_str()}),
+                );
+                let case = Case {
+                    id: "fuzz/response".into(),
+                    kind: CaseKind::Mutated,
+                    description: String::new(),
+                    tunnel: TunnelState::Open {
+                        destination_config: None,
+                    },
+                    request,
+                    expect: Expectation::Success { mode },
+                    operator: None,
+                };
+                Template {
+                    case,
+                    selected: CheckId::all().collect(),
+                }
+            })
+            .collect()
+    });
+    let i = ClientMode::ALL_MODES.iter().position(|m| *m == mode).unwrap_or(0);
+    &all[i]
 }
 
 /// The verdicts `outcomes` on `resp`, held to the independent reading of the response.
