@@ -18,7 +18,7 @@ use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 use crate::spec::{model, ShapeKind};
 
 /// The fuzz targets, as named under `fuzz/fuzz_targets/`.
-pub const TARGETS: [&str; 4] = ["request", "raw", "response", "sigv4"];
+pub const TARGETS: [&str; 5] = ["request", "raw", "response", "sigv4", "lifecycle"];
 /// Bodies above this size are left out of the byte-level seeds (libFuzzer's default maximum
 /// input length follows the largest seed; huge ones slow every execution).
 pub const MAX_SEED_BYTES: usize = 8 * 1024;
@@ -47,6 +47,11 @@ pub fn seeds() -> BTreeMap<&'static str, BTreeMap<String, Vec<u8>>> {
                 out.entry("response").or_default().insert(name, resp.encode());
             }
         }
+    }
+    for (name, input) in super::lifecycle::seed_sequences() {
+        out.entry("lifecycle")
+            .or_default()
+            .insert(name.to_owned(), input.encode());
     }
     out
 }

@@ -26,6 +26,7 @@
 mod behaviour;
 mod catalog;
 pub mod clock;
+mod control;
 pub mod errors;
 pub mod faults;
 mod hooks;
@@ -45,6 +46,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use crate::spec::Op;
+pub use control::{router_with_control, Control, StoreSnapshot};
 pub use errors::ApiError;
 pub use faults::Fault;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
@@ -135,12 +137,17 @@ impl ServerConfig {
 /// The server as an axum router, for in-process use (`tower::ServiceExt::oneshot`). A config
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
-pub fn router(mut config: ServerConfig) -> Router {
-    config.max_body_bytes = config.max_body_bytes.max(1);
-    config.max_tunnels = config.max_tunnels.max(1);
+pub fn router(config: ServerConfig) -> Router {
     Router::new()
         .fallback(http::handle)
-        .with_state(Arc::new(AppState::new(config)))
+        .with_state(Arc::new(AppState::new(sanitized(config))))
+}
+
+/// The safe fallbacks [`router`] serves an invalid config with.
+fn sanitized(mut config: ServerConfig) -> ServerConfig {
+    config.max_body_bytes = config.max_body_bytes.max(1);
+    config.max_tunnels = config.max_tunnels.max(1);
+    config
 }
 
 /// A server listening on a socket, stopped by [`RunningServer::shutdown`] (or by dropping it).

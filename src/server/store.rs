@@ -151,7 +151,7 @@ pub enum StoreError {
     Full { max: usize },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Store {
     tunnels: BTreeMap<u64, Tunnel>,
     ids: HashMap<String, u64>,
