@@ -27,7 +27,7 @@ use super::recording::{
 };
 use crate::checks::parse_error;
 use crate::redact::{self, Redactor};
-use crate::runner::recorder::is_throttled;
+use crate::runner::recorder::{is_throttled, REQUEST};
 use crate::runner::{CaseResult, Exchange, RunResult};
 use crate::spec::facts::TOKEN_MEMBERS;
 use crate::spec::model::{model, ShapeKind};
@@ -138,6 +138,13 @@ pub fn recording(result: &RunResult, provenance: Provenance) -> Recording {
     // Pass 1: learn every generated value in file order, so numbering is stable.
     for case in &cases {
         for e in kept(&case.exchanges) {
+            // The harness's own calls name only tunnels the endpoint issued (a case's request
+            // may name a generated unknown id, which is kept as it is).
+            if e.role != REQUEST {
+                if let Some(body) = e.request.body_json() {
+                    n.learn_json(&body);
+                }
+            }
             if let Some(resp) = &e.response {
                 n.learn_response(resp);
             }
