@@ -25,12 +25,12 @@ use super::recording::{
     Body, Provenance, RecordedCase, RecordedExchange, RecordedRequest, RecordedResponse, Recording, CONTROL_PLANE,
     FORMAT, VERSION,
 };
-use crate::checks::parse_error;
 use crate::redact::{self, Redactor};
 use crate::runner::recorder::{is_throttled, REQUEST};
 use crate::runner::{CaseResult, Exchange, RunResult};
 use crate::spec::facts::TOKEN_MEMBERS;
 use crate::spec::model::{model, ShapeKind};
+use crate::wire::parse_error;
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// Response headers a recording keeps: the ones an SDK reads.
