@@ -195,12 +195,18 @@ async fn builtin_target_compared_with_itself_is_at_full_parity_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_variant_shows_exactly_the_differences_it_introduces() {
     let (reference, _) = record(Vec::new()).await;
-    let mut wrong = Vec::new();
+    // Concurrently: each recording mostly waits (the aged scenario sleeps a second).
+    let mut runs = tokio::task::JoinSet::new();
     for v in Variant::all() {
-        let (candidate, _) = record(vec![*v]).await;
-        let c = parity::compare(&reference, &candidate, &[]);
-        wrong.extend(unexplained(*v, &c).into_iter().take(5));
+        runs.spawn(async move { (*v, record(vec![*v]).await.0) });
     }
+    let mut wrong = Vec::new();
+    while let Some(joined) = runs.join_next().await {
+        let (v, candidate) = joined.expect("recording task");
+        let c = parity::compare(&reference, &candidate, &[]);
+        wrong.extend(unexplained(v, &c).into_iter().take(5));
+    }
+    wrong.sort();
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 

@@ -138,6 +138,13 @@ mod tests {
         assert_eq!(rules[0].source, "f:3");
         let e = parse_file("f", "$.response.status\n").unwrap_err().to_string();
         assert!(e.contains("f:1") && e.contains("no reason"), "{e}");
+        // The README's example file.
+        let readme = "$.response.body.message               our messages are shorter than AWS's\n\
+                      *closed*::$.response.status           we answer 409 for a CLOSED tunnel\n";
+        let rules = parse_file("known.txt", readme).unwrap();
+        assert!(rules[1].matches("boundary/tunnelState/closed-all", "$.response.status"));
+        assert!(!rules[1].matches("valid/all", "$.response.status"));
+        assert_eq!(rules[1].reason, "we answer 409 for a CLOSED tunnel");
         assert!(IgnoreRule::new("response.status", "r", "x").is_err());
         assert!(IgnoreRule::new("::$.x", "r", "x").is_err());
     }
