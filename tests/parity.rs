@@ -369,6 +369,10 @@ async fn compare_with_serve_and_capital_message_through_the_cli() {
     let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(o.status.code(), Some(1), "{stdout}");
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json report")).expect("JSON");
+    let schema: Value = serde_json::from_str(parity::render::REPORT_SCHEMA).expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "compare report invalid: {errors:#?}");
     let paths: BTreeSet<&str> = report["cases"]
         .as_array()
         .unwrap()
@@ -392,6 +396,7 @@ async fn compare_with_serve_and_capital_message_through_the_cli() {
     )
     .unwrap();
     let f = ignore_file.to_str().unwrap().to_owned();
+    let j = json.to_str().unwrap().to_owned();
     let o = tokio::task::spawn_blocking(move || {
         rotcheck(&[
             "compare",
@@ -403,6 +408,8 @@ async fn compare_with_serve_and_capital_message_through_the_cli() {
             "$.response.body.message",
             "--ignore-file",
             &f,
+            "--report-json",
+            &j,
         ])
     })
     .await
@@ -413,6 +420,15 @@ async fn compare_with_serve_and_capital_message_through_the_cli() {
         stdout.contains("unused ignore entry") && stdout.contains("known.txt:2"),
         "{stdout}"
     );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).expect("json report")).expect("JSON");
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "compare report invalid: {errors:#?}");
+    assert_eq!(report["verdict"], "parity");
+    assert!(report["parity"]["ignored"].as_u64().unwrap() > 0);
+    assert!(report["unused_ignores"][0]["source"]
+        .as_str()
+        .unwrap()
+        .ends_with("known.txt:2"));
     capital.shutdown().await;
 }
 

@@ -80,15 +80,15 @@ pub struct CompareArgs {
     pub target: TargetArgs,
 
     /// Write the comparison as JSON to PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Reports and output")]
     pub report_json: Option<PathBuf>,
 
     /// Write a JUnit XML report (one testcase per case) to PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", help_heading = "Reports and output")]
     pub junit: Option<PathBuf>,
 
     /// No progress bar or per-case lines on stderr.
-    #[arg(long)]
+    #[arg(long, help_heading = "Reports and output")]
     pub no_progress: bool,
 }
 

@@ -61,7 +61,7 @@ pub struct RecordArgs {
     pub target: TargetArgs,
 
     /// No progress bar or per-case lines on stderr.
-    #[arg(long)]
+    #[arg(long, help_heading = "Reports and output")]
     pub no_progress: bool,
 }
 

@@ -15,6 +15,9 @@ use serde_json::{json, Value};
 use super::diff::{CaseComparison, Comparison, Difference, Kind};
 use super::recording::Provenance;
 
+/// The JSON Schema of the JSON report.
+pub const REPORT_SCHEMA: &str = include_str!("../../docs/compare-report.schema.json");
+
 /// Individual differences listed in the terminal summary (the JSON report has all of them).
 pub const MAX_LISTED: usize = 40;
 
