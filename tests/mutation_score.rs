@@ -59,6 +59,55 @@ fn describe_failures(r: &RunResult) -> String {
     lines.join("\n")
 }
 
+/// `fixtures/fault-checks.txt`: which check is expected to catch each fault (test data, beside
+/// the catalog rather than in the server).
+const FAULT_CHECKS: &str = include_str!("../fixtures/fault-checks.txt");
+
+/// The words of each line of `FAULT_CHECKS` that is not a comment: `[fault, check]`.
+fn fault_check_lines() -> Vec<Vec<&'static str>> {
+    FAULT_CHECKS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+/// The check expected to catch `fault`, from `fixtures/fault-checks.txt`.
+fn caught_by(fault: Fault) -> CheckId {
+    let lines = fault_check_lines();
+    let check = lines
+        .iter()
+        .find(|words| words[0] == fault.name())
+        .and_then(|words| words.get(1))
+        .unwrap_or_else(|| panic!("fault {} has no line in fixtures/fault-checks.txt", fault.name()));
+    CheckId::parse(check).unwrap_or_else(|| panic!("fault {}: `{check}` is not a check id", fault.name()))
+}
+
+/// Guards the move of the expected checks out of the server: every fault has exactly one line,
+/// and every line is `FAULT CHECK` with a fault of the catalog and a real check.
+#[test]
+fn every_fault_has_one_expected_check() {
+    let lines = fault_check_lines();
+    for &f in Fault::all() {
+        let n = lines.iter().filter(|words| words[0] == f.name()).count();
+        assert_eq!(n, 1, "fault {} has {n} lines in fixtures/fault-checks.txt", f.name());
+        caught_by(f);
+    }
+    for words in &lines {
+        assert_eq!(
+            words.len(),
+            2,
+            "fixtures/fault-checks.txt: `{}` is not FAULT CHECK",
+            words.join(" ")
+        );
+        assert!(
+            words[0].parse::<Fault>().is_ok(),
+            "fixtures/fault-checks.txt: unknown fault {}",
+            words[0]
+        );
+    }
+}
+
 fn checks_list(ids: &[CheckId]) -> String {
     ids.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }
@@ -91,12 +140,13 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
     for &f in Fault::all() {
         let r = run_against(vec![f], vec![]).await;
         let failed = r.failed_checks();
-        let caught = r.exit_code() == 1 && failed.contains(&f.caught_by());
+        let expected = caught_by(f);
+        let caught = r.exit_code() == 1 && failed.contains(&expected);
         if !caught {
             problems.push(format!(
                 "fault {} not caught by {} (exit {}, failed: {})\n{}",
                 f.name(),
-                f.caught_by(),
+                expected,
                 r.exit_code(),
                 checks_list(&failed),
                 describe_failures(&r)
@@ -108,7 +158,7 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             "| `{}` | {} | `{}` | {} |\n",
             f.name(),
             f.description().replace('|', "\\|"),
-            f.caught_by(),
+            expected,
             if caught { "yes" } else { "NO" }
         ));
     }
