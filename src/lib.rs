@@ -5,6 +5,7 @@ pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod fuzzing;
+pub mod parity;
 pub mod redact;
 pub mod report;
 pub mod runner;

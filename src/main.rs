@@ -33,6 +33,10 @@ enum Command {
     Schema(cli::schema::SchemaArgs),
     /// Fuzz an endpoint (default: the built-in one) with random mutated requests.
     Fuzz(cli::fuzz::FuzzArgs),
+    /// Record an endpoint's answers to the case sequence (for `rotcheck compare`).
+    Record(cli::record::RecordArgs),
+    /// Compare an endpoint with a recording, or with a reference endpoint: parity per JSON path.
+    Compare(cli::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +66,8 @@ fn main() -> ExitCode {
             Command::Serve(args) => cli::serve::run(args).await,
             Command::Schema(args) => cli::schema::run(args),
             Command::Fuzz(args) => cli::fuzz::run(args, cli.verbose).await,
+            Command::Record(args) => cli::record::run(args, cli.verbose).await,
+            Command::Compare(args) => cli::compare::run(args, cli.verbose).await,
         }
     });
     match result {

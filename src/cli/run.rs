@@ -399,7 +399,8 @@ fn list_checks() -> String {
 
 /// The seam to the runner, client, server and cases modules: the only code here that calls
 /// them. `Target` is what the run talks to (a client, plus the server when it is embedded).
-mod engine {
+/// `record` and `compare` run cases through it too.
+pub mod engine {
     use std::path::Path;
     use std::sync::Arc;
 
