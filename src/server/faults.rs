@@ -59,6 +59,10 @@ catalog! {
             "a tunnelId containing `+`, `=` or `:` is refused as invalid",
         ClosedTunnelReopens => "closed-tunnel-reopens",
             "rotating a CLOSED tunnel succeeds and sets it OPEN again",
+        ClosedTunnelAccepted => "closed-tunnel-accepted",
+            "rotating a CLOSED tunnel succeeds with new tokens (the tunnel stays CLOSED); caught only with --strict",
+        LookupBeforeValidation => "lookup-before-validation",
+            "the tunnel is looked up before the input is validated: an unknown, invalid tunnelId (too long, bad characters) gets ResourceNotFoundException; caught only with --strict",
         ErrorBodyPlainText => "error-body-plain-text",
             "errors are text/plain with no error type anywhere",
         ErrorTypeMissing => "error-type-missing",
@@ -75,6 +79,12 @@ catalog! {
 }
 
 impl Fault {
+    /// Breaks only a point PROTOCOL.md infers: `rotcheck run` passes it (an advisory) and
+    /// `rotcheck run --strict` fails it.
+    pub fn strict_only(self) -> bool {
+        matches!(self, Fault::ClosedTunnelAccepted | Fault::LookupBeforeValidation)
+    }
+
     /// The check expected to catch this fault.
     pub fn caught_by(self) -> CheckId {
         use Fault::*;
@@ -86,9 +96,11 @@ impl Fault {
             AllTokensAlways | WrongTokenForMode | MissingArn => CheckId::TokenSet,
             WrongArn => CheckId::TunnelArn,
             TokensNotRotated | EmptyTokens | IdenticalTokens | TokensRecycled => CheckId::TokenFresh,
-            LowercaseEnumAccepted | MissingModeDefaultsAll | ServicesUnchecked => CheckId::InvalidRejected,
+            LowercaseEnumAccepted | MissingModeDefaultsAll | ServicesUnchecked | LookupBeforeValidation => {
+                CheckId::InvalidRejected
+            }
             MaxLengthOffByOne => CheckId::ValidAccepted,
-            ClosedTunnelReopens => CheckId::ClosedTunnel,
+            ClosedTunnelReopens | ClosedTunnelAccepted => CheckId::ClosedTunnel,
             ErrorBodyPlainText | ErrorTypeMissing => CheckId::ErrorShape,
             ServerErrorOnMalformedJson | ServerErrorOnUnknownMember => CheckId::No5xx,
             SuccessContentTypeHtml => CheckId::ResponseSchema,

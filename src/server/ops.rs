@@ -192,6 +192,13 @@ fn input_faults(state: &AppState, body: &mut Value) -> Result<(), ApiError> {
     if state.fault(Fault::MissingModeDefaultsAll) && obj.get("clientMode").is_none_or(Value::is_null) {
         obj.insert("clientMode".into(), json!("ALL"));
     }
+    if state.fault(Fault::LookupBeforeValidation) {
+        if let Some(id) = obj.get("tunnelId").and_then(Value::as_str) {
+            if !state.store().contains_id(id) {
+                return Err(ApiError::not_found(id));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -486,6 +493,8 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         if state.fault(Fault::ClosedTunnelReopens) {
             t.closed_at = None;
             t.expires_at = t.expires_at.max(now + lifetime);
+        } else if state.fault(Fault::ClosedTunnelAccepted) {
+            // Rotated below like an OPEN tunnel; it stays CLOSED.
         } else if state.variant(Variant::ClosedTunnel409Conflict) {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
