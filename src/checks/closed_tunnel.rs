@@ -3,11 +3,40 @@
 
 use serde_json::Value;
 
-use super::{summary, tunnel_status, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
+use crate::cases::Expectation;
+use crate::spec::facts::{self, Citation};
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::ClosedTunnel;
+impl CheckId {
+    pub const CLOSED_TUNNEL: CheckId = CheckId::new("closed-tunnel");
+}
+
+const ID: CheckId = CheckId::CLOSED_TUNNEL;
+
+pub struct ClosedTunnel;
+
+impl Check for ClosedTunnel {
+    fn id(&self) -> CheckId {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)"
+    }
+
+    fn citation(&self) -> Citation {
+        facts::CITE_LIFECYCLE
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::ClosedTunnel))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(case_answer(e, ID).map(|(c, resp)| check(resp, c.after)))
+    }
+}
 
 /// `after`: the DescribeTunnel `tunnel` object read after the request (None: not readable).
 pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
@@ -39,7 +68,7 @@ pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     #[test]

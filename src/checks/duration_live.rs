@@ -8,10 +8,41 @@
 
 use serde_json::Value;
 
-use super::{show, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{show, Check, CheckId, CheckOutcome, Evidence, Subject};
+use crate::spec::facts::{self, Citation};
 
-const ID: CheckId = CheckId::DurationLive;
+impl CheckId {
+    pub const DURATION_LIVE: CheckId = CheckId::new("duration-live");
+}
+
+const ID: CheckId = CheckId::DURATION_LIVE;
+
+pub struct DurationLive;
+
+impl Check for DurationLive {
+    fn id(&self) -> CheckId {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed"
+    }
+
+    fn citation(&self) -> Citation {
+        facts::CITE_NOT_EXTENDED
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(e.subject, Subject::Live(_))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        match &e.subject {
+            Subject::Live(obs) => judge(obs),
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// What the live scenario observed. Times are milliseconds after OpenTunnel returned.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,7 +131,7 @@ pub fn judge(obs: &LiveObservation) -> Vec<CheckOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn faithful() -> LiveObservation {

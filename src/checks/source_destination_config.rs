@@ -4,11 +4,40 @@
 
 use serde_json::Value;
 
-use super::{same_json, same_timestamp, show, summary, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
+use crate::cases::Expectation;
+use crate::spec::facts::{self, Citation};
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::SourceDestinationConfig;
+impl CheckId {
+    pub const SOURCE_DESTINATION_CONFIG: CheckId = CheckId::new("source-destination-config");
+}
+
+const ID: CheckId = CheckId::SOURCE_DESTINATION_CONFIG;
+
+pub struct SourceDestinationConfig;
+
+impl Check for SourceDestinationConfig {
+    fn id(&self) -> CheckId {
+        ID
+    }
+
+    fn description(&self) -> &'static str {
+        "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing"
+    }
+
+    fn citation(&self) -> Citation {
+        facts::CITE_SOURCE_DEST_CONFIG
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::SourceWithDestinationConfig))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(case_answer(e, ID).map(|(c, resp)| check(resp, c.before, c.after)))
+    }
+}
 
 /// The members of a DescribeTunnel `tunnel` that differ between `before` and `after`.
 pub fn changed_members(before: &Value, after: &Value) -> Vec<String> {
@@ -56,7 +85,7 @@ pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>)
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn tunnel() -> Value {

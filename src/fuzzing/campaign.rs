@@ -204,10 +204,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         time_scale: 1.0,
         live: false,
         only: Some(prefix.to_owned()),
-        checks: CheckId::ALL
-            .into_iter()
-            .filter(|c| *c != CheckId::DurationLive)
-            .collect(),
+        checks: CheckId::all().filter(|c| *c != CheckId::DURATION_LIVE).collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,

@@ -283,7 +283,7 @@ fn baseline_section(out: &mut String, result: &RunResult, b: &BaselineApplied, v
 
 /// The per-check table: id, pass, fail, error, skip, advisory (and known, with a baseline).
 fn table(out: &mut String, result: &RunResult) {
-    let width = CheckId::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
+    let width = CheckId::all().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
     let with_known = result.baseline.is_some();
     let known_col = |v: &dyn std::fmt::Display| {
         if with_known {

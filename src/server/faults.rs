@@ -89,22 +89,22 @@ impl Fault {
     pub fn caught_by(self) -> CheckId {
         use Fault::*;
         match self {
-            ExtendLifetimeVisible | TimeoutReset | RotationClosesTunnel => CheckId::DurationStatic,
-            ExtendLifetimeHidden | ExpiryNotEnforced => CheckId::DurationLive,
-            SourceDestConfigAccepted | SourceDestConfigApplied => CheckId::SourceDestinationConfig,
-            NotFound404 | NotFoundWrongType | NotFound500 | SpecialCharsRejected => CheckId::NotFound,
-            AllTokensAlways | WrongTokenForMode | MissingArn => CheckId::TokenSet,
-            WrongArn => CheckId::TunnelArn,
-            TokensNotRotated | EmptyTokens | IdenticalTokens | TokensRecycled => CheckId::TokenFresh,
+            ExtendLifetimeVisible | TimeoutReset | RotationClosesTunnel => CheckId::DURATION_STATIC,
+            ExtendLifetimeHidden | ExpiryNotEnforced => CheckId::DURATION_LIVE,
+            SourceDestConfigAccepted | SourceDestConfigApplied => CheckId::SOURCE_DESTINATION_CONFIG,
+            NotFound404 | NotFoundWrongType | NotFound500 | SpecialCharsRejected => CheckId::NOT_FOUND,
+            AllTokensAlways | WrongTokenForMode | MissingArn => CheckId::TOKEN_SET,
+            WrongArn => CheckId::TUNNEL_ARN,
+            TokensNotRotated | EmptyTokens | IdenticalTokens | TokensRecycled => CheckId::TOKEN_FRESH,
             LowercaseEnumAccepted | MissingModeDefaultsAll | ServicesUnchecked | LookupBeforeValidation => {
-                CheckId::InvalidRejected
+                CheckId::INVALID_REJECTED
             }
-            MaxLengthOffByOne => CheckId::ValidAccepted,
-            ClosedTunnelReopens | ClosedTunnelAccepted => CheckId::ClosedTunnel,
-            ErrorBodyPlainText | ErrorTypeMissing => CheckId::ErrorShape,
-            ServerErrorOnMalformedJson | ServerErrorOnUnknownMember => CheckId::No5xx,
-            SuccessContentTypeHtml => CheckId::ResponseSchema,
-            TimestampsAsStrings => CheckId::DescribeShape,
+            MaxLengthOffByOne => CheckId::VALID_ACCEPTED,
+            ClosedTunnelReopens | ClosedTunnelAccepted => CheckId::CLOSED_TUNNEL,
+            ErrorBodyPlainText | ErrorTypeMissing => CheckId::ERROR_SHAPE,
+            ServerErrorOnMalformedJson | ServerErrorOnUnknownMember => CheckId::NO_5XX,
+            SuccessContentTypeHtml => CheckId::RESPONSE_SCHEMA,
+            TimestampsAsStrings => CheckId::DESCRIBE_SHAPE,
         }
     }
 }
