@@ -40,11 +40,17 @@ Examples:
   A subset of checks, all cases under a prefix or glob:
     rotcheck run --checks not-found,token-set --only 'mutate/*'
 
+  Gate CI on new failures only: record today's failures once, then compare against them
+  (--strict also fails the points PROTOCOL.md only infers; --snapshot FILE.snap pins the results):
+    rotcheck run --endpoint http://127.0.0.1:8080 --write-baseline rotcheck-baseline.json
+    rotcheck run --endpoint http://127.0.0.1:8080 --baseline rotcheck-baseline.json --junit rotcheck.xml
+
 Exit codes:
   0    every selected check passed (advisories, which mark behaviour the spec only infers, are
        never failures)
   1    at least one conformance violation (the summary lists each with the spec sentence and a
-       reproduction)
+       reproduction); failures the --baseline lists do not count, a fixed entry does with
+       --baseline-strict, and so does a --snapshot that differs
   2    usage or setup error, endpoint unreachable, or the harness could not judge a case
   130  interrupted by Ctrl-C: the run stopped, the tunnels it opened were deleted, and the
        summary and reports were still written (a second Ctrl-C exits at once, skipping cleanup)
@@ -575,6 +581,11 @@ pub mod gate {
             let Some((path, update)) = &self.snapshot else {
                 return Ok(false);
             };
+            if result.interrupted {
+                // Partial results must not become (or be diffed against) the reference.
+                println!("snapshot: {} not compared: the run was interrupted", path.display());
+                return Ok(false);
+            }
             let outcome = snapfile::check(path, &snapfile::render(result), *update)?;
             let shown = path.display();
             match outcome {
