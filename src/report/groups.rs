@@ -1,11 +1,13 @@
 //! Failures grouped by cause: the same check with the same message, expected and actual once
 //! the parts that name the case are removed (tunnel ids, ARNs, request ids, timestamps, tokens,
-//! the case id). One bug (say a 404 for every unknown tunnel) then reads as one group with its
+//! the case id, and numbers such as byte counts and indexes; HTTP status codes are kept). One bug (say a 404 for every unknown tunnel) then reads as one group with its
 //! case ids, not as ten near-identical blocks. The terminal summary and the CI summary group;
 //! the JSON and JUnit reports keep every case.
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
+use regex::Regex;
 use serde_json::Value;
 
 use crate::checks::CheckId;
@@ -67,7 +69,13 @@ fn signature(result: &RunResult, case: &CaseResult, o: &CheckOutcome) -> Signatu
     let norm = |s: &str| {
         let text = redact_text(&result.redactor.scrub(s), &ids);
         // Messages may quote the case id (or a part of it).
-        text.replace(case.id.as_str(), "[case]")
+        let text = text.replace(case.id.as_str(), "[case]");
+        numbers()
+            .replace_all(&text, |c: &regex::Captures| match c.get(1) {
+                Some(_) => c[0].to_owned(),
+                None => "[n]".to_owned(),
+            })
+            .into_owned()
     };
     Signature {
         check: o.check,
@@ -75,6 +83,12 @@ fn signature(result: &RunResult, case: &CaseResult, o: &CheckOutcome) -> Signatu
         expected: o.expected.as_deref().map(norm),
         actual: o.actual.as_deref().map(norm),
     }
+}
+
+/// Digit runs, with the `HTTP ` before a status code captured so it is kept.
+fn numbers() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(HTTP )?\d+").expect("a valid regex"))
 }
 
 /// Tunnel ids a case's exchanges name (in request and response bodies).
@@ -101,4 +115,90 @@ fn case_tunnel_ids(case: &CaseResult) -> BTreeSet<String> {
         }
     }
     ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cases::{CaseKind, Expectation, TunnelState};
+    use crate::checks::CheckOutcome;
+    use crate::runner::RunMeta;
+    use crate::spec::facts;
+    use crate::wire::HttpRequest;
+
+    fn case(id: &str, tunnel: &str, outcome: CheckOutcome) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            kind: CaseKind::Boundary,
+            description: String::new(),
+            operator: None,
+            tunnel: TunnelState::Unknown { id: tunnel.into() },
+            expect: Expectation::NotFound,
+            request: HttpRequest::json(
+                facts::ROTATE,
+                &serde_json::json!({"tunnelId": tunnel, "clientMode": "ALL"}),
+            ),
+            response: None,
+            error_type: None,
+            transport_error: None,
+            outcomes: vec![outcome],
+            exchanges: vec![],
+            duration_ms: 0,
+        }
+    }
+
+    fn result(cases: Vec<CaseResult>) -> RunResult {
+        RunResult {
+            meta: RunMeta {
+                tool_version: String::new(),
+                seed: 1,
+                endpoint: "embedded".into(),
+                embedded: true,
+                region: "us-east-1".into(),
+                time_scale: 60.0,
+                live: false,
+                only: None,
+                checks: CheckId::all().collect(),
+                concurrency: 1,
+                mode: Default::default(),
+            },
+            cases,
+            skipped_checks: vec![],
+            harness_errors: vec![],
+            interrupted: false,
+            duration_ms: 0,
+            baseline: None,
+            redactor: Default::default(),
+        }
+    }
+
+    fn fail(message: &str, actual: &str) -> CheckOutcome {
+        CheckOutcome::fail(CheckId::NOT_FOUND, message).with("HTTP 400 ResourceNotFoundException", actual)
+    }
+
+    /// Regression: one bug must read as one group even when messages quote the case's own tunnel
+    /// id or a byte count, while another status code stays another cause.
+    #[test]
+    fn case_specific_parts_do_not_split_a_cause_status_codes_do() {
+        let r = result(vec![
+            case(
+                "boundary/x/a",
+                "tunnel-aaaa",
+                fail("tunnel-aaaa: 81 byte(s)", "HTTP 404 ResourceNotFoundException"),
+            ),
+            case(
+                "boundary/x/b",
+                "tunnel-bbbb",
+                fail("tunnel-bbbb: 190 byte(s)", "HTTP 404 ResourceNotFoundException"),
+            ),
+            case(
+                "boundary/x/c",
+                "tunnel-cccc",
+                fail("tunnel-cccc: 7 byte(s)", "HTTP 500"),
+            ),
+        ]);
+        let groups = groups(&r, Status::Fail);
+        let sizes: Vec<Vec<&str>> = groups.iter().map(|g| g.case_ids().collect()).collect();
+        assert_eq!(sizes, [vec!["boundary/x/a", "boundary/x/b"], vec!["boundary/x/c"]]);
+    }
 }
