@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
 use crate::cases::Expectation;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
 impl CheckId {
@@ -17,16 +17,12 @@ const ID: CheckId = CheckId::CLOSED_TUNNEL;
 pub struct ClosedTunnel;
 
 impl Check for ClosedTunnel {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_LIFECYCLE
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)",
+            citation: facts::CITE_LIFECYCLE,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

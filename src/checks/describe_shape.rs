@@ -1,8 +1,8 @@
 //! describe-shape: every OpenTunnel/DescribeTunnel success the runner reads (setup and verification
 //! calls) is valid against its response shape: timestamps are numbers, status is OPEN or CLOSED, ...
 
-use super::{schema, Check, CheckId, CheckOutcome, Evidence, Exchange};
-use crate::spec::facts::{self, Citation};
+use super::{schema, About, Check, CheckId, CheckOutcome, Evidence, Exchange};
+use crate::spec::facts;
 
 impl CheckId {
     pub const DESCRIBE_SHAPE: CheckId = CheckId::new("describe-shape");
@@ -13,16 +13,12 @@ const ID: CheckId = CheckId::DESCRIBE_SHAPE;
 pub struct DescribeShape;
 
 impl Check for DescribeShape {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_SUCCESS
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema",
+            citation: facts::CITE_SUCCESS,
+        }
     }
 
     fn applies(&self, _e: &Evidence) -> bool {

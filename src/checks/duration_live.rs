@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
-use super::{show, Check, CheckId, CheckOutcome, Evidence, Subject};
-use crate::spec::facts::{self, Citation};
+use super::{show, About, Check, CheckId, CheckOutcome, Evidence, Subject};
+use crate::spec::facts;
 
 impl CheckId {
     pub const DURATION_LIVE: CheckId = CheckId::new("duration-live");
@@ -20,16 +20,12 @@ const ID: CheckId = CheckId::DURATION_LIVE;
 pub struct DurationLive;
 
 impl Check for DurationLive {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_NOT_EXTENDED
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed",
+            citation: facts::CITE_NOT_EXTENDED,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

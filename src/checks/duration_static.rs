@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::{case_answer, same_json, same_timestamp, show, tunnel_status, Check, CheckId, CheckOutcome, Evidence, Subject};
+use super::{case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject};
 use crate::cases::{Expectation, TunnelState};
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 
 impl CheckId {
     pub const DURATION_STATIC: CheckId = CheckId::new("duration-static");
@@ -16,16 +16,12 @@ const ID: CheckId = CheckId::DURATION_STATIC;
 pub struct DurationStatic;
 
 impl Check for DurationStatic {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_NOT_EXTENDED
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
+            citation: facts::CITE_NOT_EXTENDED,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

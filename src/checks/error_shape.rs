@@ -5,9 +5,9 @@
 //! content type. What a server answers to a GET, an unknown target or a wrong content type is left
 //! open by PROTOCOL.md, and so is the error type's name.
 
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, summary};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, summary};
 use crate::wire::parse_error;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::spec::model;
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -20,16 +20,12 @@ const ID: CheckId = CheckId::ERROR_SHAPE;
 pub struct ErrorShape;
 
 impl Check for ErrorShape {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "an error response has a JSON body and an error type (X-Amzn-Errortype, __type or code)"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_ERRORS
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "an error response has a JSON body and an error type (X-Amzn-Errortype, __type or code)",
+            citation: facts::CITE_ERRORS,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

@@ -10,10 +10,10 @@
 //! ("Inferred: type ValidationException"); `--strict` makes it a failure.
 
 use super::error_shape::sdk_sendable;
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
 use crate::wire::parse_error;
 use crate::cases::Expectation;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::wire::{HttpRequest, HttpResponse};
 
 impl CheckId {
@@ -25,16 +25,12 @@ const ID: CheckId = CheckId::INVALID_REJECTED;
 pub struct InvalidRejected;
 
 impl Check for InvalidRejected {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "input the model forbids is refused with a 4xx and an error type"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_INVALID_INPUT
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "input the model forbids is refused with a 4xx and an error type",
+            citation: facts::CITE_INVALID_INPUT,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

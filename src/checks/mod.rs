@@ -22,14 +22,28 @@ pub mod schema;
 pub use evidence::{AgedObservation, CaseEvidence, Evidence, Exchange, Subject};
 pub use outcome::{CheckOutcome, Status};
 
+/// What a check is: its name, what it asserts and the spec sentence behind it.
+pub struct About {
+    /// The check's public name (`--checks`, reports, fault table).
+    pub id: CheckId,
+    /// One line: what the check asserts.
+    pub description: &'static str,
+    /// The spec sentence the check enforces.
+    pub citation: Citation,
+}
+
 /// One conformance check.
 pub trait Check: Sync {
-    /// The check's public name (`--checks`, reports, fault table).
-    fn id(&self) -> CheckId;
-    /// One line: what the check asserts.
-    fn description(&self) -> &'static str;
-    /// The spec sentence the check enforces.
-    fn citation(&self) -> Citation;
+    fn about(&self) -> About;
+    fn id(&self) -> CheckId {
+        self.about().id
+    }
+    fn description(&self) -> &'static str {
+        self.about().description
+    }
+    fn citation(&self) -> Citation {
+        self.about().citation
+    }
     /// Whether the check is about this evidence. A case it applies to that could not be judged
     /// (setup failed, no answer) reports an Error for the check, never a silent pass.
     fn applies(&self, e: &Evidence) -> bool;

@@ -1,8 +1,8 @@
 //! no-5xx: no request the harness makes, however malformed, and no setup or verification call,
 //! gets a 5xx.
 
-use super::{Check, CheckId, CheckOutcome, Evidence, Exchange, Status};
-use crate::spec::facts::{self, Citation};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, Exchange, Status};
+use crate::spec::facts;
 
 impl CheckId {
     pub const NO_5XX: CheckId = CheckId::new("no-5xx");
@@ -13,16 +13,12 @@ const ID: CheckId = CheckId::NO_5XX;
 pub struct No5xx;
 
 impl Check for No5xx {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "no request, however malformed, gets a 5xx"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_NO_5XX
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "no request, however malformed, gets a 5xx",
+            citation: facts::CITE_NO_5XX,
+        }
     }
 
     fn applies(&self, _e: &Evidence) -> bool {

@@ -1,9 +1,9 @@
 //! not-found: a well-formed tunnel id no tunnel has gets exactly HTTP 400 ResourceNotFoundException.
 
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
 use crate::wire::parse_error;
 use crate::cases::Expectation;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
 impl CheckId {
@@ -15,16 +15,12 @@ const ID: CheckId = CheckId::NOT_FOUND;
 pub struct NotFound;
 
 impl Check for NotFound {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "a well-formed unknown tunnelId gets exactly HTTP 400 ResourceNotFoundException"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_NOT_FOUND
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a well-formed unknown tunnelId gets exactly HTTP 400 ResourceNotFoundException",
+            citation: facts::CITE_NOT_FOUND,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

@@ -2,8 +2,8 @@
 //! RotateTunnelAccessTokenResponse shape. `application/json` and media-type parameters are accepted
 //! (PROTOCOL.md leaves the response content type between the two open).
 
-use super::{Check, CheckId, CheckOutcome, Evidence, one, rotation_success, schema};
-use crate::spec::facts::{self, Citation};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_success, schema};
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
 impl CheckId {
@@ -15,16 +15,12 @@ const ID: CheckId = CheckId::RESPONSE_SCHEMA;
 pub struct ResponseSchema;
 
 impl Check for ResponseSchema {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "a successful rotation is HTTP 200 with a JSON content type and a body valid against the RotateTunnelAccessTokenResponse schema"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_SUCCESS
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a successful rotation is HTTP 200 with a JSON content type and a body valid against the RotateTunnelAccessTokenResponse schema",
+            citation: facts::CITE_SUCCESS,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

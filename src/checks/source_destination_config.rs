@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
 use crate::cases::Expectation;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
 impl CheckId {
@@ -18,16 +18,12 @@ const ID: CheckId = CheckId::SOURCE_DESTINATION_CONFIG;
 pub struct SourceDestinationConfig;
 
 impl Check for SourceDestinationConfig {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_SOURCE_DEST_CONFIG
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing",
+            citation: facts::CITE_SOURCE_DEST_CONFIG,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

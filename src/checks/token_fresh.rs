@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::{Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
 use crate::secret::SecretString;
-use crate::spec::facts::{self, Citation, ClientMode};
+use crate::spec::facts::{self, ClientMode};
 
 impl CheckId {
     pub const TOKEN_FRESH: CheckId = CheckId::new("token-fresh");
@@ -16,16 +16,12 @@ const ID: CheckId = CheckId::TOKEN_FRESH;
 pub struct TokenFresh;
 
 impl Check for TokenFresh {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_REVOKES
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
+            citation: facts::CITE_REVOKES,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
-use crate::spec::facts::{self, Citation, ClientMode, TOKEN_MEMBERS};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 
 impl CheckId {
     pub const TOKEN_SET: CheckId = CheckId::new("token-set");
@@ -15,16 +15,12 @@ const ID: CheckId = CheckId::TOKEN_SET;
 pub struct TokenSet;
 
 impl Check for TokenSet {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "a successful rotation returns exactly the client mode's token set plus tunnelArn"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_TOKENS_PER_MODE
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a successful rotation returns exactly the client mode's token set plus tunnelArn",
+            citation: facts::CITE_TOKENS_PER_MODE,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

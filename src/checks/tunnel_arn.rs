@@ -3,8 +3,8 @@
 
 use serde_json::Value;
 
-use super::{Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
-use crate::spec::facts::{self, Citation};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use crate::spec::facts;
 
 impl CheckId {
     pub const TUNNEL_ARN: CheckId = CheckId::new("tunnel-arn");
@@ -15,16 +15,12 @@ const ID: CheckId = CheckId::TUNNEL_ARN;
 pub struct TunnelArn;
 
 impl Check for TunnelArn {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "tunnelArn equals the ARN OpenTunnel/DescribeTunnel report for the tunnel"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_TOKENS_PER_MODE
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "tunnelArn equals the ARN OpenTunnel/DescribeTunnel report for the tunnel",
+            citation: facts::CITE_TOKENS_PER_MODE,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {

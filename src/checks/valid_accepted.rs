@@ -1,8 +1,8 @@
 //! valid-accepted: valid input (boundary values included) on an OPEN tunnel gets HTTP 200.
 
-use super::{Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
 use crate::cases::Expectation;
-use crate::spec::facts::{self, Citation};
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
 impl CheckId {
@@ -14,16 +14,12 @@ const ID: CheckId = CheckId::VALID_ACCEPTED;
 pub struct ValidAccepted;
 
 impl Check for ValidAccepted {
-    fn id(&self) -> CheckId {
-        ID
-    }
-
-    fn description(&self) -> &'static str {
-        "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200"
-    }
-
-    fn citation(&self) -> Citation {
-        facts::CITE_MODEL_SHAPES
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200",
+            citation: facts::CITE_MODEL_SHAPES,
+        }
     }
 
     fn applies(&self, e: &Evidence) -> bool {
