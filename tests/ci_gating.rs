@@ -339,3 +339,19 @@ fn github_step_summary_is_appended() {
     assert!(md.contains("### Failures (10 in 1 group(s) by cause)"), "{md}");
     assert!(md.contains("curl "), "the reproduction is there: {md}");
 }
+
+/// Regression: --write-baseline copied the ARNs of the run's tunnels into reasons, so the
+/// committed file changed on every run; now two runs write the same file.
+#[test]
+fn written_baselines_do_not_change_between_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    let server = Serve::start(&["--fault", "wrong-arn"]);
+    for path in [&a, &b] {
+        let out = run(Some(&server), &["--only", "valid/", "--write-baseline", p(path)], &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    }
+    let text = std::fs::read_to_string(&a).unwrap();
+    assert!(text.contains("tunnel-arn") && !text.contains("arn:aws"), "{text}");
+    assert_eq!(text, std::fs::read_to_string(&b).unwrap());
+}

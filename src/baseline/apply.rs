@@ -1,5 +1,6 @@
 //! Gating a finished run with a baseline, and a baseline from a run's failures.
 
+use crate::report::groups::stable_text;
 use crate::runner::{BaselineApplied, BaselineEntryResult, EntryState, RunResult, Status};
 
 use super::file::{Baseline, Entry};
@@ -58,7 +59,8 @@ pub fn apply(result: &mut RunResult, baseline: &Baseline, path: &str, strict: bo
 
 /// A baseline listing the run's failures (`--write-baseline`): the entries of the applied
 /// baseline that still match or were not judged (their patterns and reasons kept), then one
-/// exact entry per new failure, its reason the failure's message (redacted).
+/// exact entry per new failure, its reason the failure's message (redacted, and without the
+/// ids, ARNs and timestamps the target generated).
 pub fn from_result(result: &RunResult) -> Baseline {
     let mut entries: Vec<Entry> = result
         .baseline
@@ -71,13 +73,14 @@ pub fn from_result(result: &RunResult) -> Baseline {
             reason: e.reason.clone(),
         })
         .collect();
-    let r = &result.redactor;
     let mut new: Vec<Entry> = Vec::new();
     for case in &result.cases {
+        // Redacted and free of generated values, so the written file is the same every run.
+        let text = |s: &str| stable_text(result, case, s);
         for o in case.outcomes.iter().filter(|o| o.status == Status::Fail) {
-            let mut reason = r.scrub(&o.message);
+            let mut reason = text(&o.message);
             if let (Some(e), Some(a)) = (&o.expected, &o.actual) {
-                reason.push_str(&format!(" (expected {}, got {})", r.scrub(e), r.scrub(a)));
+                reason.push_str(&format!(" (expected {}, got {})", text(e), text(a)));
             }
             let entry = Entry {
                 case: case.id.clone(),

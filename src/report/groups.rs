@@ -64,10 +64,16 @@ struct Signature {
     actual: Option<String>,
 }
 
+/// `text` about `case` without secrets or values the target generates: the snapshot
+/// redactions (tunnel ids the case's exchanges name, ARNs, UUIDs, timestamps) after the run's
+/// redactor. Stable from run to run against the same target.
+pub fn stable_text(result: &RunResult, case: &CaseResult, text: &str) -> String {
+    redact_text(&result.redactor.scrub(text), &case_tunnel_ids(case))
+}
+
 fn signature(result: &RunResult, case: &CaseResult, o: &CheckOutcome) -> Signature {
-    let ids = case_tunnel_ids(case);
     let norm = |s: &str| {
-        let text = redact_text(&result.redactor.scrub(s), &ids);
+        let text = stable_text(result, case, s);
         // Messages may quote the case id (or a part of it).
         let text = text.replace(case.id.as_str(), "[case]");
         numbers()
