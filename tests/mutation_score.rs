@@ -66,6 +66,63 @@ fn describe_failures(r: &RunResult) -> String {
     lines.join("\n")
 }
 
+/// `fixtures/fault-checks.txt`: which check is expected to catch each fault (test data, beside
+/// the catalog rather than in the server).
+const FAULT_CHECKS: &str = include_str!("../fixtures/fault-checks.txt");
+
+/// The words of each line of `FAULT_CHECKS` that is not a comment: `[fault, check]` or
+/// `[fault, check, "--strict"]`.
+fn fault_check_lines() -> Vec<Vec<&'static str>> {
+    FAULT_CHECKS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+/// The check expected to catch `fault`, from `fixtures/fault-checks.txt`.
+fn caught_by(fault: Fault) -> CheckId {
+    let lines = fault_check_lines();
+    let check = lines
+        .iter()
+        .find(|words| words[0] == fault.name())
+        .and_then(|words| words.get(1))
+        .unwrap_or_else(|| panic!("fault {} has no line in fixtures/fault-checks.txt", fault.name()));
+    CheckId::parse(check).unwrap_or_else(|| panic!("fault {}: `{check}` is not a check id", fault.name()))
+}
+
+/// Whether `fault` breaks only a point PROTOCOL.md infers (`--strict` on its line): caught only by
+/// `rotcheck run --strict`.
+fn strict_only(fault: Fault) -> bool {
+    fault_check_lines()
+        .iter()
+        .any(|words| words[0] == fault.name() && words.get(2) == Some(&"--strict"))
+}
+
+/// Guards the move of the expected checks out of the server: every fault has exactly one line,
+/// and every line is `FAULT CHECK [--strict]` with a fault of the catalog and a real check.
+#[test]
+fn every_fault_has_one_expected_check() {
+    let lines = fault_check_lines();
+    for &f in Fault::all() {
+        let n = lines.iter().filter(|words| words[0] == f.name()).count();
+        assert_eq!(n, 1, "fault {} has {n} lines in fixtures/fault-checks.txt", f.name());
+        caught_by(f);
+    }
+    for words in &lines {
+        assert!(
+            words.len() == 2 || (words.len() == 3 && words[2] == "--strict"),
+            "fixtures/fault-checks.txt: `{}` is not FAULT CHECK [--strict]",
+            words.join(" ")
+        );
+        assert!(
+            words[0].parse::<Fault>().is_ok(),
+            "fixtures/fault-checks.txt: unknown fault {}",
+            words[0]
+        );
+    }
+}
+
 fn checks_list(ids: &[CheckId]) -> String {
     ids.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }
@@ -106,19 +163,20 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
     for &f in Fault::all() {
         // A strict-only fault must pass in spec mode: the point it breaks is only inferred.
         let mut passes_without_strict = true;
-        if f.strict_only() {
+        if strict_only(f) {
             let spec = run_against(vec![f], vec![]).await;
             passes_without_strict = spec.exit_code() == 0;
         }
-        let mode = if f.strict_only() { Mode::Strict } else { Mode::Spec };
+        let mode = if strict_only(f) { Mode::Strict } else { Mode::Spec };
         let r = run_in(mode, vec![f], vec![]).await;
         let failed = r.failed_checks();
-        let caught = r.exit_code() == 1 && failed.contains(&f.caught_by()) && passes_without_strict;
+        let expected = caught_by(f);
+        let caught = r.exit_code() == 1 && failed.contains(&expected) && passes_without_strict;
         if !caught {
             problems.push(format!(
                 "fault {} not caught by {} (mode {}, exit {}, failed: {}; passes without --strict: {passes_without_strict})\n{}",
                 f.name(),
-                f.caught_by(),
+                expected,
                 mode.as_str(),
                 r.exit_code(),
                 checks_list(&failed),
@@ -131,8 +189,8 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             "| `{}` | {} | `{}` | {} |\n",
             f.name(),
             f.description().replace('|', "\\|"),
-            f.caught_by(),
-            match (caught, f.strict_only()) {
+            expected,
+            match (caught, strict_only(f)) {
                 (true, false) => "yes",
                 (true, true) => "yes, with `--strict` (passes without)",
                 (false, _) => "NO",

@@ -195,7 +195,10 @@ async fn a_transport_failure_on_a_case_is_an_error_exit_2() {
     assert_eq!(r.exit_code(), 2);
     let get = r.cases.iter().find(|c| c.id == "left-open/get").unwrap();
     assert_eq!(get.worst(), Status::Error);
-    assert_eq!(get.transport_error.as_deref(), Some("connection reset by peer"));
+    assert_eq!(
+        get.transport_error.as_deref(),
+        Some("error reading the response body from test server: connection reset by peer")
+    );
     assert!(
         r.harness_errors.is_empty(),
         "the endpoint was reachable: {:?}",

@@ -3,7 +3,8 @@
 //! catalog of faults (deliberate bugs) and variants (conformant alternatives) to measure the
 //! harness against.
 //!
-//! Choices on points the spec leaves open (each can be flipped by a variant):
+//! Choices on points the spec leaves open (each can be flipped by a variant; `behaviour.rs` holds
+//! them as knobs):
 //! - SOURCE + destinationConfig is refused with 400 `InvalidRequestException`, and that check
 //!   comes before the tunnel lookup (an unknown tunnel with both gets the InvalidRequest).
 //! - Rotating a CLOSED tunnel is refused with 400 `InvalidRequestException`.
@@ -15,15 +16,19 @@
 //! - SigV4 failures: 403 (`MissingAuthenticationTokenException`, `InvalidSignatureException`,
 //!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
 //!
-//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations),
-//! `state` (what handlers read), `store` (tunnels, ids, tokens), `clock` (time scale, formats),
-//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs).
+//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations, the
+//! faithful behaviour only), `behaviour` (the knobs, with the faithful choices above as their
+//! defaults), `hooks` (the points where faults and variants act), `faults/` and `variants/` (one
+//! file each, and each directory's catalog), `state` (what handlers read), `store` (tunnels, ids,
+//! tokens), `clock` (time scale, formats), `errors` (AWS error bodies), `sigv4` (verification).
 //! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
 
+mod behaviour;
 mod catalog;
 pub mod clock;
 pub mod errors;
 pub mod faults;
+mod hooks;
 mod http;
 mod ops;
 pub mod sigv4;
@@ -39,9 +44,9 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::spec::Op;
 pub use errors::ApiError;
 pub use faults::Fault;
-pub use ops::Op;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
 pub use variants::Variant;
 

@@ -1,23 +1,25 @@
-//! The state every request handler reads: configuration, the active faults and variants, the
-//! tunnel clock and store, and what follows from them (formats, error style).
+//! The state every request handler reads: configuration, the active hooks (faults and variants)
+//! and the behaviour they configure, the tunnel clock and store.
 
-use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::behaviour::{Behaviour, Precision};
 use super::clock::{self, Clock};
 use super::errors::ErrorStyle;
-use super::store::{IdStyle, Store, TokenStyle};
-use super::{Fault, Op, ServerConfig, Variant, Verifier};
-use crate::spec::facts;
+use super::hooks::Hook;
+use super::store::Store;
+use super::{ServerConfig, Verifier};
+use crate::spec::Op;
 
 /// Everything a request handler reads.
 pub(crate) struct AppState {
     pub(crate) config: ServerConfig,
-    faults: BTreeSet<Fault>,
-    variants: BTreeSet<Variant>,
+    /// Faults first, then variants, each once and in catalog order.
+    hooks: Vec<&'static dyn Hook>,
+    behaviour: Behaviour,
     pub(crate) clock: Clock,
     store: Mutex<Store>,
     pub(crate) verifier: Option<Verifier>,
@@ -29,9 +31,23 @@ impl AppState {
             .verify_sigv4
             .clone()
             .map(|keys| Verifier::new(keys, config.region.clone()));
+        let (mut faults, mut variants) = (config.faults.clone(), config.variants.clone());
+        faults.sort_unstable();
+        faults.dedup();
+        variants.sort_unstable();
+        variants.dedup();
+        let hooks: Vec<&'static dyn Hook> = faults
+            .into_iter()
+            .map(|f| f.hook())
+            .chain(variants.into_iter().map(|v| v.hook()))
+            .collect();
+        let mut behaviour = Behaviour::default();
+        for h in &hooks {
+            h.configure(&mut behaviour);
+        }
         AppState {
-            faults: config.faults.iter().copied().collect(),
-            variants: config.variants.iter().copied().collect(),
+            hooks,
+            behaviour,
             clock: Clock::new(config.time_scale),
             store: Mutex::default(),
             verifier,
@@ -39,40 +55,18 @@ impl AppState {
         }
     }
 
-    pub(crate) fn fault(&self, f: Fault) -> bool {
-        self.faults.contains(&f)
+    /// The active hooks, in the order they act.
+    pub(crate) fn hooks(&self) -> impl Iterator<Item = &'static dyn Hook> + '_ {
+        self.hooks.iter().copied()
     }
 
-    pub(crate) fn variant(&self, v: Variant) -> bool {
-        self.variants.contains(&v)
+    pub(crate) fn behaviour(&self) -> &Behaviour {
+        &self.behaviour
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A poisoned lock only means a handler panicked mid-update; the data is still usable.
         self.store.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Whether a tunnel closes when its lifetime passes (always, but for one fault).
-    pub(crate) fn enforce_expiry(&self) -> bool {
-        !self.fault(Fault::ExpiryNotEnforced)
-    }
-
-    pub(crate) fn id_style(&self) -> IdStyle {
-        if self.variant(Variant::FullAlphabetIds) {
-            IdStyle::FullAlphabet
-        } else if self.variant(Variant::UuidIdsAndJwtTokens) {
-            IdStyle::Uuid
-        } else {
-            IdStyle::Hex
-        }
-    }
-
-    pub(crate) fn token_style(&self) -> TokenStyle {
-        if self.variant(Variant::UuidIdsAndJwtTokens) {
-            TokenStyle::Jwt
-        } else {
-            TokenStyle::Alphanumeric
-        }
     }
 
     pub(crate) fn arn(&self, tunnel_id: &str) -> String {
@@ -82,49 +76,27 @@ impl AppState {
         )
     }
 
-    /// The error type of invalid input.
-    pub(crate) fn validation_type(&self) -> &'static str {
-        if self.variant(Variant::InvalidRequestException) {
-            "InvalidRequestException"
-        } else {
-            "ValidationException"
-        }
-    }
-
-    pub(crate) fn content_type(&self) -> &'static str {
-        if self.variant(Variant::ApplicationJson) {
-            "application/json"
-        } else {
-            facts::CONTENT_TYPE
-        }
-    }
-
-    /// A timestamp as epoch seconds (or, under a DescribeTunnel fault, an ISO-8601 string).
-    pub(crate) fn timestamp(&self, t: SystemTime, in_describe: bool) -> Value {
-        if in_describe && self.fault(Fault::TimestampsAsStrings) {
-            return Value::String(clock::iso8601(t));
+    /// A timestamp in a response of `op`: epoch seconds at the behaviour's precision, unless a
+    /// hook writes it.
+    pub(crate) fn timestamp(&self, op: Op, t: SystemTime) -> Value {
+        if let Some(v) = self.hooks().find_map(|h| h.timestamp(op, t)) {
+            return v;
         }
         let secs = clock::epoch_secs(t);
-        if self.variant(Variant::FractionalTimestamps) {
-            serde_json::Number::from_f64((secs * 1000.0).round() / 1000.0)
+        match self.behaviour.timestamps {
+            Precision::Millis => serde_json::Number::from_f64((secs * 1000.0).round() / 1000.0)
                 .map(Value::Number)
-                .unwrap_or(Value::Null)
-        } else {
-            Value::from(secs.floor() as i64)
+                .unwrap_or(Value::Null),
+            Precision::Seconds => Value::from(secs.floor() as i64),
         }
     }
 
+    /// How an error of `op` (None: before the operation is known) is rendered.
     pub(crate) fn error_style(&self, op: Option<Op>) -> ErrorStyle {
-        let rotate = op == Some(Op::RotateTunnelAccessToken);
-        ErrorStyle {
-            namespaced: self.variant(Variant::NamespacedErrorType),
-            coral_suffix: self.variant(Variant::ErrorTypeSuffix),
-            capital_message: self.variant(Variant::CapitalMessage),
-            header_only_type: self.variant(Variant::HeaderOnlyErrorType),
-            extra_members: self.variant(Variant::ExtraResponseMembers),
-            application_json: self.variant(Variant::ApplicationJson),
-            plain_text: rotate && self.fault(Fault::ErrorBodyPlainText),
-            type_missing: rotate && self.fault(Fault::ErrorTypeMissing),
+        let mut style = self.behaviour.error_style;
+        for h in self.hooks() {
+            h.error_style(op, &mut style);
         }
+        style
     }
 }
