@@ -1,6 +1,7 @@
 //! rotcheck: a conformance harness and fuzzer for implementations of the AWS IoT Secure Tunneling
 //! action RotateTunnelAccessToken.
 
+pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod client;

@@ -556,6 +556,15 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["status"] == "OPEN"
         }
+        LookupBeforeValidation => {
+            let r = s.rotate(&json!("x".repeat(129)), "SOURCE").await;
+            r.error_type().as_deref() == Some("ResourceNotFoundException")
+        }
+        ClosedTunnelAccepted => {
+            s.call("CloseTunnel", json!({"tunnelId": id})).await;
+            let accepted = s.rotate(id, "SOURCE").await.status == 200;
+            accepted && s.describe(id).await["status"] == "CLOSED"
+        }
         ErrorBodyPlainText | ErrorTypeMissing => {
             let r = s.rotate(&json!("no-such-tunnel"), "SOURCE").await;
             r.error_type().is_none()

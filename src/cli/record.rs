@@ -163,6 +163,8 @@ pub fn settings(endpoint: Option<String>, sel: &Selection, target: &TargetArgs) 
             timeout: c.timeout,
             max_body_bytes: c.max_body_bytes,
         }),
+        // Parity compares what came back, not verdicts: no strictness, baseline or snapshot.
+        gate: Box::default(),
     };
     Settings::from_args(&args)
 }

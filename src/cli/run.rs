@@ -40,11 +40,17 @@ Examples:
   A subset of checks, all cases under a prefix or glob:
     rotcheck run --checks not-found,token-set --only 'mutate/*'
 
+  Gate CI on new failures only: record today's failures once, then compare against them
+  (--strict also fails the points PROTOCOL.md only infers; --snapshot FILE.snap pins the results):
+    rotcheck run --endpoint http://127.0.0.1:8080 --write-baseline rotcheck-baseline.json
+    rotcheck run --endpoint http://127.0.0.1:8080 --baseline rotcheck-baseline.json --junit rotcheck.xml
+
 Exit codes:
   0    every selected check passed (advisories, which mark behaviour the spec only infers, are
        never failures)
   1    at least one conformance violation (the summary lists each with the spec sentence and a
-       reproduction)
+       reproduction); failures the --baseline lists do not count, a fixed entry does with
+       --baseline-strict, and so does a --snapshot that differs
   2    usage or setup error, endpoint unreachable, or the harness could not judge a case
   130  interrupted by Ctrl-C: the run stopped, the tunnels it opened were deleted, and the
        summary and reports were still written (a second Ctrl-C exits at once, skipping cleanup)
@@ -117,6 +123,9 @@ pub struct RunArgs {
 
     #[command(flatten, next_help_heading = "Connection")]
     pub connection: Box<ConnectionArgs>,
+
+    #[command(flatten, next_help_heading = "CI gating")]
+    pub gate: Box<gate::GateArgs>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,6 +185,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub max_body_bytes: usize,
     pub fixtures: Option<PathBuf>,
+    /// `--strict`: inferred points fail.
+    pub mode: rotcheck::runner::Mode,
 }
 
 impl Settings {
@@ -226,6 +237,7 @@ impl Settings {
             timeout: secs("timeout", args.connection.timeout)?,
             max_body_bytes: args.connection.max_body_bytes,
             fixtures: args.fixtures.clone(),
+            mode: args.gate.mode(),
         })
     }
 
@@ -240,13 +252,15 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::from_args(&args)?;
+    // A bad baseline or snapshot path is a usage error before anything runs.
+    let gating = gate::Gating::prepare(&args.gate)?;
     let seed_note = if settings.seed == DEFAULT_SEED {
         " (the default; --seed S for others)"
     } else {
         ""
     };
     eprintln!(
-        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}",
+        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}, mode {}",
         settings.seed,
         settings
             .endpoint
@@ -255,6 +269,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| "the built-in reference implementation".into()),
         fmt_num(settings.time_scale),
         if settings.live { "on" } else { "off" },
+        settings.mode.as_str(),
     );
 
     let opts = RenderOptions {
@@ -287,7 +302,11 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         Ok(ready) => ready,
         Err(e) => {
             // The reports still say why nothing ran, so a CI job shows the cause.
-            if let Err(w) = write_reports(&setup_failure(&settings, &e), &args, &opts) {
+            let failed = setup_failure(&settings, &e);
+            if let Err(w) = write_reports(&failed, &args, &opts) {
+                eprintln!("error: {w:#}");
+            }
+            if let Err(w) = gating.write_step_summary(&failed, &opts) {
                 eprintln!("error: {w:#}");
             }
             return Err(e);
@@ -311,15 +330,33 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
     });
 
-    let result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
+    let mut result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
     target.shutdown().await;
+    gating.apply_baseline(&mut result);
 
-    let written = write_reports(&result, &args, &opts);
+    let mut written = write_reports(&result, &args, &opts);
+    for extra in [
+        gating.write_baseline(&result),
+        gating.write_step_summary(&result, &opts),
+    ] {
+        written = both(written, extra);
+    }
     print!("{}", report::summary::render(&result, &opts));
+    // After the summary, so a snapshot diff is the last thing on screen.
+    let snapshot = gating.check_snapshot(&result);
 
     let mut code = Verdict::of(&result).exit_code();
+    match snapshot {
+        Ok(differs) => {
+            // A changed snapshot is a finding; a worse verdict keeps its own code.
+            if differs && code == 0 {
+                code = 1;
+            }
+        }
+        Err(e) => written = both(written, Err(e)),
+    }
     if let Err(e) = written {
         eprintln!("error: {e:#}");
         // A CI job must not pass when its report is missing; a violation still says more.
@@ -328,6 +365,14 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// Both outcomes: every error message kept.
+fn both(a: anyhow::Result<()>, b: anyhow::Result<()>) -> anyhow::Result<()> {
+    match (a, b) {
+        (Ok(()), r) | (r, Ok(())) => r,
+        (Err(x), Err(y)) => Err(anyhow::anyhow!("{x:#}; {y:#}")),
+    }
 }
 
 /// The result of a run that could not start: no case, one harness error (exit 2).
@@ -349,12 +394,14 @@ fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
             only: settings.only.clone(),
             checks,
             concurrency: settings.concurrency,
+            mode: settings.mode,
         },
         cases: Vec::new(),
         skipped_checks: Vec::new(),
         harness_errors: vec![format!("setup failed: {error:#}")],
         interrupted: false,
         duration_ms: 0,
+        baseline: None,
         redactor: Default::default(),
     }
 }
@@ -395,6 +442,183 @@ fn list_checks() -> String {
         ));
     }
     out
+}
+
+/// CI gating: `--strict`, `--baseline`, `--write-baseline`, `--snapshot`, and the Markdown step
+/// summary. Kept in one place so the flags and what they do read together.
+pub mod gate {
+    use std::path::{Path, PathBuf};
+
+    use anyhow::{bail, Context as _};
+    use rotcheck::baseline::{self, Baseline};
+    use rotcheck::report::snapfile::{self, SnapOutcome};
+    use rotcheck::report::{self, RenderOptions};
+    use rotcheck::runner::{Mode, RunResult};
+
+    #[derive(Debug, Default, clap::Args)]
+    pub struct GateArgs {
+        /// Also fail on the points PROTOCOL.md marks as inferred (reported as advisories
+        /// otherwise), e.g. a 200 for rotating a CLOSED tunnel: for teams that want to match the
+        /// real service beyond the spec. The summary and reports say which mode ran.
+        #[arg(long)]
+        pub strict: bool,
+
+        /// Known failures (JSON; format in docs/baseline.md): failures it lists are reported as
+        /// "known" and do not fail the run; entries that no longer fail are reported as fixed.
+        #[arg(long, value_name = "FILE")]
+        pub baseline: Option<PathBuf>,
+
+        /// With --baseline: an entry that no longer fails (fixed: remove it from the baseline)
+        /// fails the run (exit 1), so the baseline only ever shrinks.
+        #[arg(long, requires = "baseline")]
+        pub baseline_strict: bool,
+
+        /// Write the run's failures to FILE as a baseline (with --baseline: its entries that still
+        /// fail or were not judged, reasons kept, plus the new failures). The exit code is the
+        /// run's as usual.
+        #[arg(long, value_name = "FILE")]
+        pub write_baseline: Option<PathBuf>,
+
+        /// Compare the run's results with the insta snapshot FILE (must end in .snap; written when
+        /// missing). Same redactions as snapshots/*.snap. When they differ, the new results go to
+        /// FILE.new, the diff is printed and the run exits 1; review with
+        /// `cargo insta review --workspace-root DIR` (DIR holding FILE).
+        #[arg(long, value_name = "FILE")]
+        pub snapshot: Option<PathBuf>,
+
+        /// With --snapshot: accept the new results (overwrite FILE, remove FILE.new).
+        #[arg(long, requires = "snapshot")]
+        pub snapshot_update: bool,
+
+        /// Append a Markdown summary (per-check table, failures grouped by cause with their
+        /// reproduction) to FILE. GitHub Actions sets GITHUB_STEP_SUMMARY for every step.
+        #[arg(long, env = "GITHUB_STEP_SUMMARY", value_name = "FILE")]
+        pub step_summary: Option<PathBuf>,
+    }
+
+    impl GateArgs {
+        pub fn mode(&self) -> Mode {
+            if self.strict {
+                Mode::Strict
+            } else {
+                Mode::Spec
+            }
+        }
+    }
+
+    /// The gating work of one run, validated up front.
+    pub struct Gating {
+        baseline: Option<(PathBuf, Baseline, bool)>,
+        write_baseline: Option<PathBuf>,
+        snapshot: Option<(PathBuf, bool)>,
+        step_summary: Option<PathBuf>,
+    }
+
+    impl Gating {
+        pub fn prepare(args: &GateArgs) -> anyhow::Result<Gating> {
+            let baseline = match &args.baseline {
+                Some(path) => Some((path.clone(), baseline::load(path)?, args.baseline_strict)),
+                None => None,
+            };
+            if let Some(path) = &args.snapshot {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !name.ends_with(snapfile::EXTENSION) || name.len() == snapfile::EXTENSION.len() {
+                    bail!(
+                        "--snapshot {}: the file name must end in {} (so `cargo insta review` finds it)",
+                        path.display(),
+                        snapfile::EXTENSION
+                    );
+                }
+            }
+            for (flag, path) in [
+                ("--write-baseline", &args.write_baseline),
+                ("--snapshot", &args.snapshot),
+            ] {
+                if path.as_deref().is_some_and(Path::is_dir) {
+                    bail!(
+                        "{flag} {}: is a directory",
+                        path.as_deref().unwrap_or(Path::new("")).display()
+                    );
+                }
+            }
+            Ok(Gating {
+                baseline,
+                write_baseline: args.write_baseline.clone(),
+                snapshot: args.snapshot.clone().map(|p| (p, args.snapshot_update)),
+                // An empty value (a variable set but blank) names no file.
+                step_summary: args.step_summary.clone().filter(|p| !p.as_os_str().is_empty()),
+            })
+        }
+
+        pub fn apply_baseline(&self, result: &mut RunResult) {
+            if let Some((path, b, strict)) = &self.baseline {
+                baseline::apply(result, b, &path.display().to_string(), *strict);
+            }
+        }
+
+        pub fn write_baseline(&self, result: &RunResult) -> anyhow::Result<()> {
+            let Some(path) = &self.write_baseline else {
+                return Ok(());
+            };
+            let b = baseline::from_result(result);
+            report::write_file(path, baseline::render(&b).as_bytes())?;
+            eprintln!("baseline written to {} ({} entr(ies))", path.display(), b.entries.len());
+            Ok(())
+        }
+
+        pub fn write_step_summary(&self, result: &RunResult, opts: &RenderOptions) -> anyhow::Result<()> {
+            let Some(path) = &self.step_summary else { return Ok(()) };
+            report::append_file(path, report::markdown::render(result, opts).as_bytes())
+                .context("step summary (--step-summary / GITHUB_STEP_SUMMARY)")?;
+            Ok(())
+        }
+
+        /// `Ok(true)` when the snapshot differs (the run then exits 1).
+        pub fn check_snapshot(&self, result: &RunResult) -> anyhow::Result<bool> {
+            let Some((path, update)) = &self.snapshot else {
+                return Ok(false);
+            };
+            if result.interrupted {
+                // Partial results must not become (or be diffed against) the reference.
+                println!("snapshot: {} not compared: the run was interrupted", path.display());
+                return Ok(false);
+            }
+            let outcome = snapfile::check(path, &snapfile::render(result), *update)?;
+            let shown = path.display();
+            match outcome {
+                SnapOutcome::Created => println!("snapshot: written to {shown} (new)"),
+                SnapOutcome::Unchanged => println!("snapshot: {shown} matches"),
+                SnapOutcome::Updated => println!("snapshot: {shown} updated (--snapshot-update)"),
+                SnapOutcome::Differs { pending, diff } => {
+                    print!("{}", report::summary::terminal_safe(&diff));
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    println!(
+                        "snapshot: {shown} differs; the new results are in {}.\n  accept them: rerun with --snapshot-update, \
+                         or review: cargo insta review --workspace-root {}",
+                        pending.display(),
+                        dir.display()
+                    );
+                    let in_package = dir
+                        .canonicalize()
+                        .is_ok_and(|d| d.ancestors().any(|a| a.join("Cargo.toml").is_file()));
+                    if !in_package {
+                        println!(
+                            "  (cargo-insta reviews only inside a Cargo package: outside a Rust crate, add the stub \
+                             Cargo.toml described in docs/baseline.md of rotcheck, once)"
+                        );
+                    }
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+    }
 }
 
 /// The seam to the runner, client, server and cases modules: the only code here that calls
@@ -496,6 +720,7 @@ pub mod engine {
             endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
             embedded: settings.embedded(),
             region: target.region.clone(),
+            mode: settings.mode,
         };
         // The client implements the runner's Transport (src/runner/transport.rs).
         let transport = Arc::new(target.client.clone());

@@ -209,6 +209,8 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
+        // Fuzzing judges by the spec only: an advisory is never a finding.
+        mode: crate::runner::Mode::Spec,
     }
 }
 

@@ -505,12 +505,14 @@ mod tests {
                 only: None,
                 checks: Vec::new(),
                 concurrency: 1,
+                mode: crate::runner::Mode::Spec,
             },
             cases: vec![case],
             skipped_checks: Vec::new(),
             harness_errors: Vec::new(),
             interrupted: false,
             duration_ms: 0,
+            baseline: None,
             redactor: Redactor::new(),
         }
     }

@@ -4,6 +4,7 @@
 
 pub mod aged;
 mod error;
+pub mod gating;
 pub mod history;
 pub mod judge;
 pub mod live;
@@ -11,6 +12,7 @@ pub mod recorder;
 pub mod result;
 pub mod select;
 pub mod state;
+pub mod strict;
 pub mod transport;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,6 +24,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 pub use error::SetupError;
+pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Mode};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -50,6 +53,8 @@ pub struct RunConfig {
     pub endpoint: String,
     pub embedded: bool,
     pub region: String,
+    /// `Mode::Strict` turns the advisories (inferred points) into failures.
+    pub mode: Mode,
 }
 
 impl Default for RunConfig {
@@ -64,6 +69,7 @@ impl Default for RunConfig {
             endpoint: "embedded".into(),
             embedded: true,
             region: "us-east-1".into(),
+            mode: Mode::Spec,
         }
     }
 }
@@ -179,8 +185,9 @@ pub async fn run<T: Transport>(
             () = cancelled(&mut cancel) => interrupted = true,
             joined = running.join_next_with_id() => match joined {
                 None => break,
-                Some(Ok((task, r))) => {
+                Some(Ok((task, mut r))) => {
                     idle.extend(names.get(&task).map(|(_, lane)| *lane));
+                    strict::apply(config.mode, &mut r);
                     progress.case_finished(&r.id, r.worst());
                     results.push(r);
                 }
@@ -211,7 +218,8 @@ pub async fn run<T: Transport>(
         };
         if let Some(r) = finished {
             match r {
-                Ok(r) => {
+                Ok(mut r) => {
+                    strict::apply(config.mode, &mut r);
                     progress.case_finished(&r.id, r.worst());
                     results.push(r);
                 }
@@ -241,12 +249,14 @@ pub async fn run<T: Transport>(
             only: config.only.clone(),
             checks: selected.iter().copied().collect(),
             concurrency,
+            mode: config.mode,
         },
         cases: results,
         skipped_checks,
         harness_errors,
         interrupted,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        baseline: None,
         redactor,
     }
 }

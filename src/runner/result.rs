@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::gating::{BaselineApplied, Mode};
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::CheckId;
 pub use crate::checks::{CheckOutcome, Exchange, Status};
@@ -42,6 +43,7 @@ impl CaseResult {
             .fold(Status::Pass, |a, b| match (a, b) {
                 (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
                 (Status::Error, _) | (_, Status::Error) => Status::Error,
+                (Status::Known, _) | (_, Status::Known) => Status::Known,
                 _ => Status::Pass,
             })
     }
@@ -61,6 +63,8 @@ pub struct RunMeta {
     pub only: Option<String>,
     pub checks: Vec<CheckId>,
     pub concurrency: usize,
+    /// `spec`, or `strict` (`--strict`: inferred points fail).
+    pub mode: Mode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -81,6 +85,8 @@ pub struct RunResult {
     /// True when the run was interrupted (Ctrl-C); cleanup still ran.
     pub interrupted: bool,
     pub duration_ms: u64,
+    /// The baseline the failures were gated with (`--baseline`), applied after the run.
+    pub baseline: Option<BaselineApplied>,
     #[serde(skip)]
     pub redactor: Redactor,
 }
@@ -92,6 +98,7 @@ pub struct CheckTally {
     pub error: usize,
     pub skip: usize,
     pub advisory: usize,
+    pub known: usize,
 }
 
 impl RunResult {
@@ -107,6 +114,7 @@ impl RunResult {
                         Status::Error => t.error += 1,
                         Status::Skip => t.skip += 1,
                         Status::Advisory => t.advisory += 1,
+                        Status::Known => t.known += 1,
                     }
                 }
                 (id, t)
@@ -114,10 +122,12 @@ impl RunResult {
             .collect()
     }
 
-    /// 1 on any conformance failure; else 2 when the harness could not do its job; else 0.
+    /// 1 on any conformance failure (known failures excluded; a fixed baseline entry under
+    /// `--baseline-strict` included); else 2 when the harness could not do its job; else 0.
     pub fn exit_code(&self) -> u8 {
         let statuses = || self.cases.iter().flat_map(|c| &c.outcomes).map(|o| o.status);
-        if statuses().any(|s| s == Status::Fail) {
+        let fixed_fails = self.baseline.as_ref().is_some_and(|b| b.failing_fixed() > 0);
+        if statuses().any(|s| s == Status::Fail) || fixed_fails {
             1
         } else if !self.harness_errors.is_empty() || statuses().any(|s| s == Status::Error) || self.interrupted {
             2

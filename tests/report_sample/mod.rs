@@ -237,6 +237,7 @@ pub fn sample(t: u64) -> RunResult {
             only: None,
             checks: CheckId::all().collect(),
             concurrency: 2,
+            mode: Default::default(),
         },
         cases: vec![valid, failing, broken, closed],
         skipped_checks: vec![SkippedCheck {
@@ -248,6 +249,7 @@ pub fn sample(t: u64) -> RunResult {
         )],
         interrupted: false,
         duration_ms: 100 + t,
+        baseline: None,
         redactor,
     }
 }

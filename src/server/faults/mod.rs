@@ -10,7 +10,9 @@
 //! 1. write `my_fault.rs` with `pub(super) struct MyFault;` and `impl Hook for MyFault { ... }`;
 //! 2. add one line to the catalog below: `MyFault => my_fault, "my-fault", "what it breaks"`
 //!    (the macro declares the module);
-//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (the mutation score fails without it).
+//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (the mutation score fails without it),
+//!    followed by `--strict` when the fault breaks only a point PROTOCOL.md infers (it must then
+//!    pass `rotcheck run` and fail `rotcheck run --strict`).
 //!
 //! If no hook point fits, add one to `Hook` (a method with a do-nothing body) and call it from
 //! the faithful code at that point, never a test for a particular fault.
@@ -68,6 +70,10 @@ catalog! {
             "a tunnelId containing `+`, `=` or `:` is refused as invalid",
         ClosedTunnelReopens => closed_tunnel_reopens, "closed-tunnel-reopens",
             "rotating a CLOSED tunnel succeeds and sets it OPEN again",
+        ClosedTunnelAccepted => closed_tunnel_accepted, "closed-tunnel-accepted",
+            "rotating a CLOSED tunnel succeeds with new tokens (the tunnel stays CLOSED); caught only with --strict",
+        LookupBeforeValidation => lookup_before_validation, "lookup-before-validation",
+            "the tunnel is looked up before the input is validated: an invalid tunnelId (too long, bad characters) gets ResourceNotFoundException; caught only with --strict",
         ErrorBodyPlainText => error_body_plain_text, "error-body-plain-text",
             "errors are text/plain with no error type anywhere",
         ErrorTypeMissing => error_type_missing, "error-type-missing",
