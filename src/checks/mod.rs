@@ -75,6 +75,7 @@ registry! {
     closed_tunnel::ClosedTunnel,
     no_5xx::No5xx,
     describe_shape::DescribeShape,
+    request_id::RequestId,
 }
 
 /// Judge `e` with every selected check that applies to it, in report order.
