@@ -41,7 +41,8 @@ Examples:
     rotcheck run --checks not-found,token-set --only 'mutate/*'
 
   Gate CI on new failures only: record today's failures once, then compare against them
-  (--strict also fails the points PROTOCOL.md only infers; --snapshot FILE.snap pins the results):
+  (--strict also fails every advisory: inferred points and differences from the real service;
+  --snapshot FILE.snap pins the results):
     rotcheck run --endpoint http://127.0.0.1:8080 --write-baseline rotcheck-baseline.json
     rotcheck run --endpoint http://127.0.0.1:8080 --baseline rotcheck-baseline.json --junit rotcheck.xml
 

@@ -43,8 +43,8 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         out,
         "mode: {}",
         match meta.mode {
-            Mode::Spec => "spec (points PROTOCOL.md only infers are advisories; --strict makes them failures)",
-            Mode::Strict => "strict (--strict: points PROTOCOL.md only infers fail too)",
+            Mode::Spec => "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
+            Mode::Strict => "strict (--strict: advisories fail too: inferred points and differences from the real service)",
         }
     );
     out.push('\n');
