@@ -9,7 +9,7 @@ use aws_credential_types::Credentials;
 use rotcheck::cases::{all_cases, embedded_fixtures, Case};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
-use rotcheck::runner::{self, NoProgress, RunConfig, RunResult};
+use rotcheck::runner::{self, DataPlaneTarget, NoProgress, RunConfig, RunResult};
 use rotcheck::server::{self, Fault, ServerConfig, Variant};
 
 const SEED: u64 = 1;
@@ -40,6 +40,7 @@ async fn run_against(faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
         concurrency: 4,
         endpoint: srv.url(),
         embedded: false,
+        data_plane: DataPlaneTarget::Url(format!("ws://{}", srv.addr())),
         ..RunConfig::default()
     };
     let result = runner::run(Arc::new(client), cases(), &config, &NoProgress, runner::never_cancel()).await;

@@ -8,18 +8,24 @@ use crate::spec::facts::{self, Citation};
 use crate::wire::HttpResponse;
 
 pub mod closed_tunnel;
+pub mod connection_state;
+pub mod data_plane;
 pub mod describe_shape;
 pub mod duration_live;
 pub mod duration_static;
 pub mod error_shape;
+pub mod handshake;
 pub mod invalid_rejected;
 pub mod no_5xx;
 pub mod not_found;
 pub mod response_schema;
+pub mod rotated_connection;
 pub mod schema;
 pub mod source_destination_config;
 pub mod token_fresh;
+pub mod token_revoked;
 pub mod token_set;
+pub mod token_single_use;
 pub mod tunnel_arn;
 pub mod valid_accepted;
 
@@ -43,10 +49,15 @@ pub enum CheckId {
     ClosedTunnel,
     No5xx,
     DescribeShape,
+    Handshake,
+    TokenRevoked,
+    TokenSingleUse,
+    ConnectionState,
+    RotatedConnection,
 }
 
 impl CheckId {
-    pub const ALL: [CheckId; 14] = [
+    pub const ALL: [CheckId; 19] = [
         CheckId::ResponseSchema,
         CheckId::TokenSet,
         CheckId::TokenFresh,
@@ -61,6 +72,11 @@ impl CheckId {
         CheckId::ClosedTunnel,
         CheckId::No5xx,
         CheckId::DescribeShape,
+        CheckId::Handshake,
+        CheckId::TokenRevoked,
+        CheckId::TokenSingleUse,
+        CheckId::ConnectionState,
+        CheckId::RotatedConnection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +95,11 @@ impl CheckId {
             CheckId::ClosedTunnel => "closed-tunnel",
             CheckId::No5xx => "no-5xx",
             CheckId::DescribeShape => "describe-shape",
+            CheckId::Handshake => "handshake",
+            CheckId::TokenRevoked => "token-revoked",
+            CheckId::TokenSingleUse => "token-single-use",
+            CheckId::ConnectionState => "connection-state",
+            CheckId::RotatedConnection => "rotated-connection",
         }
     }
 
@@ -103,6 +124,11 @@ impl CheckId {
             CheckId::ClosedTunnel => "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)",
             CheckId::No5xx => "no request, however malformed, gets a 5xx",
             CheckId::DescribeShape => "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema",
+            CheckId::Handshake => "a data-plane handshake with a good token is 101 with channel-id, an offered subprotocol echoed and SERVICE_IDS first; a token offered in the other side's mode is refused with a 4xx",
+            CheckId::TokenRevoked => "after a rotation in each mode, each rotated side's previous token is refused on the data plane (4xx), its new token connects, and the side not rotated still connects with its token",
+            CheckId::TokenSingleUse => "a token that connected once is refused the second time; the same client token may reconnect, another client token is refused",
+            CheckId::ConnectionState => "DescribeTunnel shows a side CONNECTED while its local proxy is connected and DISCONNECTED after it disconnects",
+            CheckId::RotatedConnection => "what happens to a connection already open when its token is rotated (left open by the spec: advisory only)",
         }
     }
 
@@ -123,6 +149,11 @@ impl CheckId {
             CheckId::ClosedTunnel => facts::CITE_LIFECYCLE,
             CheckId::No5xx => facts::CITE_NO_5XX,
             CheckId::DescribeShape => facts::CITE_SUCCESS,
+            CheckId::Handshake => facts::CITE_DP_HANDSHAKE,
+            CheckId::TokenRevoked => facts::CITE_REVOKES,
+            CheckId::TokenSingleUse => facts::CITE_DP_SINGLE_USE,
+            CheckId::ConnectionState => facts::CITE_DP_CONNECTION_STATE,
+            CheckId::RotatedConnection => facts::CITE_DP_INFERRED,
         }
     }
 }

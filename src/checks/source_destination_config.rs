@@ -1,9 +1,13 @@
 //! source-destination-config: SOURCE mode with a destinationConfig is refused with a 4xx, and the
 //! tunnel is unchanged: DescribeTunnel before and after agree on status, createdAt, timeoutConfig
 //! and destinationConfig (`lastUpdatedAt` is left open and ignored).
+//!
+//! On the data plane ([`check_data_plane`]): "nothing rotated" means the source token OpenTunnel
+//! gave still connects after the refusal.
 
 use serde_json::Value;
 
+use super::data_plane::Handshake;
 use super::{same_json, same_timestamp, show, summary, CheckId};
 use crate::runner::result::CheckOutcome;
 use crate::wire::HttpResponse;
@@ -52,6 +56,32 @@ pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>)
     }
 }
 
+/// `refusal`: the answer to SOURCE + destinationConfig; `old_source`: the handshake with the
+/// source token from OpenTunnel, after it.
+pub fn check_data_plane(refusal: &HttpResponse, old_source: &Handshake) -> CheckOutcome {
+    if !(400..500).contains(&refusal.status) {
+        return CheckOutcome::skip(
+            ID,
+            "the request was not refused, so its tokens may have changed (judged above)",
+        );
+    }
+    if old_source.status.is_none() {
+        return CheckOutcome::error(ID, format!("the handshake got no answer: {}", old_source.line()));
+    }
+    if old_source.accepted() {
+        CheckOutcome::pass(
+            ID,
+            "after the refusal the source token still connects (nothing was rotated)",
+        )
+    } else {
+        CheckOutcome::fail(
+            ID,
+            "refused, but the source token no longer connects: it was rotated or revoked",
+        )
+        .with("HTTP 101 with the unchanged source token", old_source.line())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +101,16 @@ mod tests {
         after["createdAt"] = json!(100.0);
         let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
         assert_eq!(check(&r, Some(&tunnel()), Some(&after)).status, Status::Pass);
+    }
+
+    #[test]
+    fn data_plane_old_source_token_must_still_connect() {
+        use crate::checks::data_plane::testutil::{connected, refused};
+        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
+        assert_eq!(check_data_plane(&r, &connected("s")).status, Status::Pass);
+        assert_eq!(check_data_plane(&r, &refused(400)).status, Status::Fail);
+        let ok = json_response(200, "{}");
+        assert_eq!(check_data_plane(&ok, &refused(400)).status, Status::Skip);
     }
 
     #[test]

@@ -206,12 +206,13 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         only: Some(prefix.to_owned()),
         checks: CheckId::ALL
             .into_iter()
-            .filter(|c| *c != CheckId::DurationLive)
+            .filter(|c| *c != CheckId::DurationLive && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
             .collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
+        data_plane: runner::DataPlaneTarget::Off("rotcheck fuzz does not connect to the data plane".into()),
     }
 }
 

@@ -4,6 +4,7 @@
 //! each finding to a minimal request (`shrink`).
 
 pub mod campaign;
+pub mod dataplane;
 pub mod input;
 pub mod oracles;
 pub mod repro;

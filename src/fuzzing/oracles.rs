@@ -36,7 +36,7 @@ fn violation(msg: impl Into<String>) -> Result<(), Violation> {
 }
 
 /// Runs a future on this thread's runtime (the router is in-process; nothing needs more).
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
     thread_local! {
         static RT: tokio::runtime::Runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -53,6 +53,8 @@ pub fn request_bytes(data: &[u8]) -> Result<(), Violation> {
         None => Ok(()),
     }
 }
+
+pub use super::dataplane::dataplane_bytes;
 
 /// Raw-bytes target: the bytes are the body (after an operation selector byte).
 pub fn raw_bytes(data: &[u8]) -> Result<(), Violation> {

@@ -71,6 +71,28 @@ catalog! {
             "successful rotations are labelled Content-Type text/html",
         TimestampsAsStrings => "timestamps-as-strings",
             "DescribeTunnel reports createdAt and lastUpdatedAt as ISO-8601 strings",
+        RevokedTokenAccepted => "revoked-token-accepted",
+            "data plane: a rotated side's previous token still opens a connection",
+        RotationRevokesOtherSide => "rotation-revokes-other-side",
+            "data plane: a SOURCE or DESTINATION rotation also revokes the other side's token",
+        NewTokenRefused => "new-token-refused",
+            "data plane: a rotated side's new token is refused (it counts as already used)",
+        RefusedRotationRevokesSource => "refused-rotation-revokes-source",
+            "data plane: SOURCE + destinationConfig is refused, yet the source token is silently replaced",
+        TokenReusable => "token-reusable",
+            "data plane: a token connects again and again without a client token",
+        ClientTokenIgnored => "client-token-ignored",
+            "data plane: a spent token reconnects with any client token, not only the one it bound",
+        ClosedTunnelTokenAccepted => "closed-tunnel-token-accepted",
+            "data plane: the tokens of a CLOSED tunnel still open connections",
+        CloseKeepsConnections => "close-keeps-connections",
+            "data plane: CloseTunnel and expiry leave open connections open",
+        ConnectionStateNeverUpdated => "connection-state-never-updated",
+            "data plane: DescribeTunnel always reports both sides DISCONNECTED",
+        SubprotocolNotEchoed => "subprotocol-not-echoed",
+            "data plane: the 101 carries no Sec-WebSocket-Protocol",
+        ModeMismatchAccepted => "mode-mismatch-accepted",
+            "data plane: a token connects in the other side's local-proxy-mode",
     }
 }
 
@@ -93,6 +115,12 @@ impl Fault {
             ServerErrorOnMalformedJson | ServerErrorOnUnknownMember => CheckId::No5xx,
             SuccessContentTypeHtml => CheckId::ResponseSchema,
             TimestampsAsStrings => CheckId::DescribeShape,
+            RevokedTokenAccepted | RotationRevokesOtherSide | NewTokenRefused => CheckId::TokenRevoked,
+            RefusedRotationRevokesSource => CheckId::SourceDestinationConfig,
+            TokenReusable | ClientTokenIgnored => CheckId::TokenSingleUse,
+            ClosedTunnelTokenAccepted | CloseKeepsConnections => CheckId::ClosedTunnel,
+            ConnectionStateNeverUpdated => CheckId::ConnectionState,
+            SubprotocolNotEchoed | ModeMismatchAccepted => CheckId::Handshake,
         }
     }
 }

@@ -17,11 +17,13 @@
 //!
 //! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations),
 //! `state` (what handlers read), `store` (tunnels, ids, tokens), `clock` (time scale, formats),
-//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs).
+//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs),
+//! `dataplane` (the WebSocket local proxies connect to, on the same port: `GET /tunnel`).
 //! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
 
 mod catalog;
 pub mod clock;
+pub mod dataplane;
 pub mod errors;
 pub mod faults;
 mod http;
@@ -133,7 +135,10 @@ impl ServerConfig {
 pub fn router(mut config: ServerConfig) -> Router {
     config.max_body_bytes = config.max_body_bytes.max(1);
     config.max_tunnels = config.max_tunnels.max(1);
+    // The data plane shares the port; other methods on /tunnel go to the control plane's edge.
+    let tunnel = axum::routing::get(dataplane::handle).fallback(http::handle);
     Router::new()
+        .route("/tunnel", tunnel)
         .fallback(http::handle)
         .with_state(Arc::new(AppState::new(config)))
 }

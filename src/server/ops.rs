@@ -5,9 +5,10 @@
 use axum::http::StatusCode;
 use serde_json::{json, Map, Value};
 
+use super::dataplane;
 use super::errors::ApiError;
 use super::faults::Fault;
-use super::store::{self, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
+use super::store::{self, Side, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
 use super::variants::Variant;
 use super::AppState;
 use crate::secret::SecretString;
@@ -299,6 +300,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         destination_token: store::new_token(state.token_style()),
         previous_source_token: None,
         previous_destination_token: None,
+        sides: Default::default(),
     };
     let out = json!({
         "tunnelId": tunnel.id,
@@ -324,13 +326,18 @@ fn describe_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let store = state.store();
     let t = store.get(id).ok_or_else(|| ApiError::not_found(id))?;
     let created = state.timestamp(t.created_at, true);
-    let connection = json!({"status": "DISCONNECTED", "lastUpdatedAt": created});
     let mut out = Map::new();
     out.insert("tunnelId".into(), json!(t.id));
     out.insert("tunnelArn".into(), json!(t.arn));
     out.insert("status".into(), json!(status(state, t, now)));
-    out.insert("sourceConnectionState".into(), connection.clone());
-    out.insert("destinationConnectionState".into(), connection);
+    out.insert(
+        "sourceConnectionState".into(),
+        dataplane::connection_state(state, t, Side::Source),
+    );
+    out.insert(
+        "destinationConnectionState".into(),
+        dataplane::connection_state(state, t, Side::Destination),
+    );
     if let Some(d) = &t.description {
         out.insert("description".into(), json!(d));
     }
@@ -463,6 +470,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
                 t.destination_config = dest.cloned();
             }
         }
+        dataplane::on_refused_rotation(state, store.get_mut(id));
         return Err(ApiError::bad_request(
             "InvalidRequestException",
             "You can not use DestinationConfig with source clientMode",
@@ -503,6 +511,11 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let both = state.fault(Fault::AllTokensAlways);
     let rotate_source = both || mode != ClientMode::Destination;
     let rotate_destination = both || mode != ClientMode::Source;
+    let revoked: Vec<(Side, SecretString)> = [(Side::Source, rotate_source), (Side::Destination, rotate_destination)]
+        .into_iter()
+        .filter(|(_, rotated)| *rotated)
+        .map(|(side, _)| (side, t.token(side).clone()))
+        .collect();
     let source = rotate_source.then(|| next_token(state, &mut t.source_token, &mut t.previous_source_token));
     let mut destination =
         rotate_destination.then(|| next_token(state, &mut t.destination_token, &mut t.previous_destination_token));
@@ -512,6 +525,8 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
             destination = Some(s.clone());
         }
     }
+
+    dataplane::on_rotation(state, t, &revoked);
 
     if mode != ClientMode::Source {
         if let Some(d) = dest {

@@ -41,6 +41,12 @@ catalog! {
             "SOURCE + destinationConfig on an unknown tunnel reports ResourceNotFoundException first",
         ListPageSize1 => "list-page-size-1",
             "ListTunnels returns one tunnel per page when maxResults is absent",
+        RotatedConnectionsDropped => "rotated-connections-dropped",
+            "data plane: a connection open on a token is closed at once when that token is rotated",
+        RevokedToken403 => "revoked-token-403",
+            "data plane: unknown, rotated and closed-tunnel tokens are refused with 403 and another text",
+        ConnectionStateDelayed => "connection-state-delayed",
+            "data plane: DescribeTunnel shows a connection change 300 ms after it happens",
     }
 }
 
