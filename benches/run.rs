@@ -49,8 +49,7 @@ fn bench() -> Result<(), String> {
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
         .unwrap_or(3);
-    let without_scenarios: Vec<&str> = rotcheck::checks::CheckId::ALL
-        .iter()
+    let without_scenarios: Vec<&str> = rotcheck::checks::CheckId::all()
         .map(|c| c.as_str())
         .filter(|c| *c != "duration-live" && *c != "duration-static")
         .collect();

@@ -4,7 +4,6 @@
 pub mod cases;
 pub mod checks;
 pub mod client;
-pub mod frame;
 pub mod fuzzing;
 pub mod redact;
 pub mod report;

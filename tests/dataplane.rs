@@ -201,15 +201,15 @@ async fn run_passes_the_faithful_data_plane_and_leaks_no_token() {
     assert_eq!(r.exit_code(), 0, "{failures:#?} {:?}", r.harness_errors);
     let tally = r.tally();
     for id in [
-        CheckId::Handshake,
-        CheckId::TokenRevoked,
-        CheckId::TokenSingleUse,
-        CheckId::ConnectionState,
+        CheckId::HANDSHAKE,
+        CheckId::TOKEN_REVOKED,
+        CheckId::TOKEN_SINGLE_USE,
+        CheckId::CONNECTION_STATE,
     ] {
         let t = tally.iter().find(|(c, _)| *c == id).unwrap().1;
         assert!(t.pass >= 1 && t.fail == 0, "{id}: {t:?}");
     }
-    let rotated = tally.iter().find(|(c, _)| *c == CheckId::RotatedConnection).unwrap().1;
+    let rotated = tally.iter().find(|(c, _)| *c == CheckId::ROTATED_CONNECTION).unwrap().1;
     assert_eq!(rotated.advisory, 1, "the open question is only an advisory");
 
     let tokens = tokens_seen(&r);
@@ -235,7 +235,11 @@ async fn run_passes_the_faithful_data_plane_and_leaks_no_token() {
 async fn without_a_data_plane_its_checks_are_skipped_not_passed() {
     let r = run(false).await;
     assert_eq!(r.exit_code(), 0);
-    for id in [CheckId::TokenRevoked, CheckId::TokenSingleUse, CheckId::ConnectionState] {
+    for id in [
+        CheckId::TOKEN_REVOKED,
+        CheckId::TOKEN_SINGLE_USE,
+        CheckId::CONNECTION_STATE,
+    ] {
         let s = r.skipped_checks.iter().find(|s| s.check == id).expect("skipped");
         assert!(s.reason.starts_with("no data plane given"), "{}", s.reason);
         let t = r.tally().into_iter().find(|(c, _)| *c == id).unwrap().1;

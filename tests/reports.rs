@@ -53,7 +53,7 @@ fn schema_lists_exactly_the_known_checks() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    let known: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+    let known: Vec<&str> = CheckId::all().map(|c| c.as_str()).collect();
     assert_eq!(ids, known, "update docs/report.schema.json when checks change");
 }
 
@@ -168,7 +168,7 @@ fn summary_explains_every_failure() {
     assert!(text.contains("CloseTunnel failed during cleanup"));
     // The failure: case, check, spec sentence, expected vs actual, reproductions.
     assert!(text.contains("boundary/tunnelId/len-128 [valid-accepted]"));
-    assert!(text.contains(CheckId::ValidAccepted.citation().text));
+    assert!(text.contains(CheckId::VALID_ACCEPTED.citation().text));
     assert!(text.contains("expected: HTTP 200"));
     assert!(text.contains("actual:   HTTP 400 ValidationException"));
     assert!(text.contains("(Authorization: <redacted>)"), "{text}");
@@ -266,7 +266,7 @@ fn junit_has_one_testcase_per_outcome_with_the_right_elements() {
 fn junit_escapes_markup_and_control_characters() {
     let mut result = sample(0);
     result.cases[0].outcomes[0] = outcome(
-        CheckId::ResponseSchema,
+        CheckId::RESPONSE_SCHEMA,
         Status::Fail,
         "bad <tag> & \"q\" \u{0}\u{1b} ]]>",
     );
@@ -411,7 +411,7 @@ fn run_rejects_unknown_checks_with_the_valid_list() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bogus-check"), "{err}");
-    for id in CheckId::ALL {
+    for id in CheckId::all() {
         assert!(err.contains(id.as_str()), "valid ids listed: {err}");
     }
 }

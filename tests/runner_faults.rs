@@ -55,13 +55,13 @@ async fn conformant_server_passes_every_check() {
     );
     let tally = result.tally();
     for (id, t) in &tally {
-        if *id == CheckId::DurationLive {
+        if *id == CheckId::DURATION_LIVE {
             assert_eq!(t.pass + t.fail + t.error, 0);
         } else {
             assert!(t.pass > 0, "{id} was never exercised");
         }
     }
-    assert!(result.skipped_checks.iter().any(|s| s.check == CheckId::DurationLive));
+    assert!(result.skipped_checks.iter().any(|s| s.check == CheckId::DURATION_LIVE));
     assert_eq!(server.tunnel_count(), 0, "cleanup deletes every tunnel");
     // Pooling: far fewer tunnels than cases.
     let opened = result
@@ -90,23 +90,23 @@ async fn left_open_outcomes_are_never_flagged() {
         405,
         "axum refuses GET without a JSON body"
     );
-    assert!(get.outcomes.iter().all(|o| o.check != CheckId::ErrorShape));
+    assert!(get.outcomes.iter().all(|o| o.check != CheckId::ERROR_SHAPE));
     assert_eq!(get.worst(), Status::Pass);
 }
 
 #[tokio::test]
 async fn not_found_with_404_fails_not_found() {
-    assert_only(Fault::NotFound404, &[CheckId::NotFound]).await;
+    assert_only(Fault::NotFound404, &[CheckId::NOT_FOUND]).await;
 }
 
 #[tokio::test]
 async fn accepting_source_with_destination_config_fails_that_check() {
-    assert_only(Fault::AcceptSourceWithConfig, &[CheckId::SourceDestinationConfig]).await;
+    assert_only(Fault::AcceptSourceWithConfig, &[CheckId::SOURCE_DESTINATION_CONFIG]).await;
 }
 
 #[tokio::test]
 async fn resetting_created_at_fails_duration_static() {
-    assert_only(Fault::ResetCreatedAtOnRotation, &[CheckId::DurationStatic]).await;
+    assert_only(Fault::ResetCreatedAtOnRotation, &[CheckId::DURATION_STATIC]).await;
 }
 
 #[tokio::test]
@@ -122,34 +122,34 @@ async fn quietly_extending_expiry_passes_without_the_live_scenario() {
 
 #[tokio::test]
 async fn reopening_a_closed_tunnel_fails_closed_tunnel() {
-    assert_only(Fault::ReopenClosedOnRotation, &[CheckId::ClosedTunnel]).await;
+    assert_only(Fault::ReopenClosedOnRotation, &[CheckId::CLOSED_TUNNEL]).await;
 }
 
 #[tokio::test]
 async fn both_tokens_for_source_fails_token_set() {
-    assert_only(Fault::BothTokensForSource, &[CheckId::TokenSet]).await;
+    assert_only(Fault::BothTokensForSource, &[CheckId::TOKEN_SET]).await;
 }
 
 #[tokio::test]
 async fn reused_token_fails_token_fresh() {
-    assert_only(Fault::ReuseSourceToken, &[CheckId::TokenFresh]).await;
+    assert_only(Fault::ReuseSourceToken, &[CheckId::TOKEN_FRESH]).await;
 }
 
 #[tokio::test]
 async fn wrong_arn_fails_tunnel_arn() {
-    assert_only(Fault::WrongArn, &[CheckId::TunnelArn]).await;
+    assert_only(Fault::WrongArn, &[CheckId::TUNNEL_ARN]).await;
 }
 
 #[tokio::test]
 async fn accepting_a_bad_client_mode_fails_invalid_rejected() {
-    assert_only(Fault::AcceptBadClientMode, &[CheckId::InvalidRejected]).await;
+    assert_only(Fault::AcceptBadClientMode, &[CheckId::INVALID_REJECTED]).await;
 }
 
 #[tokio::test]
 async fn string_timestamps_fail_describe_shape() {
     let (result, _server) = run_against(Fault::IsoTimestamps).await;
     assert!(
-        result.failed_checks().contains(&CheckId::DescribeShape),
+        result.failed_checks().contains(&CheckId::DESCRIBE_SHAPE),
         "{:#?}",
         failures(&result)
     );
@@ -160,25 +160,25 @@ async fn string_timestamps_fail_describe_shape() {
 async fn a_500_on_malformed_json_fails_no_5xx() {
     let (result, _server) = run_against(Fault::CrashOnMalformedJson).await;
     let failed = result.failed_checks();
-    assert!(failed.contains(&CheckId::No5xx), "{:#?}", failures(&result));
+    assert!(failed.contains(&CheckId::NO_5XX), "{:#?}", failures(&result));
     assert!(failed
         .iter()
-        .all(|c| matches!(c, CheckId::No5xx | CheckId::InvalidRejected | CheckId::ErrorShape)));
+        .all(|c| matches!(*c, CheckId::NO_5XX | CheckId::INVALID_REJECTED | CheckId::ERROR_SHAPE)));
 }
 
 #[tokio::test]
 async fn text_content_type_fails_response_schema() {
-    assert_only(Fault::TextContentType, &[CheckId::ResponseSchema]).await;
+    assert_only(Fault::TextContentType, &[CheckId::RESPONSE_SCHEMA]).await;
 }
 
 #[tokio::test]
 async fn typeless_text_errors_fail_error_shape() {
     let (result, _server) = run_against(Fault::TextErrors).await;
     let failed = result.failed_checks();
-    assert!(failed.contains(&CheckId::ErrorShape), "{:#?}", failures(&result));
-    assert!(failed.contains(&CheckId::NotFound));
+    assert!(failed.contains(&CheckId::ERROR_SHAPE), "{:#?}", failures(&result));
+    assert!(failed.contains(&CheckId::NOT_FOUND));
     assert!(
-        !failed.contains(&CheckId::ClosedTunnel),
+        !failed.contains(&CheckId::CLOSED_TUNNEL),
         "the refusal's shape is not closed-tunnel's concern"
     );
 }

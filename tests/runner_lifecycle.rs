@@ -46,7 +46,7 @@ async fn only_and_checks_select_cases_and_outcomes() {
     let server = TestServer::start(Fault::None, 1.0).await;
     let config = RunConfig {
         only: Some("valid/*".into()),
-        checks: vec![CheckId::TokenSet, CheckId::No5xx],
+        checks: vec![CheckId::TOKEN_SET, CheckId::NO_5XX],
         ..RunConfig::default()
     };
     let r = run(
@@ -63,8 +63,8 @@ async fn only_and_checks_select_cases_and_outcomes() {
         .cases
         .iter()
         .flat_map(|c| &c.outcomes)
-        .all(|o| matches!(o.check, CheckId::TokenSet | CheckId::No5xx)));
-    assert_eq!(r.skipped_checks.len(), CheckId::ALL.len() - 2);
+        .all(|o| matches!(o.check, CheckId::TOKEN_SET | CheckId::NO_5XX)));
+    assert_eq!(r.skipped_checks.len(), CheckId::all().count() - 2);
     assert_eq!(r.exit_code(), 0);
 }
 
@@ -80,7 +80,7 @@ async fn a_5xx_from_open_tunnel_is_a_no_5xx_failure_and_a_harness_error() {
     )
     .await;
     assert_eq!(r.exit_code(), 1);
-    assert_eq!(r.failed_checks(), [CheckId::No5xx]);
+    assert_eq!(r.failed_checks(), [CheckId::NO_5XX]);
     assert!(
         r.harness_errors
             .iter()
@@ -92,7 +92,7 @@ async fn a_5xx_from_open_tunnel_is_a_no_5xx_failure_and_a_harness_error() {
     let accepted = valid
         .outcomes
         .iter()
-        .find(|o| o.check == CheckId::ValidAccepted)
+        .find(|o| o.check == CheckId::VALID_ACCEPTED)
         .unwrap();
     assert_eq!(accepted.status, Status::Error, "cannot judge without a tunnel");
 }
@@ -163,9 +163,15 @@ struct DropsMethod {
 }
 
 impl rotcheck::runner::Transport for DropsMethod {
-    async fn send(&self, req: &rotcheck::wire::HttpRequest) -> Result<rotcheck::wire::HttpResponse, String> {
+    async fn send(
+        &self,
+        req: &rotcheck::wire::HttpRequest,
+    ) -> Result<rotcheck::wire::HttpResponse, rotcheck::client::TransportError> {
         if req.method == self.method {
-            return Err("connection reset by peer".into());
+            return Err(rotcheck::client::TransportError::Body {
+                endpoint: "test server".into(),
+                detail: "connection reset by peer".into(),
+            });
         }
         self.inner.send(req).await
     }

@@ -33,7 +33,7 @@ fn live_outcomes(r: &RunResult) -> Vec<(Status, String)> {
     r.cases
         .iter()
         .flat_map(|c| &c.outcomes)
-        .filter(|o| o.check == CheckId::DurationLive)
+        .filter(|o| o.check == CheckId::DURATION_LIVE)
         .map(|o| (o.status, format!("{} {:?} {:?}", o.message, o.expected, o.actual)))
         .collect()
 }
@@ -55,7 +55,7 @@ async fn a_faithful_server_passes_the_live_scenario() {
 #[tokio::test]
 async fn quietly_extending_the_expiry_fails_duration_live_only() {
     let (r, _server) = live_run(Fault::ExtendExpiryOnRotation).await;
-    assert_eq!(r.failed_checks(), [CheckId::DurationLive], "{:?}", live_outcomes(&r));
+    assert_eq!(r.failed_checks(), [CheckId::DURATION_LIVE], "{:?}", live_outcomes(&r));
     assert_eq!(r.exit_code(), 1);
 }
 
@@ -86,7 +86,7 @@ async fn without_live_the_check_is_skipped_with_a_reason() {
     let skipped = r
         .skipped_checks
         .iter()
-        .find(|s| s.check == CheckId::DurationLive)
+        .find(|s| s.check == CheckId::DURATION_LIVE)
         .unwrap();
     assert!(skipped.reason.contains("--live"));
 }

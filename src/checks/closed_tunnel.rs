@@ -8,12 +8,51 @@
 
 use serde_json::Value;
 
-use super::data_plane::Handshake;
-use super::{summary, tunnel_status, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
+use crate::cases::Expectation;
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::ClosedTunnel;
+impl CheckId {
+    pub const CLOSED_TUNNEL: CheckId = CheckId::new("closed-tunnel");
+}
+
+const ID: CheckId = CheckId::CLOSED_TUNNEL;
+
+pub struct ClosedTunnel;
+
+impl Check for ClosedTunnel {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)",
+            citation: facts::CITE_LIFECYCLE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::ClosedTunnel))
+            || matches!(observation(e), Some(DataPlaneObservation::ClosedTunnel { .. }))
+            || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        if let Some(DataPlaneObservation::ClosedTunnel {
+            open_before,
+            ended,
+            wait_ms,
+            closed_token,
+        }) = observation(e)
+        {
+            return vec![check_data_plane(open_before, *ended, *wait_ms, closed_token)];
+        }
+        one(case_answer(e, ID).map(|(c, resp)| check(resp, c.after)))
+    }
+}
 
 /// `after`: the DescribeTunnel `tunnel` object read after the request (None: not readable).
 pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
@@ -61,10 +100,7 @@ pub fn check_data_plane(open_before: &Handshake, ended: bool, wait_ms: u64, clos
     }
     CheckOutcome::pass(
         ID,
-        format!(
-            "CloseTunnel ended the open connection; the closed tunnel's token was refused ({})",
-            closed_token.summary()
-        ),
+        format!("CloseTunnel ended the open connection; the closed tunnel's token was refused ({})", closed_token.summary()),
     )
 }
 
@@ -72,8 +108,16 @@ pub fn check_data_plane(open_before: &Handshake, ended: bool, wait_ms: u64, clos
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
+
+    #[test]
+    fn data_plane_connections_end_and_tokens_are_refused_after_close() {
+        use crate::checks::data_plane::testutil::{connected, refused};
+        assert_eq!(check_data_plane(&connected("s"), true, 3000, &refused(400)).status, Status::Pass);
+        assert_eq!(check_data_plane(&connected("s"), false, 3000, &refused(400)).status, Status::Fail);
+        assert_eq!(check_data_plane(&connected("s"), true, 3000, &connected("d")).status, Status::Fail);
+    }
 
     #[test]
     fn refusal_passes_acceptance_is_advisory() {
@@ -82,23 +126,6 @@ mod tests {
         assert_eq!(check(&refused, Some(&closed)).status, Status::Pass);
         let ok = json_response(200, r#"{"tunnelArn":"a"}"#);
         assert_eq!(check(&ok, Some(&closed)).status, Status::Advisory);
-    }
-
-    #[test]
-    fn data_plane_connections_end_and_tokens_are_refused_after_close() {
-        use crate::checks::data_plane::testutil::{connected, refused};
-        assert_eq!(
-            check_data_plane(&connected("s"), true, 3000, &refused(400)).status,
-            Status::Pass
-        );
-        assert_eq!(
-            check_data_plane(&connected("s"), false, 3000, &refused(400)).status,
-            Status::Fail
-        );
-        assert_eq!(
-            check_data_plane(&connected("s"), true, 3000, &connected("d")).status,
-            Status::Fail
-        );
     }
 
     #[test]

@@ -8,10 +8,41 @@
 use serde::Serialize;
 
 use super::data_plane::Handshake;
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation};
+use super::{About, Check, CheckId, CheckOutcome, Evidence};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::ConnectionState;
+impl CheckId {
+    pub const CONNECTION_STATE: CheckId = CheckId::new("connection-state");
+}
+
+const ID: CheckId = CheckId::CONNECTION_STATE;
+
+pub struct ConnectionState;
+
+impl Check for ConnectionState {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "DescribeTunnel shows a side CONNECTED while its local proxy is connected and DISCONNECTED after it disconnects",
+            citation: facts::CITE_DP_CONNECTION_STATE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(observation(e), Some(DataPlaneObservation::ConnectionState(_))) || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        match observation(e) {
+            Some(DataPlaneObservation::ConnectionState(o)) => vec![check(o)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// Statuses read from DescribeTunnel (None: not readable, or no status member).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -90,7 +121,7 @@ pub fn check(o: &StateObservation) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::data_plane::testutil::connected;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     fn good() -> StateObservation {
         StateObservation {

@@ -6,6 +6,69 @@
 
 use serde::Serialize;
 
+use super::connection_state::StateObservation;
+use super::rotated_connection::RotatedObservation;
+use super::token_revoked::RevokedObservation;
+use super::token_single_use::SingleUseObservation;
+use super::{CheckId, CheckOutcome, Evidence, Subject};
+use crate::wire::HttpResponse;
+
+/// What one data-plane scenario observed; each variant feeds one check.
+// One value per scenario, judged once: the variants' size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataPlaneObservation {
+    /// Fresh tokens in their own mode (header and cookie), and one in the other side's mode.
+    Handshake {
+        good: Vec<Handshake>,
+        mismatch: Handshake,
+    },
+    Revoked(RevokedObservation),
+    SingleUse(SingleUseObservation),
+    /// The answer to SOURCE + destinationConfig, and the OpenTunnel source token tried after it.
+    SourceDestinationConfig {
+        refusal: HttpResponse,
+        old_source: Handshake,
+    },
+    /// A connection made before CloseTunnel (ended by the server within `wait_ms`?), and a
+    /// fresh token of the CLOSED tunnel tried after it.
+    ClosedTunnel {
+        open_before: Handshake,
+        ended: bool,
+        wait_ms: u64,
+        closed_token: Handshake,
+    },
+    ConnectionState(StateObservation),
+    Rotated(RotatedObservation),
+    /// The scenario could not run (its setup failed): the check it feeds reports an Error.
+    NotRun {
+        check: CheckId,
+        why: String,
+    },
+}
+
+/// The observation, when `e` is about a data-plane scenario.
+pub fn observation<'a>(e: &Evidence<'a>) -> Option<&'a DataPlaneObservation> {
+    match e.subject {
+        Subject::DataPlane(o) => Some(o),
+        _ => None,
+    }
+}
+
+/// For a data-plane check: whether `e` is its scenario's (or the scenario could not run), and the
+/// Error outcome of a scenario that did not run.
+pub fn not_run(e: &Evidence, id: CheckId) -> Option<Vec<CheckOutcome>> {
+    match observation(e)? {
+        DataPlaneObservation::NotRun { check, why } if *check == id => Some(vec![CheckOutcome::error(id, why.clone())]),
+        _ => None,
+    }
+}
+
+/// Whether `e` is a data-plane scenario that could not run and fed `id`.
+pub fn is_not_run_of(e: &Evidence, id: CheckId) -> bool {
+    matches!(observation(e), Some(DataPlaneObservation::NotRun { check, .. }) if *check == id)
+}
+
 /// The `SERVICE_IDS` message type.
 pub const SERVICE_IDS: i32 = 5;
 

@@ -1,10 +1,34 @@
 //! describe-shape: every OpenTunnel/DescribeTunnel success the runner reads (setup and verification
 //! calls) is valid against its response shape: timestamps are numbers, status is OPEN or CLOSED, ...
 
-use super::{schema, CheckId};
-use crate::runner::result::{CheckOutcome, Exchange};
+use super::{schema, About, Check, CheckId, CheckOutcome, Evidence, Exchange};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::DescribeShape;
+impl CheckId {
+    pub const DESCRIBE_SHAPE: CheckId = CheckId::new("describe-shape");
+}
+
+const ID: CheckId = CheckId::DESCRIBE_SHAPE;
+
+pub struct DescribeShape;
+
+impl Check for DescribeShape {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema",
+            citation: facts::CITE_SUCCESS,
+        }
+    }
+
+    fn applies(&self, _e: &Evidence) -> bool {
+        true
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        check(e.exchanges).into_iter().collect()
+    }
+}
 const OPERATIONS: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
 
 /// `None` when the case read no OpenTunnel/DescribeTunnel success.
@@ -43,7 +67,7 @@ pub fn check(exchanges: &[Exchange]) -> Option<CheckOutcome> {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use crate::wire::HttpRequest;
     use serde_json::json;
 

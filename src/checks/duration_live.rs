@@ -8,10 +8,37 @@
 
 use serde_json::Value;
 
-use super::{show, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{show, About, Check, CheckId, CheckOutcome, Evidence, Subject};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::DurationLive;
+impl CheckId {
+    pub const DURATION_LIVE: CheckId = CheckId::new("duration-live");
+}
+
+const ID: CheckId = CheckId::DURATION_LIVE;
+
+pub struct DurationLive;
+
+impl Check for DurationLive {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed",
+            citation: facts::CITE_NOT_EXTENDED,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(e.subject, Subject::Live(_))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        match &e.subject {
+            Subject::Live(obs) => judge(obs),
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// What the live scenario observed. Times are milliseconds after OpenTunnel returned.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -100,7 +127,7 @@ pub fn judge(obs: &LiveObservation) -> Vec<CheckOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn faithful() -> LiveObservation {

@@ -3,10 +3,51 @@
 
 use serde_json::Value;
 
-use super::{same_json, same_timestamp, show, tunnel_status, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject};
+use crate::cases::{Expectation, TunnelState};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::DurationStatic;
+impl CheckId {
+    pub const DURATION_STATIC: CheckId = CheckId::new("duration-static");
+}
+
+const ID: CheckId = CheckId::DURATION_STATIC;
+
+pub struct DurationStatic;
+
+impl Check for DurationStatic {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
+            citation: facts::CITE_NOT_EXTENDED,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        match &e.subject {
+            // Every case on an OPEN tunnel, unless the request legitimately changed the tunnel
+            // (another operation the endpoint accepted); source-destination-config covers its own.
+            Subject::Case(c) => {
+                matches!(c.case.tunnel, TunnelState::Open { .. })
+                    && !matches!(c.case.expect, Expectation::SourceWithDestinationConfig)
+                    && !c.other_operation_accepted()
+            }
+            Subject::Aged(_) => true,
+            Subject::Live(_) | Subject::DataPlane(_) => false,
+        }
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        match &e.subject {
+            Subject::Aged(obs) => vec![match &obs.inconclusive {
+                Some(why) => CheckOutcome::error(ID, why.clone()),
+                None => check(obs.before.as_ref(), obs.after.as_ref()),
+            }],
+            _ => vec![case_answer(e, ID).map_or_else(|o| o, |(c, _)| check(c.before, c.after))],
+        }
+    }
+}
 
 /// `before`/`after`: the DescribeTunnel `tunnel` objects around the request (None: not readable).
 pub fn check(before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
@@ -46,7 +87,7 @@ pub fn check(before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn t(created: f64, minutes: u32, status: &str) -> Value {

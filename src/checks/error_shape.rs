@@ -5,12 +5,37 @@
 //! content type. What a server answers to a GET, an unknown target or a wrong content type is left
 //! open by PROTOCOL.md, and so is the error type's name.
 
-use super::{parse_error, summary, CheckId};
-use crate::runner::result::CheckOutcome;
-use crate::spec::{facts, model};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, summary};
+use crate::wire::parse_error;
+use crate::spec::facts;
+use crate::spec::model;
 use crate::wire::{HttpRequest, HttpResponse};
 
-const ID: CheckId = CheckId::ErrorShape;
+impl CheckId {
+    pub const ERROR_SHAPE: CheckId = CheckId::new("error-shape");
+}
+
+const ID: CheckId = CheckId::ERROR_SHAPE;
+
+pub struct ErrorShape;
+
+impl Check for ErrorShape {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "an error response has a JSON body and an error type (X-Amzn-Errortype, __type or code)",
+            citation: facts::CITE_ERRORS,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        e.as_case().is_some_and(|c| c.answer().is_ok())
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        case_answer(e, ID).ok().and_then(|(c, resp)| check(c.request, resp)).into_iter().collect()
+    }
+}
 
 /// True when an AWS SDK could have sent `req` (so its error answer must be parseable by one).
 pub fn sdk_sendable(req: &HttpRequest) -> bool {
@@ -50,7 +75,7 @@ pub fn check(req: &HttpRequest, resp: &HttpResponse) -> Option<CheckOutcome> {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn rotate() -> HttpRequest {

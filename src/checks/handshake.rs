@@ -6,11 +6,41 @@
 //! service sends a `SERVICE_IDS` control message" and "the mode must match the token's side or
 //! the handshake fails".
 
-use super::data_plane::{unanswered, Handshake, SERVICE_IDS};
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, unanswered, Handshake, SERVICE_IDS};
+use super::{About, Check, CheckId, CheckOutcome, Evidence};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::Handshake;
+impl CheckId {
+    pub const HANDSHAKE: CheckId = CheckId::new("handshake");
+}
+
+const ID: CheckId = CheckId::HANDSHAKE;
+
+pub struct HandshakeCheck;
+
+impl Check for HandshakeCheck {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a data-plane handshake with a good token is 101 with channel-id, an offered subprotocol echoed and SERVICE_IDS first; a token offered in the other side's mode is refused with a 4xx",
+            citation: facts::CITE_DP_HANDSHAKE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(observation(e), Some(DataPlaneObservation::Handshake { .. })) || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        match observation(e) {
+            Some(DataPlaneObservation::Handshake { good, mismatch }) => vec![check(good, mismatch)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// What is wrong with a handshake that should have connected (None: nothing).
 pub fn problem(h: &Handshake) -> Option<String> {
@@ -74,7 +104,7 @@ pub fn check(good: &[Handshake], mismatch: &Handshake) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::data_plane::testutil::{connected, refused};
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     #[test]
     fn complete_handshakes_and_a_refused_mismatch_pass() {

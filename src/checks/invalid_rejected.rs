@@ -6,11 +6,37 @@
 //! 400 UnknownOperationException (inferred...)"), so there any 4xx passes.
 
 use super::error_shape::sdk_sendable;
-use super::{parse_error, summary, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use crate::wire::parse_error;
+use crate::cases::Expectation;
+use crate::spec::facts;
 use crate::wire::{HttpRequest, HttpResponse};
 
-const ID: CheckId = CheckId::InvalidRejected;
+impl CheckId {
+    pub const INVALID_REJECTED: CheckId = CheckId::new("invalid-rejected");
+}
+
+const ID: CheckId = CheckId::INVALID_REJECTED;
+
+pub struct InvalidRejected;
+
+impl Check for InvalidRejected {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "input the model forbids is refused with a 4xx and an error type",
+            citation: facts::CITE_INVALID_INPUT,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::Invalid))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(case_answer(e, ID).map(|(c, resp)| check(c.request, resp)))
+    }
+}
 const EXPECTED: &str = "a 4xx with an error type";
 
 pub fn check(req: &HttpRequest, resp: &HttpResponse) -> CheckOutcome {
@@ -32,7 +58,7 @@ pub fn check(req: &HttpRequest, resp: &HttpResponse) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use crate::spec::facts;
     use serde_json::json;
 

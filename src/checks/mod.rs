@@ -1,167 +1,220 @@
 //! Conformance checks. One file each; every check has an id, a one-line description and the spec
 //! sentence it enforces. Checks judge recorded data only (no I/O): the runner gathers the data.
 
+//! Conformance checks. One file each: a [`Check`] with an id, a one-line description, the spec
+//! sentence it enforces, which evidence it applies to and how it judges it. Checks judge recorded
+//! data only (no I/O): the runner gathers the [`Evidence`]. One registry ([`REGISTRY`]) drives
+//! [`judge`] for the cases, the scenarios and the fuzz oracles alike: adding a check is one new
+//! file plus one line in the `registry!` list below.
+
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spec::facts::{self, Citation};
-use crate::wire::HttpResponse;
+use crate::spec::facts::Citation;
+use crate::wire::{parse_error, HttpResponse};
 
-pub mod closed_tunnel;
-pub mod connection_state;
 pub mod data_plane;
-pub mod describe_shape;
-pub mod duration_live;
-pub mod duration_static;
-pub mod error_shape;
-pub mod handshake;
-pub mod invalid_rejected;
-pub mod no_5xx;
-pub mod not_found;
-pub mod response_schema;
-pub mod rotated_connection;
+mod evidence;
+mod outcome;
 pub mod schema;
-pub mod source_destination_config;
-pub mod token_fresh;
-pub mod token_revoked;
-pub mod token_set;
-pub mod token_single_use;
-pub mod tunnel_arn;
-pub mod valid_accepted;
 
-pub use crate::client::{parse_error, ErrorInfo};
+pub use evidence::{AgedObservation, CaseEvidence, Evidence, Exchange, Subject};
+pub use outcome::{CheckOutcome, Status};
 
-/// Every check the harness runs. The ids are the public names (`--checks`, reports, fault table).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CheckId {
-    ResponseSchema,
-    TokenSet,
-    TokenFresh,
-    TunnelArn,
-    ErrorShape,
-    NotFound,
-    SourceDestinationConfig,
-    InvalidRejected,
-    ValidAccepted,
-    DurationStatic,
-    DurationLive,
-    ClosedTunnel,
-    No5xx,
-    DescribeShape,
-    Handshake,
-    TokenRevoked,
-    TokenSingleUse,
-    ConnectionState,
-    RotatedConnection,
+/// What a check is: its name, what it asserts and the spec sentence behind it.
+pub struct About {
+    /// The check's public name (`--checks`, reports, fault table).
+    pub id: CheckId,
+    /// One line: what the check asserts.
+    pub description: &'static str,
+    /// The spec sentence the check enforces.
+    pub citation: Citation,
 }
 
+/// One conformance check.
+pub trait Check: Sync {
+    fn about(&self) -> About;
+    fn id(&self) -> CheckId {
+        self.about().id
+    }
+    fn description(&self) -> &'static str {
+        self.about().description
+    }
+    fn citation(&self) -> Citation {
+        self.about().citation
+    }
+    /// Whether the check is about this evidence. A case it applies to that could not be judged
+    /// (setup failed, no answer) reports an Error for the check, never a silent pass.
+    fn applies(&self, e: &Evidence) -> bool;
+    /// The outcomes, called only for evidence the check applies to (none: nothing to say).
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome>;
+}
+
+/// Declares the check modules and registers them, in report order, in one list.
+macro_rules! registry {
+    ($($module:ident :: $check:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+        /// Every check, in report order.
+        pub static REGISTRY: &[&dyn Check] = &[$(&$module::$check),+];
+    };
+}
+
+registry! {
+    response_schema::ResponseSchema,
+    token_set::TokenSet,
+    token_fresh::TokenFresh,
+    tunnel_arn::TunnelArn,
+    error_shape::ErrorShape,
+    not_found::NotFound,
+    source_destination_config::SourceDestinationConfig,
+    invalid_rejected::InvalidRejected,
+    valid_accepted::ValidAccepted,
+    duration_static::DurationStatic,
+    duration_live::DurationLive,
+    closed_tunnel::ClosedTunnel,
+    no_5xx::No5xx,
+    describe_shape::DescribeShape,
+    handshake::HandshakeCheck,
+    token_revoked::TokenRevoked,
+    token_single_use::TokenSingleUse,
+    connection_state::ConnectionState,
+    rotated_connection::RotatedConnection,
+}
+
+/// Judge `e` with every selected check that applies to it, in report order.
+pub fn judge(e: &Evidence, selected: &BTreeSet<CheckId>) -> Vec<CheckOutcome> {
+    REGISTRY
+        .iter()
+        .filter(|c| selected.contains(&c.id()) && c.applies(e))
+        .flat_map(|c| c.judge(e))
+        .collect()
+}
+
+/// A check's public name. Each check file defines its own as an associated constant
+/// (`CheckId::TOKEN_SET`); ordering follows the registry (report order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CheckId(&'static str);
+
 impl CheckId {
-    pub const ALL: [CheckId; 19] = [
-        CheckId::ResponseSchema,
-        CheckId::TokenSet,
-        CheckId::TokenFresh,
-        CheckId::TunnelArn,
-        CheckId::ErrorShape,
-        CheckId::NotFound,
-        CheckId::SourceDestinationConfig,
-        CheckId::InvalidRejected,
-        CheckId::ValidAccepted,
-        CheckId::DurationStatic,
-        CheckId::DurationLive,
-        CheckId::ClosedTunnel,
-        CheckId::No5xx,
-        CheckId::DescribeShape,
-        CheckId::Handshake,
-        CheckId::TokenRevoked,
-        CheckId::TokenSingleUse,
-        CheckId::ConnectionState,
-        CheckId::RotatedConnection,
-    ];
+    pub const fn new(id: &'static str) -> CheckId {
+        CheckId(id)
+    }
+
+    /// Every registered check, in report order.
+    pub fn all() -> impl Iterator<Item = CheckId> {
+        REGISTRY.iter().map(|c| c.id())
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            CheckId::ResponseSchema => "response-schema",
-            CheckId::TokenSet => "token-set",
-            CheckId::TokenFresh => "token-fresh",
-            CheckId::TunnelArn => "tunnel-arn",
-            CheckId::ErrorShape => "error-shape",
-            CheckId::NotFound => "not-found",
-            CheckId::SourceDestinationConfig => "source-destination-config",
-            CheckId::InvalidRejected => "invalid-rejected",
-            CheckId::ValidAccepted => "valid-accepted",
-            CheckId::DurationStatic => "duration-static",
-            CheckId::DurationLive => "duration-live",
-            CheckId::ClosedTunnel => "closed-tunnel",
-            CheckId::No5xx => "no-5xx",
-            CheckId::DescribeShape => "describe-shape",
-            CheckId::Handshake => "handshake",
-            CheckId::TokenRevoked => "token-revoked",
-            CheckId::TokenSingleUse => "token-single-use",
-            CheckId::ConnectionState => "connection-state",
-            CheckId::RotatedConnection => "rotated-connection",
-        }
+        self.0
     }
 
     pub fn parse(s: &str) -> Option<CheckId> {
-        CheckId::ALL.into_iter().find(|c| c.as_str() == s)
+        CheckId::all().find(|c| c.as_str() == s)
+    }
+
+    /// Position in report order (unregistered ids last).
+    pub fn rank(self) -> usize {
+        REGISTRY.iter().position(|c| c.id() == self).unwrap_or(REGISTRY.len())
+    }
+
+    fn check(self) -> Option<&'static dyn Check> {
+        REGISTRY.iter().copied().find(|c| c.id() == self)
     }
 
     /// One line: what the check asserts.
     pub fn description(self) -> &'static str {
-        match self {
-            CheckId::ResponseSchema => "a successful rotation is HTTP 200 with a JSON content type and a body valid against the RotateTunnelAccessTokenResponse schema",
-            CheckId::TokenSet => "a successful rotation returns exactly the client mode's token set plus tunnelArn",
-            CheckId::TokenFresh => "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
-            CheckId::TunnelArn => "tunnelArn equals the ARN OpenTunnel/DescribeTunnel report for the tunnel",
-            CheckId::ErrorShape => "an error response has a JSON body and an error type (X-Amzn-Errortype, __type or code)",
-            CheckId::NotFound => "a well-formed unknown tunnelId gets exactly HTTP 400 ResourceNotFoundException",
-            CheckId::SourceDestinationConfig => "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing",
-            CheckId::InvalidRejected => "input the model forbids is refused with a 4xx and an error type",
-            CheckId::ValidAccepted => "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200",
-            CheckId::DurationStatic => "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
-            CheckId::DurationLive => "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed",
-            CheckId::ClosedTunnel => "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)",
-            CheckId::No5xx => "no request, however malformed, gets a 5xx",
-            CheckId::DescribeShape => "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema",
-            CheckId::Handshake => "a data-plane handshake with a good token is 101 with channel-id, an offered subprotocol echoed and SERVICE_IDS first; a token offered in the other side's mode is refused with a 4xx",
-            CheckId::TokenRevoked => "after a rotation in each mode, each rotated side's previous token is refused on the data plane (4xx), its new token connects, and the side not rotated still connects with its token",
-            CheckId::TokenSingleUse => "a token that connected once is refused the second time; the same client token may reconnect, another client token is refused",
-            CheckId::ConnectionState => "DescribeTunnel shows a side CONNECTED while its local proxy is connected and DISCONNECTED after it disconnects",
-            CheckId::RotatedConnection => "what happens to a connection already open when its token is rotated (left open by the spec: advisory only)",
-        }
+        self.check().map_or("", |c| c.description())
     }
 
     /// The spec sentence the check enforces.
     pub fn citation(self) -> Citation {
-        match self {
-            CheckId::ResponseSchema => facts::CITE_SUCCESS,
-            CheckId::TokenSet => facts::CITE_TOKENS_PER_MODE,
-            CheckId::TokenFresh => facts::CITE_REVOKES,
-            CheckId::TunnelArn => facts::CITE_TOKENS_PER_MODE,
-            CheckId::ErrorShape => facts::CITE_ERRORS,
-            CheckId::NotFound => facts::CITE_NOT_FOUND,
-            CheckId::SourceDestinationConfig => facts::CITE_SOURCE_DEST_CONFIG,
-            CheckId::InvalidRejected => facts::CITE_INVALID_INPUT,
-            CheckId::ValidAccepted => facts::CITE_MODEL_SHAPES,
-            CheckId::DurationStatic => facts::CITE_NOT_EXTENDED,
-            CheckId::DurationLive => facts::CITE_NOT_EXTENDED,
-            CheckId::ClosedTunnel => facts::CITE_LIFECYCLE,
-            CheckId::No5xx => facts::CITE_NO_5XX,
-            CheckId::DescribeShape => facts::CITE_SUCCESS,
-            CheckId::Handshake => facts::CITE_DP_HANDSHAKE,
-            CheckId::TokenRevoked => facts::CITE_REVOKES,
-            CheckId::TokenSingleUse => facts::CITE_DP_SINGLE_USE,
-            CheckId::ConnectionState => facts::CITE_DP_CONNECTION_STATE,
-            CheckId::RotatedConnection => facts::CITE_DP_INFERRED,
-        }
+        self.check().map_or(Citation { source: "", text: "" }, |c| c.citation())
+    }
+}
+
+impl PartialOrd for CheckId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CheckId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.rank(), self.0).cmp(&(other.rank(), other.0))
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
 impl std::fmt::Display for CheckId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.write_str(self.0)
     }
+}
+
+/// For the checks of a successful rotation: the answer and the mode to judge it in, or the
+/// outcome to report instead (Error when the case could not be judged, Skip when the rotation was
+/// refused: valid-accepted reports that).
+pub(crate) fn rotation_success<'a>(
+    e: &Evidence<'a>,
+    id: CheckId,
+) -> Result<(&'a HttpResponse, crate::spec::facts::ClientMode), CheckOutcome> {
+    let Some(c) = e.as_case() else {
+        return Err(CheckOutcome::skip(id, "not a case"));
+    };
+    let resp = c.answer().map_err(|why| CheckOutcome::error(id, why))?;
+    match c.success_mode() {
+        Some(mode) if resp.is_success() => Ok((resp, mode)),
+        _ => Err(CheckOutcome::skip(
+            id,
+            "no successful response (valid-accepted reports it)",
+        )),
+    }
+}
+
+/// [`rotation_success`] plus the body as a JSON object.
+pub(crate) fn rotation_body(
+    e: &Evidence,
+    id: CheckId,
+) -> Result<(Value, crate::spec::facts::ClientMode), CheckOutcome> {
+    let (resp, mode) = rotation_success(e, id)?;
+    match resp.body_json().filter(Value::is_object) {
+        Some(body) => Ok((body, mode)),
+        None => Err(CheckOutcome::skip(
+            id,
+            "the success body is not a JSON object (response-schema reports it)",
+        )),
+    }
+}
+
+/// For a check about one expectation of a case: the answer, or an Error outcome saying why the
+/// case could not be judged.
+pub(crate) fn case_answer<'a>(
+    e: &Evidence<'a>,
+    id: CheckId,
+) -> Result<(CaseEvidence<'a>, &'a HttpResponse), CheckOutcome> {
+    let Some(c) = e.as_case() else {
+        return Err(CheckOutcome::skip(id, "not a case"));
+    };
+    let resp = c.answer().map_err(|why| CheckOutcome::error(id, why))?;
+    Ok((*c, resp))
+}
+
+/// The case's expectation, when `e` is about a case.
+pub(crate) fn expects(e: &Evidence, f: impl Fn(&crate::cases::Expectation) -> bool) -> bool {
+    e.as_case().is_some_and(|c| f(&c.case.expect))
+}
+
+/// One outcome or an early-returned one, as the `judge` of a single-outcome check returns.
+pub(crate) fn one(r: Result<CheckOutcome, CheckOutcome>) -> Vec<CheckOutcome> {
+    vec![r.unwrap_or_else(|o| o)]
 }
 
 /// `HTTP 400 ResourceNotFoundException`-style summary of a response, free of secrets (the body is
@@ -224,5 +277,53 @@ pub(crate) mod testutil {
             body: body.as_bytes().to_vec(),
             truncated: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod registry_tests {
+    use super::*;
+
+    /// Guards the one-file-one-line rule: every registered check has a unique id that `--checks`
+    /// can parse back, a description and a citation, so a new check cannot be half-registered.
+    #[test]
+    fn every_registered_check_is_complete_and_unique() {
+        let ids: Vec<CheckId> = CheckId::all().collect();
+        assert_eq!(ids.len(), REGISTRY.len());
+        for (rank, id) in ids.iter().enumerate() {
+            assert_eq!(CheckId::parse(id.as_str()), Some(*id));
+            assert_eq!(id.rank(), rank, "{id}");
+            assert!(!id.description().is_empty(), "{id}");
+            assert!(!id.citation().text.is_empty(), "{id}");
+            assert!(
+                ids[..rank].iter().all(|other| other.as_str() != id.as_str()),
+                "{id} twice"
+            );
+        }
+    }
+
+    /// Regression: scenario evidence must reach only the checks that apply to it (the live and
+    /// aged scenarios used to assemble their outcomes by hand).
+    #[test]
+    fn scenario_evidence_is_judged_only_by_the_checks_that_apply() {
+        let obs = AgedObservation {
+            inconclusive: Some("no tunnel".into()),
+            ..Default::default()
+        };
+        let e = Evidence {
+            exchanges: &[],
+            subject: Subject::Aged(&obs),
+        };
+        let got: Vec<(CheckId, Status)> = judge(&e, &CheckId::all().collect())
+            .into_iter()
+            .map(|o| (o.check, o.status))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (CheckId::DURATION_STATIC, Status::Error),
+                (CheckId::NO_5XX, Status::Pass)
+            ]
+        );
     }
 }

@@ -1,10 +1,41 @@
 //! no-5xx: no request the harness makes, however malformed, and no setup or verification call,
 //! gets a 5xx.
 
-use super::CheckId;
-use crate::runner::result::{CheckOutcome, Exchange};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, Exchange, Status};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::No5xx;
+impl CheckId {
+    pub const NO_5XX: CheckId = CheckId::new("no-5xx");
+}
+
+const ID: CheckId = CheckId::NO_5XX;
+
+pub struct No5xx;
+
+impl Check for No5xx {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "no request, however malformed, gets a 5xx",
+            citation: facts::CITE_NO_5XX,
+        }
+    }
+
+    fn applies(&self, _e: &Evidence) -> bool {
+        true
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        let outcome = check(e.exchanges);
+        // A case request without an answer cannot be judged.
+        match e.as_case().and_then(|c| c.response) {
+            Some(Err(err)) if outcome.status == Status::Pass => {
+                vec![CheckOutcome::error(ID, format!("no response: {err}"))]
+            }
+            _ => vec![outcome],
+        }
+    }
+}
 
 pub fn check(exchanges: &[Exchange]) -> CheckOutcome {
     let bad: Vec<String> = exchanges
@@ -28,7 +59,6 @@ pub fn check(exchanges: &[Exchange]) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
     use crate::wire::HttpRequest;
     use serde_json::json;
 

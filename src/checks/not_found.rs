@@ -1,10 +1,36 @@
 //! not-found: a well-formed tunnel id no tunnel has gets exactly HTTP 400 ResourceNotFoundException.
 
-use super::{parse_error, summary, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use crate::wire::parse_error;
+use crate::cases::Expectation;
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::NotFound;
+impl CheckId {
+    pub const NOT_FOUND: CheckId = CheckId::new("not-found");
+}
+
+const ID: CheckId = CheckId::NOT_FOUND;
+
+pub struct NotFound;
+
+impl Check for NotFound {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a well-formed unknown tunnelId gets exactly HTTP 400 ResourceNotFoundException",
+            citation: facts::CITE_NOT_FOUND,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::NotFound))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(case_answer(e, ID).map(|(_, resp)| check(resp)))
+    }
+}
 const EXPECTED: &str = "HTTP 400 ResourceNotFoundException";
 
 pub fn check(resp: &HttpResponse) -> CheckOutcome {
@@ -24,7 +50,7 @@ pub fn check(resp: &HttpResponse) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     #[test]
     fn exactly_400_resource_not_found() {

@@ -2,12 +2,35 @@
 //! RotateTunnelAccessTokenResponse shape. `application/json` and media-type parameters are accepted
 //! (PROTOCOL.md leaves the response content type between the two open).
 
-use super::{schema, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_success, schema};
 use crate::spec::facts;
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::ResponseSchema;
+impl CheckId {
+    pub const RESPONSE_SCHEMA: CheckId = CheckId::new("response-schema");
+}
+
+const ID: CheckId = CheckId::RESPONSE_SCHEMA;
+
+pub struct ResponseSchema;
+
+impl Check for ResponseSchema {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a successful rotation is HTTP 200 with a JSON content type and a body valid against the RotateTunnelAccessTokenResponse schema",
+            citation: facts::CITE_SUCCESS,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        e.as_case().is_some_and(|c| c.success_mode().is_some())
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(rotation_success(e, ID).map(|(resp, _)| check(resp)))
+    }
+}
 
 /// Media types clients parse as AWS JSON 1.1 responses.
 const JSON_MEDIA_TYPES: [&str; 2] = [facts::CONTENT_TYPE, "application/json"];
@@ -46,7 +69,7 @@ pub fn check(resp: &HttpResponse) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     #[test]
     fn valid_body_with_either_json_content_type_passes() {

@@ -6,10 +6,41 @@
 
 use serde::Serialize;
 
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation};
+use super::{About, Check, CheckId, CheckOutcome, Evidence};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::RotatedConnection;
+impl CheckId {
+    pub const ROTATED_CONNECTION: CheckId = CheckId::new("rotated-connection");
+}
+
+const ID: CheckId = CheckId::ROTATED_CONNECTION;
+
+pub struct RotatedConnection;
+
+impl Check for RotatedConnection {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "what happens to a connection already open when its token is rotated (left open by the spec: advisory only)",
+            citation: facts::CITE_DP_INFERRED,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(observation(e), Some(DataPlaneObservation::Rotated(_))) || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        match observation(e) {
+            Some(DataPlaneObservation::Rotated(o)) => vec![check(o)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct RotatedObservation {
@@ -40,7 +71,7 @@ pub fn check(o: &RotatedObservation) -> CheckOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     #[test]
     fn every_observation_is_only_an_advisory() {

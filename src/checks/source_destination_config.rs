@@ -7,12 +7,45 @@
 
 use serde_json::Value;
 
-use super::data_plane::Handshake;
-use super::{same_json, same_timestamp, show, summary, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
+use crate::cases::Expectation;
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::SourceDestinationConfig;
+impl CheckId {
+    pub const SOURCE_DESTINATION_CONFIG: CheckId = CheckId::new("source-destination-config");
+}
+
+const ID: CheckId = CheckId::SOURCE_DESTINATION_CONFIG;
+
+pub struct SourceDestinationConfig;
+
+impl Check for SourceDestinationConfig {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing",
+            citation: facts::CITE_SOURCE_DEST_CONFIG,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::SourceWithDestinationConfig))
+            || matches!(observation(e), Some(DataPlaneObservation::SourceDestinationConfig { .. }))
+            || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        if let Some(DataPlaneObservation::SourceDestinationConfig { refusal, old_source }) = observation(e) {
+            return vec![check_data_plane(refusal, old_source)];
+        }
+        one(case_answer(e, ID).map(|(c, resp)| check(resp, c.before, c.after)))
+    }
+}
 
 /// The members of a DescribeTunnel `tunnel` that differ between `before` and `after`.
 pub fn changed_members(before: &Value, after: &Value) -> Vec<String> {
@@ -60,25 +93,16 @@ pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>)
 /// source token from OpenTunnel, after it.
 pub fn check_data_plane(refusal: &HttpResponse, old_source: &Handshake) -> CheckOutcome {
     if !(400..500).contains(&refusal.status) {
-        return CheckOutcome::skip(
-            ID,
-            "the request was not refused, so its tokens may have changed (judged above)",
-        );
+        return CheckOutcome::skip(ID, "the request was not refused, so its tokens may have changed (judged above)");
     }
     if old_source.status.is_none() {
         return CheckOutcome::error(ID, format!("the handshake got no answer: {}", old_source.line()));
     }
     if old_source.accepted() {
-        CheckOutcome::pass(
-            ID,
-            "after the refusal the source token still connects (nothing was rotated)",
-        )
+        CheckOutcome::pass(ID, "after the refusal the source token still connects (nothing was rotated)")
     } else {
-        CheckOutcome::fail(
-            ID,
-            "refused, but the source token no longer connects: it was rotated or revoked",
-        )
-        .with("HTTP 101 with the unchanged source token", old_source.line())
+        CheckOutcome::fail(ID, "refused, but the source token no longer connects: it was rotated or revoked")
+            .with("HTTP 101 with the unchanged source token", old_source.line())
     }
 }
 
@@ -86,21 +110,12 @@ pub fn check_data_plane(refusal: &HttpResponse, old_source: &Handshake) -> Check
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn tunnel() -> Value {
         json!({"status": "OPEN", "createdAt": 100, "timeoutConfig": {"maxLifetimeTimeoutMinutes": 720},
                "lastUpdatedAt": 100})
-    }
-
-    #[test]
-    fn refused_and_unchanged_passes_even_if_last_updated_moves() {
-        let mut after = tunnel();
-        after["lastUpdatedAt"] = json!(200);
-        after["createdAt"] = json!(100.0);
-        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
-        assert_eq!(check(&r, Some(&tunnel()), Some(&after)).status, Status::Pass);
     }
 
     #[test]
@@ -111,6 +126,15 @@ mod tests {
         assert_eq!(check_data_plane(&r, &refused(400)).status, Status::Fail);
         let ok = json_response(200, "{}");
         assert_eq!(check_data_plane(&ok, &refused(400)).status, Status::Skip);
+    }
+
+    #[test]
+    fn refused_and_unchanged_passes_even_if_last_updated_moves() {
+        let mut after = tunnel();
+        after["lastUpdatedAt"] = json!(200);
+        after["createdAt"] = json!(100.0);
+        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
+        assert_eq!(check(&r, Some(&tunnel()), Some(&after)).status, Status::Pass);
     }
 
     #[test]

@@ -3,12 +3,36 @@
 
 use serde_json::Value;
 
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
 use crate::secret::SecretString;
-use crate::spec::facts::ClientMode;
+use crate::spec::facts::{self, ClientMode};
 
-const ID: CheckId = CheckId::TokenFresh;
+impl CheckId {
+    pub const TOKEN_FRESH: CheckId = CheckId::new("token-fresh");
+}
+
+const ID: CheckId = CheckId::TOKEN_FRESH;
+
+pub struct TokenFresh;
+
+impl Check for TokenFresh {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
+            citation: facts::CITE_REVOKES,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        e.as_case().is_some_and(|c| c.success_mode().is_some())
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        let earlier = e.as_case().map_or(&[][..], |c| c.earlier_tokens);
+        one(rotation_body(e, ID).map(|(body, mode)| check(&body, mode, earlier)))
+    }
+}
 
 /// `earlier`: every token the tunnel has had before this response.
 pub fn check(body: &Value, mode: ClientMode, earlier: &[SecretString]) -> CheckOutcome {
@@ -46,7 +70,7 @@ pub fn check(body: &Value, mode: ClientMode, earlier: &[SecretString]) -> CheckO
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     fn hist(v: &[&str]) -> Vec<SecretString> {

@@ -11,11 +11,41 @@
 
 use serde::Serialize;
 
-use super::data_plane::{unanswered, Handshake};
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, unanswered, Handshake};
+use super::{About, Check, CheckId, CheckOutcome, Evidence};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::TokenRevoked;
+impl CheckId {
+    pub const TOKEN_REVOKED: CheckId = CheckId::new("token-revoked");
+}
+
+const ID: CheckId = CheckId::TOKEN_REVOKED;
+
+pub struct TokenRevoked;
+
+impl Check for TokenRevoked {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "after a rotation in each mode, each rotated side's previous token is refused on the data plane (4xx), its new token connects, and the side not rotated still connects with its token",
+            citation: facts::CITE_REVOKES,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(observation(e), Some(DataPlaneObservation::Revoked(_))) || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        match observation(e) {
+            Some(DataPlaneObservation::Revoked(o)) => vec![check(o)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// One rotation and the handshakes after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -102,7 +132,7 @@ pub fn check(obs: &RevokedObservation) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::data_plane::testutil::{connected, refused};
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     fn source_rotation() -> RevokedObservation {
         RevokedObservation {

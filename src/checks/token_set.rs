@@ -3,11 +3,34 @@
 
 use serde_json::Value;
 
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
-use crate::spec::facts::{ClientMode, TOKEN_MEMBERS};
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 
-const ID: CheckId = CheckId::TokenSet;
+impl CheckId {
+    pub const TOKEN_SET: CheckId = CheckId::new("token-set");
+}
+
+const ID: CheckId = CheckId::TOKEN_SET;
+
+pub struct TokenSet;
+
+impl Check for TokenSet {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a successful rotation returns exactly the client mode's token set plus tunnelArn",
+            citation: facts::CITE_TOKENS_PER_MODE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        e.as_case().is_some_and(|c| c.success_mode().is_some())
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(rotation_body(e, ID).map(|(body, mode)| check(&body, mode)))
+    }
+}
 
 fn present<'a>(body: &'a Value, member: &str) -> Option<&'a Value> {
     body.get(member).filter(|v| !v.is_null())
@@ -53,7 +76,7 @@ pub fn check(body: &Value, mode: ClientMode) -> CheckOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     #[test]

@@ -7,11 +7,41 @@
 
 use serde::Serialize;
 
-use super::data_plane::{unanswered, Handshake};
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, unanswered, Handshake};
+use super::{About, Check, CheckId, CheckOutcome, Evidence};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::TokenSingleUse;
+impl CheckId {
+    pub const TOKEN_SINGLE_USE: CheckId = CheckId::new("token-single-use");
+}
+
+const ID: CheckId = CheckId::TOKEN_SINGLE_USE;
+
+pub struct TokenSingleUse;
+
+impl Check for TokenSingleUse {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "a token that connected once is refused the second time; the same client token may reconnect, another client token is refused",
+            citation: facts::CITE_DP_SINGLE_USE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        matches!(observation(e), Some(DataPlaneObservation::SingleUse(_))) || is_not_run_of(e, ID)
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        match observation(e) {
+            Some(DataPlaneObservation::SingleUse(o)) => vec![check(o)],
+            _ => Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct SingleUseObservation {
@@ -77,7 +107,7 @@ pub fn check(o: &SingleUseObservation) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::data_plane::testutil::{connected, refused};
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     fn good() -> SingleUseObservation {
         SingleUseObservation {

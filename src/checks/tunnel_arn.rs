@@ -3,10 +3,35 @@
 
 use serde_json::Value;
 
-use super::CheckId;
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use crate::spec::facts;
 
-const ID: CheckId = CheckId::TunnelArn;
+impl CheckId {
+    pub const TUNNEL_ARN: CheckId = CheckId::new("tunnel-arn");
+}
+
+const ID: CheckId = CheckId::TUNNEL_ARN;
+
+pub struct TunnelArn;
+
+impl Check for TunnelArn {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "tunnelArn equals the ARN OpenTunnel/DescribeTunnel report for the tunnel",
+            citation: facts::CITE_TOKENS_PER_MODE,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        e.as_case().is_some_and(|c| c.success_mode().is_some())
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        let expected = e.as_case().and_then(|c| c.tunnel_arn);
+        one(rotation_body(e, ID).map(|(body, _)| check(&body, expected)))
+    }
+}
 
 /// `expected`: the ARN the runner learned when it opened or described the tunnel.
 pub fn check(body: &Value, expected: Option<&str>) -> CheckOutcome {
@@ -26,7 +51,7 @@ pub fn check(body: &Value, expected: Option<&str>) -> CheckOutcome {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
     use serde_json::json;
 
     #[test]

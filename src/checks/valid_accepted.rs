@@ -1,10 +1,35 @@
 //! valid-accepted: valid input (boundary values included) on an OPEN tunnel gets HTTP 200.
 
-use super::{summary, CheckId};
-use crate::runner::result::CheckOutcome;
+use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use crate::cases::Expectation;
+use crate::spec::facts;
 use crate::wire::HttpResponse;
 
-const ID: CheckId = CheckId::ValidAccepted;
+impl CheckId {
+    pub const VALID_ACCEPTED: CheckId = CheckId::new("valid-accepted");
+}
+
+const ID: CheckId = CheckId::VALID_ACCEPTED;
+
+pub struct ValidAccepted;
+
+impl Check for ValidAccepted {
+    fn about(&self) -> About {
+        About {
+            id: ID,
+            description: "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200",
+            citation: facts::CITE_MODEL_SHAPES,
+        }
+    }
+
+    fn applies(&self, e: &Evidence) -> bool {
+        expects(e, |x| matches!(x, Expectation::Success { .. }))
+    }
+
+    fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        one(case_answer(e, ID).map(|(_, resp)| check(resp)))
+    }
+}
 
 pub fn check(resp: &HttpResponse) -> CheckOutcome {
     if resp.status == 200 {
@@ -18,7 +43,7 @@ pub fn check(resp: &HttpResponse) -> CheckOutcome {
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
-    use crate::runner::result::Status;
+    use crate::checks::Status;
 
     #[test]
     fn only_200_passes() {

@@ -167,7 +167,7 @@ pub struct ConnectionArgs {
 
 fn parse_check(s: &str) -> Result<CheckId, String> {
     CheckId::parse(s.trim()).ok_or_else(|| {
-        let valid: Vec<&str> = CheckId::ALL.iter().map(|c| c.as_str()).collect();
+        let valid: Vec<&str> = CheckId::all().map(|c| c.as_str()).collect();
         format!("unknown check id '{s}'; valid ids: {}", valid.join(", "))
     })
 }
@@ -355,7 +355,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
 /// The result of a run that could not start: no case, one harness error (exit 2).
 fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
     let checks = if settings.checks.is_empty() {
-        CheckId::ALL.to_vec()
+        CheckId::all().collect()
     } else {
         settings.checks.clone()
     };
@@ -407,7 +407,7 @@ fn write_reports(result: &RunResult, args: &RunArgs, opts: &RenderOptions) -> an
 
 fn list_checks() -> String {
     let mut out = String::new();
-    for id in CheckId::ALL {
+    for id in CheckId::all() {
         let cite = id.citation();
         out.push_str(&format!(
             "{id}\n    {}\n    spec ({}): \"{}\"\n",

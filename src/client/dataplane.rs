@@ -18,8 +18,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use crate::frame::{self, TunnelMessage};
 use crate::secret::SecretString;
+use crate::wire::frame::{self, TunnelMessage};
 
 /// The subprotocols a local proxy offers.
 pub const SUBPROTOCOLS: [&str; 3] = [

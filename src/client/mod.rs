@@ -7,7 +7,6 @@ pub mod config;
 pub mod credentials;
 pub mod dataplane;
 pub mod error;
-pub mod error_type;
 pub mod sigv4;
 
 use std::fmt;
@@ -18,9 +17,9 @@ use aws_credential_types::Credentials;
 use reqwest::Url;
 use serde_json::Value;
 
+pub use crate::wire::{parse_error, sanitize_type, ErrorInfo, TypeSource};
 pub use config::{ConnectOptions, Resolved};
 pub use error::{ClientError, TransportError};
-pub use error_type::{parse_error, sanitize_type, ErrorInfo, TypeSource};
 pub use sigv4::{signed_headers, SignError};
 
 use crate::wire::{HttpRequest, HttpResponse};

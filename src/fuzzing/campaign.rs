@@ -204,9 +204,8 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         time_scale: 1.0,
         live: false,
         only: Some(prefix.to_owned()),
-        checks: CheckId::ALL
-            .into_iter()
-            .filter(|c| *c != CheckId::DurationLive && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
+        checks: CheckId::all()
+            .filter(|c| *c != CheckId::DURATION_LIVE && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
             .collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),

@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use super::oracles::{block_on, Violation};
-use crate::frame;
 use crate::server::{self, ServerConfig};
+use crate::wire::frame;
 
 /// The largest body read back from the router.
 const MAX_READ: usize = 64 * 1024;

@@ -266,7 +266,7 @@ pub fn judge_exchange(
         if let Err(e) = schema::validate_error(&body) {
             return violation(format!("the error body violates the error schema: {}", e.join("; ")));
         }
-        if checks::parse_error(resp).is_none() {
+        if crate::wire::parse_error(resp).is_none() {
             return violation(format!("HTTP {} without an error type", resp.status));
         }
     }
@@ -346,7 +346,7 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         after: None,
         exchanges: &exchanges,
     };
-    let outcomes = judge::judge(&evidence, &CheckId::ALL.into_iter().collect());
+    let outcomes = judge::judge(&evidence, &CheckId::all().collect());
     // Paths no check should panic on either.
     let _ = checks::error_shape::check(&request, resp);
     let _ = checks::summary(resp);
@@ -362,18 +362,18 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         .as_deref()
         .is_some_and(|m| m == facts::CONTENT_TYPE || m == "application/json");
 
-    if (!schema_valid || resp.truncated) && status_of(CheckId::ResponseSchema) == Some(Status::Pass) {
+    if (!schema_valid || resp.truncated) && status_of(CheckId::RESPONSE_SCHEMA) == Some(Status::Pass) {
         return violation("response-schema passed a body that is not schema-valid");
     }
-    if !tokens_exact && status_of(CheckId::TokenSet) == Some(Status::Pass) {
+    if !tokens_exact && status_of(CheckId::TOKEN_SET) == Some(Status::Pass) {
         return violation(format!("token-set passed a body without exactly the {mode} token set"));
     }
-    if resp.status != 200 && status_of(CheckId::ValidAccepted) != Some(Status::Fail) {
+    if resp.status != 200 && status_of(CheckId::VALID_ACCEPTED) != Some(Status::Fail) {
         return violation(format!("valid-accepted did not fail HTTP {}", resp.status));
     }
     let well_formed = resp.status == 200 && json_type && !resp.truncated && schema_valid && tokens_exact;
     if well_formed {
-        for id in [CheckId::ValidAccepted, CheckId::ResponseSchema, CheckId::TokenSet] {
+        for id in [CheckId::VALID_ACCEPTED, CheckId::RESPONSE_SCHEMA, CheckId::TOKEN_SET] {
             if status_of(id) != Some(Status::Pass) {
                 return violation(format!("{id} did not pass a well-formed {mode} rotation"));
             }

@@ -32,7 +32,7 @@ pub fn candidates(case: &Case, failing: CheckId) -> Vec<HttpRequest> {
     let req = &case.request;
     let mut out = Vec::new();
     for (name, _) in &req.headers {
-        if failing == CheckId::No5xx || !ESSENTIAL.iter().any(|e| e.eq_ignore_ascii_case(name)) {
+        if failing == CheckId::NO_5XX || !ESSENTIAL.iter().any(|e| e.eq_ignore_ascii_case(name)) {
             let mut r = req.clone();
             r.headers.retain(|(k, _)| k != name);
             out.push(r);
@@ -267,7 +267,7 @@ impl Original {
     }
 
     fn admits(&self, case: &Case, failing: CheckId, cand: &HttpRequest) -> bool {
-        if failing == CheckId::No5xx {
+        if failing == CheckId::NO_5XX {
             return true;
         }
         if placeholders(&cand.body) != self.placeholders {
@@ -320,7 +320,7 @@ mod tests {
             json!({"tunnelId": TUNNEL_ID_PLACEHOLDER, "clientMode": "source", "rotcheckUnknown": "x".repeat(40)}),
             Expectation::Invalid,
         );
-        let cands = candidates(&c, CheckId::InvalidRejected);
+        let cands = candidates(&c, CheckId::INVALID_REJECTED);
         assert!(!cands.is_empty());
         for r in &cands {
             let body = r.body_json().unwrap();
@@ -341,7 +341,7 @@ mod tests {
                 mode: facts::ClientMode::All,
             },
         );
-        let cands = candidates(&c, CheckId::TokenSet);
+        let cands = candidates(&c, CheckId::TOKEN_SET);
         assert!(cands
             .iter()
             .any(|r| r.body_json().unwrap().get("destinationConfig").is_none()));
@@ -356,7 +356,7 @@ mod tests {
     fn server_errors_shrink_anything_including_bytes() {
         let mut c = case(json!({}), Expectation::Invalid);
         c.request.body = b"{\"tunnelId\": \"abc\", oops".to_vec();
-        let cands = candidates(&c, CheckId::No5xx);
+        let cands = candidates(&c, CheckId::NO_5XX);
         assert!(cands.iter().any(|r| r.headers.is_empty() || r.headers.len() == 1));
         assert!(cands.iter().any(|r| r.body.len() < c.request.body.len() / 2 + 1));
     }

@@ -1,7 +1,7 @@
 //! The JSON report (`--report-json PATH`). Its schema is docs/report.schema.json (see
 //! [`SCHEMA`]); bump [`REPORT_VERSION`] on any incompatible change.
 //!
-//! Stable by construction: cases sorted by id, checks and outcomes in [`CheckId::ALL`] order,
+//! Stable by construction: cases sorted by id, checks and outcomes in report order ([`CheckId::rank`]),
 //! object members in a fixed order. Everything that depends on time is in members named
 //! `duration_ms` or `elapsed_ms`, so two runs with the same seed can be compared after removing
 //! those members (server-generated values such as tunnel ids and tokens still differ between

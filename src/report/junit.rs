@@ -1,6 +1,6 @@
 //! The JUnit XML report (`--junit PATH`), for CI systems that display test results.
 //!
-//! Layout: one `<testsuite>` per check (name = check id, in [`CheckId::ALL`] order), holding one
+//! Layout: one `<testsuite>` per check (name = check id, in report order ([`CheckId::rank`])), holding one
 //! `<testcase>` per case the check judged (name = case id, classname = `rotcheck.<check-id>`).
 //! Fail -> `<failure>`, Error -> `<error>`, Skip -> `<skipped/>`, Advisory -> a passing testcase
 //! with the advisory in `<system-out>`. A check skipped for the whole run (e.g. duration-live
@@ -60,8 +60,7 @@ fn seconds(ms: u64) -> String {
 fn write_report(w: &mut Xml, result: &RunResult, opts: &RenderOptions) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let cases = super::sorted_cases(result);
-    let per_check: Vec<(CheckId, Vec<(&CaseResult, &CheckOutcome)>)> = CheckId::ALL
-        .into_iter()
+    let per_check: Vec<(CheckId, Vec<(&CaseResult, &CheckOutcome)>)> = CheckId::all()
         .map(|id| {
             let items = cases
                 .iter()

@@ -104,9 +104,9 @@ pub fn status_str(status: Status) -> &'static str {
     }
 }
 
-/// Position of a check in [`CheckId::ALL`]: the order every report lists checks in.
+/// Position of a check in the registry: the order every report lists checks in.
 pub fn check_rank(id: CheckId) -> usize {
-    CheckId::ALL.iter().position(|c| *c == id).unwrap_or(CheckId::ALL.len())
+    id.rank()
 }
 
 /// Cases sorted by id, so reports do not depend on the order results arrived in.
@@ -116,7 +116,7 @@ pub fn sorted_cases(result: &RunResult) -> Vec<&CaseResult> {
     cases
 }
 
-/// A case's outcomes in [`CheckId::ALL`] order (stable for outcomes of the same check).
+/// A case's outcomes in report order ([`CheckId::rank`]) (stable for outcomes of the same check).
 pub fn sorted_outcomes(case: &CaseResult) -> Vec<&CheckOutcome> {
     let mut outcomes: Vec<&CheckOutcome> = case.outcomes.iter().collect();
     outcomes.sort_by_key(|o| check_rank(o.check));

@@ -184,7 +184,7 @@ pub fn rerun_command(meta: &RunMeta, case_id: &str, opts: &RenderOptions) -> Str
         args.push("--time-scale".into());
         args.push(fmt_num(meta.time_scale));
     }
-    let all_checks = crate::checks::CheckId::ALL.iter().all(|c| meta.checks.contains(c));
+    let all_checks = crate::checks::CheckId::all().all(|c| meta.checks.contains(&c));
     if !all_checks && !meta.checks.is_empty() {
         let mut ids: Vec<_> = meta.checks.clone();
         ids.sort_by_key(|c| super::check_rank(*c));

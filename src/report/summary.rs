@@ -143,7 +143,7 @@ pub fn terminal_safe(s: &str) -> String {
 
 /// The per-check table: id, pass, fail, error, skip, advisory.
 fn table(out: &mut String, result: &RunResult) {
-    let width = CheckId::ALL.iter().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
+    let width = CheckId::all().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
     let _ = writeln!(
         out,
         "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}",

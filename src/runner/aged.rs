@@ -11,11 +11,11 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::recorder::{REQUEST, SETUP, VERIFY};
-use super::result::{CaseResult, CheckOutcome};
+use super::result::CaseResult;
 use super::state::{Harness, POOL_LIFETIME_MINUTES};
 use super::transport::Transport;
 use crate::cases::{CaseKind, Expectation, TunnelState};
-use crate::checks::{self, duration_static, CheckId};
+use crate::checks::{self, AgedObservation, CheckId, Evidence, Subject};
 use crate::spec::facts::{self, ClientMode};
 use crate::wire::HttpRequest;
 
@@ -31,46 +31,48 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>
     let mut request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "", "clientMode": "ALL"}));
     let mut response = None;
     let mut transport_error = None;
-    let outcome = match h.open(&mut rec, None, Some(POOL_LIFETIME_MINUTES)).await {
+    let mut obs = AgedObservation {
+        age_ms: u64::try_from(MIN_AGE.as_millis()).unwrap_or(u64::MAX),
+        ..Default::default()
+    };
+    match h.open(&mut rec, None, Some(POOL_LIFETIME_MINUTES)).await {
         Err(e) => {
             h.harness_error(format!("{AGED_CASE_ID}: {e}"));
-            CheckOutcome::error(CheckId::DurationStatic, e)
+            obs.inconclusive = Some(e.to_string());
         }
         Ok(tunnel) => {
             let opened = Instant::now();
-            let before = h.describe(&mut rec, SETUP, &tunnel.id).await;
+            obs.before = h.describe(&mut rec, SETUP, &tunnel.id).await;
             tokio::time::sleep_until((opened + MIN_AGE).into()).await;
             request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": tunnel.id, "clientMode": "ALL"}));
             match rec.send(REQUEST, request.clone()).await {
                 Ok(resp) if resp.is_success() => {
                     response = Some(resp);
-                    let after = h.describe(&mut rec, VERIFY, &tunnel.id).await;
-                    duration_static::check(before.as_ref(), after.as_ref())
+                    obs.after = h.describe(&mut rec, VERIFY, &tunnel.id).await;
                 }
                 Ok(resp) => {
-                    let what = checks::summary(&resp);
+                    obs.inconclusive = Some(format!(
+                        "the rotation of a tunnel opened {} ms earlier was refused ({})",
+                        obs.age_ms,
+                        checks::summary(&resp)
+                    ));
                     response = Some(resp);
-                    CheckOutcome::error(
-                        CheckId::DurationStatic,
-                        format!(
-                            "the rotation of a tunnel opened {} ms earlier was refused ({what})",
-                            MIN_AGE.as_millis()
-                        ),
-                    )
                 }
                 Err(e) => {
-                    let outcome = CheckOutcome::error(CheckId::DurationStatic, format!("no response: {e}"));
-                    transport_error = Some(e);
-                    outcome
+                    obs.inconclusive = Some(format!("no response: {e}"));
+                    transport_error = Some(e.to_string());
                 }
             }
         }
-    };
+    }
 
-    let mut outcomes = vec![checks::no_5xx::check(&rec.exchanges)];
-    outcomes.extend(checks::describe_shape::check(&rec.exchanges));
-    outcomes.push(outcome);
-    outcomes.retain(|o| selected.contains(&o.check));
+    let outcomes = checks::judge(
+        &Evidence {
+            exchanges: &rec.exchanges,
+            subject: Subject::Aged(&obs),
+        },
+        selected,
+    );
     CaseResult {
         id: AGED_CASE_ID.into(),
         kind: CaseKind::Fixture,

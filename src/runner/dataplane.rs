@@ -13,16 +13,16 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 
 use super::recorder::{Recorder, REQUEST, VERIFY};
-use super::result::{CaseResult, CheckOutcome};
+use super::result::CaseResult;
 use super::state::{close_request, Harness, Tunnel, POOL_LIFETIME_MINUTES};
 use super::transport::Transport;
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::connection_state::StateObservation;
-use crate::checks::data_plane::Handshake;
+use crate::checks::data_plane::{DataPlaneObservation, Handshake};
 use crate::checks::rotated_connection::RotatedObservation;
 use crate::checks::token_revoked::RevokedObservation;
 use crate::checks::token_single_use::SingleUseObservation;
-use crate::checks::{self, CheckId};
+use crate::checks::{self, CheckId, Evidence, Subject};
 use crate::client::dataplane::{Attempt, Connection, DataPlane, FirstMessage, Outcome};
 use crate::secret::SecretString;
 use crate::spec::facts::{self, ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
@@ -86,13 +86,13 @@ impl Scenario {
 
     pub fn check(self) -> CheckId {
         match self {
-            Scenario::Handshake => CheckId::Handshake,
-            Scenario::Revoked(_) => CheckId::TokenRevoked,
-            Scenario::SingleUse => CheckId::TokenSingleUse,
-            Scenario::SourceDestinationConfig => CheckId::SourceDestinationConfig,
-            Scenario::ClosedTunnel => CheckId::ClosedTunnel,
-            Scenario::ConnectionState => CheckId::ConnectionState,
-            Scenario::RotatedConnection => CheckId::RotatedConnection,
+            Scenario::Handshake => CheckId::HANDSHAKE,
+            Scenario::Revoked(_) => CheckId::TOKEN_REVOKED,
+            Scenario::SingleUse => CheckId::TOKEN_SINGLE_USE,
+            Scenario::SourceDestinationConfig => CheckId::SOURCE_DESTINATION_CONFIG,
+            Scenario::ClosedTunnel => CheckId::CLOSED_TUNNEL,
+            Scenario::ConnectionState => CheckId::CONNECTION_STATE,
+            Scenario::RotatedConnection => CheckId::ROTATED_CONNECTION,
         }
     }
 
@@ -201,7 +201,7 @@ impl<'h, T: Transport> Run<'h, T> {
                 Some(r)
             }
             Err(e) => {
-                self.transport_error = Some(e);
+                self.transport_error = Some(e.to_string());
                 None
             }
         }
@@ -214,7 +214,8 @@ impl<'h, T: Transport> Run<'h, T> {
         let t = self
             .h
             .open(&mut self.rec, destination_config, Some(POOL_LIFETIME_MINUTES))
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
         match (t.source_token.clone(), t.destination_token.clone()) {
             (Some(s), Some(d)) if !s.is_empty() && !d.is_empty() => Ok((t, s, d)),
             _ => Err("OpenTunnel returned no source or destination token".into()),
@@ -245,11 +246,11 @@ impl<'h, T: Transport> Run<'h, T> {
 
 /// The data-plane checks that only the scenarios feed: skipped as a whole without a data plane.
 pub const DATA_PLANE_ONLY: [CheckId; 5] = [
-    CheckId::Handshake,
-    CheckId::TokenRevoked,
-    CheckId::TokenSingleUse,
-    CheckId::ConnectionState,
-    CheckId::RotatedConnection,
+    CheckId::HANDSHAKE,
+    CheckId::TOKEN_REVOKED,
+    CheckId::TOKEN_SINGLE_USE,
+    CheckId::CONNECTION_STATE,
+    CheckId::ROTATED_CONNECTION,
 ];
 
 /// Run one scenario against the data plane `dp`.
@@ -268,17 +269,23 @@ pub async fn run<T: Transport>(
         response: None,
         transport_error: None,
     };
-    let outcome = match body(&mut run, scenario).await {
+    let obs = match body(&mut run, scenario).await {
         Ok(o) => o,
-        Err(e) => {
-            h.harness_error(format!("{}: {e}", scenario.id()));
-            CheckOutcome::error(scenario.check(), e)
+        Err(why) => {
+            h.harness_error(format!("{}: {why}", scenario.id()));
+            DataPlaneObservation::NotRun {
+                check: scenario.check(),
+                why,
+            }
         }
     };
-    let mut outcomes = vec![checks::no_5xx::check(&run.rec.exchanges)];
-    outcomes.extend(checks::describe_shape::check(&run.rec.exchanges));
-    outcomes.push(outcome);
-    outcomes.retain(|o| selected.contains(&o.check));
+    let outcomes = checks::judge(
+        &Evidence {
+            exchanges: &run.rec.exchanges,
+            subject: Subject::DataPlane(&obs),
+        },
+        selected,
+    );
     CaseResult {
         id: scenario.id().into(),
         kind: CaseKind::Fixture,
@@ -301,7 +308,7 @@ pub async fn run<T: Transport>(
     }
 }
 
-async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<CheckOutcome, String> {
+async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<DataPlaneObservation, String> {
     match scenario {
         Scenario::Handshake => handshake(run).await,
         Scenario::Revoked(mode) => revoked(run, mode).await,
@@ -313,7 +320,7 @@ async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<
     }
 }
 
-async fn handshake<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn handshake<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, destination) = run.open(None).await?;
     run.request = super::state::describe_request(&tunnel.id);
     let mismatch = run
@@ -329,7 +336,7 @@ async fn handshake<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, S
     let mut cookie = Attempt::new("destination", destination);
     cookie.via_cookie = true;
     good.push(run.try_token("the destination token (cookie)", cookie).await);
-    Ok(checks::handshake::check(&good, &mismatch))
+    Ok(DataPlaneObservation::Handshake { good, mismatch })
 }
 
 fn new_token(resp: &HttpResponse, member: &str) -> Option<SecretString> {
@@ -340,7 +347,7 @@ fn new_token(resp: &HttpResponse, member: &str) -> Option<SecretString> {
         .map(SecretString::new)
 }
 
-async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result<CheckOutcome, String> {
+async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, destination) = run.open(None).await?;
     let mut obs = RevokedObservation {
         mode: mode.as_str().to_owned(),
@@ -348,11 +355,11 @@ async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result
     };
     let Some(resp) = run.send(rotate_request(&tunnel.id, mode, None)).await else {
         obs.inconclusive = Some("the rotation got no response".into());
-        return Ok(checks::token_revoked::check(&obs));
+        return Ok(DataPlaneObservation::Revoked(obs));
     };
     if !resp.is_success() {
         obs.inconclusive = Some(format!("the rotation was refused ({})", checks::summary(&resp)));
-        return Ok(checks::token_revoked::check(&obs));
+        return Ok(DataPlaneObservation::Revoked(obs));
     }
     let sides = [
         ("source", SOURCE_TOKEN, source, ClientMode::Destination),
@@ -378,10 +385,10 @@ async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result
             None => obs.inconclusive = Some(format!("the rotation returned no {member}")),
         }
     }
-    Ok(checks::token_revoked::check(&obs))
+    Ok(DataPlaneObservation::Revoked(obs))
 }
 
-async fn single_use<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn single_use<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, destination) = run.open(None).await?;
     run.request = super::state::describe_request(&tunnel.id);
     let first = run
@@ -412,10 +419,10 @@ async fn single_use<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, 
         same_client,
         other_client,
     };
-    Ok(checks::token_single_use::check(&obs))
+    Ok(DataPlaneObservation::SingleUse(obs))
 }
 
-async fn source_destination_config<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn source_destination_config<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, _) = run.open(None).await?;
     let config = json!({"services": ["SSH"]});
     let Some(resp) = run
@@ -430,10 +437,13 @@ async fn source_destination_config<T: Transport>(run: &mut Run<'_, T>) -> Result
             Attempt::new("source", source),
         )
         .await;
-    Ok(checks::source_destination_config::check_data_plane(&resp, &old))
+    Ok(DataPlaneObservation::SourceDestinationConfig {
+        refusal: resp,
+        old_source: old,
+    })
 }
 
-async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, destination) = run.open(None).await?;
     let (open_before, conn) = run
         .handshake(
@@ -462,15 +472,15 @@ async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcom
             Attempt::new("destination", destination),
         )
         .await;
-    Ok(checks::closed_tunnel::check_data_plane(
-        &open_before,
+    Ok(DataPlaneObservation::ClosedTunnel {
+        open_before,
         ended,
-        ms(CLOSE_WAIT),
-        &closed_token,
-    ))
+        wait_ms: ms(CLOSE_WAIT),
+        closed_token,
+    })
 }
 
-async fn connection_state<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn connection_state<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, _) = run.open(None).await?;
     run.request = super::state::describe_request(&tunnel.id);
     let mut obs = StateObservation {
@@ -489,10 +499,10 @@ async fn connection_state<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOut
         conn.close().await;
         obs.after_disconnect = run.wait_status(&tunnel.id, "source", "DISCONNECTED").await;
     }
-    Ok(checks::connection_state::check(&obs))
+    Ok(DataPlaneObservation::ConnectionState(obs))
 }
 
-async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckOutcome, String> {
+async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
     let (tunnel, source, _) = run.open(None).await?;
     let mut obs = RotatedObservation {
         wait_ms: ms(ROTATED_WAIT),
@@ -503,7 +513,7 @@ async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckO
         .await;
     let Some(mut conn) = conn else {
         obs.not_observed = Some(format!("no connection ({})", connect.summary()));
-        return Ok(checks::rotated_connection::check(&obs));
+        return Ok(DataPlaneObservation::Rotated(obs));
     };
     match run.send(rotate_request(&tunnel.id, ClientMode::Source, None)).await {
         Some(r) if r.is_success() => {
@@ -513,5 +523,5 @@ async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<CheckO
         None => obs.not_observed = Some("the rotation got no response".into()),
     }
     conn.close().await;
-    Ok(checks::rotated_connection::check(&obs))
+    Ok(DataPlaneObservation::Rotated(obs))
 }

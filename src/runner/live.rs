@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::recorder::{REQUEST, SETUP, VERIFY};
-use super::result::{CaseResult, CheckOutcome};
+use super::result::CaseResult;
 use super::state::Harness;
 use super::transport::Transport;
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::duration_live::{self, LiveObservation};
-use crate::checks::{self, summary, tunnel_status, CheckId};
+use crate::checks::{self, summary, tunnel_status, CheckId, Evidence, Subject};
 use crate::spec::facts::{self, ClientMode};
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -52,7 +52,7 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &
     match h.open(&mut rec, None, Some(LIFETIME_MINUTES)).await {
         Err(e) => {
             h.harness_error(format!("{LIVE_CASE_ID}: {e}"));
-            obs.inconclusive = Some(e);
+            obs.inconclusive = Some(e.to_string());
         }
         Ok(tunnel) => {
             let t0 = Instant::now();
@@ -71,10 +71,13 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, time_scale: f64, selected: &
         }
     }
 
-    let mut outcomes = vec![checks::no_5xx::check(&rec.exchanges)];
-    outcomes.extend(checks::describe_shape::check(&rec.exchanges));
-    outcomes.extend(duration_live::judge(&obs));
-    outcomes.retain(|o: &CheckOutcome| selected.contains(&o.check));
+    let outcomes = checks::judge(
+        &Evidence {
+            exchanges: &rec.exchanges,
+            subject: Subject::Live(&obs),
+        },
+        selected,
+    );
     CaseResult {
         id: LIVE_CASE_ID.into(),
         kind: CaseKind::Fixture,
@@ -144,7 +147,7 @@ async fn observe<T: Transport>(
         }
         Err(e) => {
             obs.inconclusive = Some(format!("the mid-life rotation got no response: {e}"));
-            *transport_error = Some(e);
+            *transport_error = Some(e.to_string());
             return;
         }
     }

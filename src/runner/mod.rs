@@ -4,6 +4,7 @@
 
 pub mod aged;
 pub mod dataplane;
+mod error;
 pub mod history;
 pub mod judge;
 pub mod live;
@@ -21,6 +22,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+pub use error::SetupError;
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -147,7 +149,7 @@ pub async fn run<T: Transport>(
     let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
-    let run_aged = selected.contains(&CheckId::DurationStatic) && only.matches(aged::AGED_CASE_ID);
+    let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
     let data_plane = data_plane_plan(config, &harness, &selected, &only, &mut skipped_checks);
     progress.run_started(
         cases.len() + usize::from(run_live) + usize::from(run_aged) + data_plane.as_ref().map_or(0, |(_, s)| s.len()),
@@ -288,7 +290,7 @@ fn live_plan(
     only: &select::OnlyFilter,
     skipped: &mut Vec<SkippedCheck>,
 ) -> bool {
-    if !selected.contains(&CheckId::DurationLive) {
+    if !selected.contains(&CheckId::DURATION_LIVE) {
         return false;
     }
     let reason = if !config.live {
@@ -302,7 +304,7 @@ fn live_plan(
         return true;
     };
     skipped.push(SkippedCheck {
-        check: CheckId::DurationLive,
+        check: CheckId::DURATION_LIVE,
         reason,
     });
     false
@@ -354,7 +356,7 @@ async fn run_case<T: Transport>(
 ) -> CaseResult {
     let started = Instant::now();
     let mut rec = h.recorder();
-    let mut setup_error = h.unreachable_reason().map(|why| format!("not run: {why}"));
+    let mut setup_error = h.unreachable_reason().map(SetupError::NotRun);
 
     let mut prepared = None;
     if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {
@@ -383,8 +385,8 @@ async fn run_case<T: Transport>(
         match rec.send(REQUEST, request.clone()).await {
             Ok(r) => response = Some(r),
             Err(e) => {
-                h.transport_failed(&format!("case {}", case.id), &e);
-                transport_error = Some(e);
+                transport_error = Some(e.to_string());
+                h.transport_failed(format!("case {}", case.id), e);
             }
         }
         if let Some(p) = &prepared {
@@ -399,6 +401,7 @@ async fn run_case<T: Transport>(
         }
     }
 
+    let setup_error = setup_error.map(|e| e.to_string());
     let outcomes = {
         let evidence = judge::Evidence {
             case: &case,

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use super::result::Exchange;
 use super::transport::Transport;
-use crate::checks::parse_error;
+use crate::client::TransportError;
 use crate::redact::Redactor;
+use crate::wire::parse_error;
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// Roles of an exchange (see [`Exchange::role`]).
@@ -65,7 +66,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
     }
 
     /// Send `request`, retrying throttling errors; every attempt is recorded, the last one returned.
-    pub async fn send(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, String> {
+    pub async fn send(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let mut attempt = 0;
         loop {
             let result = self.send_once(role, request.clone()).await;
@@ -79,7 +80,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
         }
     }
 
-    async fn send_once(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, String> {
+    async fn send_once(&mut self, role: &str, request: HttpRequest) -> Result<HttpResponse, TransportError> {
         let start = Instant::now();
         let result = self.transport.send(&request).await;
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -100,7 +101,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
             role: role.to_owned(),
             request,
             response: result.as_ref().ok().cloned(),
-            transport_error: result.as_ref().err().cloned(),
+            transport_error: result.as_ref().err().map(ToString::to_string),
             elapsed_ms,
         });
         result
@@ -117,10 +118,13 @@ mod tests {
     struct Scripted(Mutex<Vec<HttpResponse>>);
 
     impl Transport for Scripted {
-        async fn send(&self, _req: &HttpRequest) -> Result<HttpResponse, String> {
+        async fn send(&self, _req: &HttpRequest) -> Result<HttpResponse, TransportError> {
             let mut q = self.0.lock().unwrap();
             if q.is_empty() {
-                Err("no more responses".into())
+                Err(TransportError::Protocol {
+                    endpoint: "test".into(),
+                    detail: "no more responses".into(),
+                })
             } else {
                 Ok(q.remove(0))
             }
@@ -157,6 +161,9 @@ mod tests {
         assert_eq!(rec.send(REQUEST, req()).await.unwrap().status, 400);
         assert_eq!(rec.exchanges.len(), 1);
         assert!(rec.send(REQUEST, req()).await.is_err());
-        assert_eq!(rec.exchanges[1].transport_error.as_deref(), Some("no more responses"));
+        assert_eq!(
+            rec.exchanges[1].transport_error.as_deref(),
+            Some("invalid HTTP response from test: no more responses")
+        );
     }
 }

@@ -6,86 +6,9 @@ use serde::Serialize;
 
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::CheckId;
+pub use crate::checks::{CheckOutcome, Exchange, Status};
 use crate::redact::Redactor;
 use crate::wire::{HttpRequest, HttpResponse};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    /// A conformance violation (exit 1).
-    Fail,
-    /// The harness could not judge: transport failure, setup failure (JUnit `<error>`).
-    Error,
-    /// Not applicable or not selected; `message` says why.
-    Skip,
-    /// Worth knowing, never a failure: behaviour PROTOCOL.md marks as inferred.
-    Advisory,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CheckOutcome {
-    pub check: CheckId,
-    pub status: Status,
-    /// One line for humans.
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub actual: Option<String>,
-}
-
-impl CheckOutcome {
-    pub fn new(check: CheckId, status: Status, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome {
-            check,
-            status,
-            message: message.into(),
-            expected: None,
-            actual: None,
-        }
-    }
-
-    pub fn pass(check: CheckId, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome::new(check, Status::Pass, message)
-    }
-
-    pub fn fail(check: CheckId, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome::new(check, Status::Fail, message)
-    }
-
-    pub fn error(check: CheckId, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome::new(check, Status::Error, message)
-    }
-
-    pub fn skip(check: CheckId, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome::new(check, Status::Skip, message)
-    }
-
-    pub fn advisory(check: CheckId, message: impl Into<String>) -> CheckOutcome {
-        CheckOutcome::new(check, Status::Advisory, message)
-    }
-
-    /// Attach what the spec expects and what was observed (both free of secrets).
-    pub fn with(mut self, expected: impl Into<String>, actual: impl Into<String>) -> CheckOutcome {
-        self.expected = Some(expected.into());
-        self.actual = Some(actual.into());
-        self
-    }
-}
-
-/// One HTTP exchange the runner made for a case (setup calls included), in order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Exchange {
-    /// `setup`, `request` (the case's own request), `verify` or `cleanup`.
-    pub role: String,
-    pub request: HttpRequest,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response: Option<HttpResponse>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transport_error: Option<String>,
-    pub elapsed_ms: u64,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseResult {
@@ -172,10 +95,9 @@ pub struct CheckTally {
 }
 
 impl RunResult {
-    /// Per check, how its outcomes went, in [`CheckId::ALL`] order.
+    /// Per check, how its outcomes went, in report order.
     pub fn tally(&self) -> Vec<(CheckId, CheckTally)> {
-        CheckId::ALL
-            .into_iter()
+        CheckId::all()
             .map(|id| {
                 let mut t = CheckTally::default();
                 for o in self.cases.iter().flat_map(|c| &c.outcomes).filter(|o| o.check == id) {

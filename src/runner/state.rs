@@ -13,14 +13,17 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::error::SetupError;
 use super::history::TokenHistory;
 use super::recorder::{Recorder, CLEANUP, SETUP};
 use super::transport::Transport;
 use crate::cases::TunnelState;
-use crate::checks::{parse_error, summary, tunnel_status};
+use crate::checks::{summary, tunnel_status};
+use crate::client::TransportError;
 use crate::redact::Redactor;
 use crate::secret::SecretString;
 use crate::spec::facts::{DESTINATION_TOKEN, SOURCE_TOKEN};
+use crate::wire::parse_error;
 use crate::wire::HttpRequest;
 
 /// Description given to every tunnel the run opens (visible in the AWS console).
@@ -50,7 +53,7 @@ pub struct Harness<T> {
     /// Set once any response has arrived.
     pub reached: AtomicBool,
     /// Set when setup failed at the transport level before the endpoint ever answered.
-    pub unreachable: Mutex<Option<String>>,
+    pub unreachable: Mutex<Option<SetupError>>,
     pool: Mutex<Pool>,
     harness_errors: Mutex<Vec<String>>,
     /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
@@ -126,7 +129,7 @@ pub fn close_request(tunnel_id: &str, delete: bool) -> HttpRequest {
 }
 
 /// A tunnel prepared for a case.
-pub struct Prepared {
+pub struct PreparedTunnel {
     pub tunnel: Tunnel,
     /// DescribeTunnel's `tunnel` object before the case (None: could not be read).
     pub before: Option<Value>,
@@ -165,8 +168,11 @@ impl<T: Transport> Harness<T> {
         std::mem::take(&mut *lock(&self.harness_errors))
     }
 
+    /// Why the endpoint is unreachable, once a transport failure has shown it.
     pub fn unreachable_reason(&self) -> Option<String> {
-        lock(&self.unreachable).clone()
+        lock(&self.unreachable)
+            .as_ref()
+            .map(|e| format!("endpoint unreachable: {e}"))
     }
 
     /// Remember a tunnel for cleanup (also ones a case's own request opened).
@@ -177,16 +183,18 @@ impl<T: Transport> Harness<T> {
         }
     }
 
-    /// A transport failure; before the endpoint ever answered it means the endpoint is unreachable.
-    pub fn transport_failed(&self, what: &str, err: &str) -> String {
-        let msg = format!("{what}: {err}");
-        if !self.reached.load(Ordering::Relaxed) {
-            let mut u = lock(&self.unreachable);
-            if u.is_none() {
-                *u = Some(format!("endpoint unreachable: {msg}"));
-            }
+    /// A transport failure of `operation`. A connection that could not be made, or any failure
+    /// before the endpoint ever answered, means the endpoint is unreachable (a setup problem).
+    pub fn transport_failed(&self, operation: impl Into<String>, err: TransportError) -> SetupError {
+        let unreachable = err.is_unreachable() || !self.reached.load(Ordering::Relaxed);
+        let e = SetupError::NoAnswer {
+            operation: operation.into(),
+            source: Arc::new(err),
+        };
+        if unreachable {
+            lock(&self.unreachable).get_or_insert_with(|| e.clone());
         }
-        msg
+        e
     }
 
     /// OpenTunnel. The call runs in a task of its own, so that cancelling the case (Ctrl-C) cannot
@@ -197,7 +205,7 @@ impl<T: Transport> Harness<T> {
         rec: &mut Recorder<'_, T>,
         destination_config: Option<&Value>,
         lifetime_minutes: Option<u32>,
-    ) -> Result<Tunnel, String> {
+    ) -> Result<Tunnel, SetupError> {
         let request = open_request(destination_config, lifetime_minutes);
         let guard = InFlight::new(Arc::clone(self));
         let task = tokio::spawn(async move {
@@ -214,15 +222,21 @@ impl<T: Transport> Harness<T> {
             }
             (result, own.exchanges)
         });
-        let (result, exchanges) = task.await.map_err(|e| format!("OpenTunnel: internal error: {e}"))?;
+        let (result, exchanges) = task.await.map_err(|e| SetupError::Internal {
+            operation: "OpenTunnel",
+            detail: e.to_string(),
+        })?;
         rec.exchanges.extend(exchanges);
-        let resp = result.map_err(|e| self.transport_failed("OpenTunnel", &e))?;
+        let resp = result.map_err(|e| self.transport_failed("OpenTunnel", e))?;
         if !resp.is_success() {
-            return Err(format!("OpenTunnel failed: {}", summary(&resp)));
+            return Err(SetupError::Refused {
+                operation: "OpenTunnel",
+                answer: summary(&resp),
+            });
         }
         let body = resp.body_json().unwrap_or(Value::Null);
         let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
-            return Err("OpenTunnel answered without a tunnelId".into());
+            return Err(SetupError::NoTunnelId);
         };
         let mut tokens = TokenHistory::default();
         tokens.record(&body);
@@ -246,7 +260,11 @@ impl<T: Transport> Harness<T> {
         resp.body_json()?.get("tunnel").filter(|t| t.is_object()).cloned()
     }
 
-    async fn new_tunnel(self: &Arc<Self>, rec: &mut Recorder<'_, T>, state: &TunnelState) -> Result<Tunnel, String> {
+    async fn new_tunnel(
+        self: &Arc<Self>,
+        rec: &mut Recorder<'_, T>,
+        state: &TunnelState,
+    ) -> Result<Tunnel, SetupError> {
         match state {
             TunnelState::Open { destination_config } => {
                 self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
@@ -257,13 +275,16 @@ impl<T: Transport> Harness<T> {
                 let resp = rec
                     .send(SETUP, close_request(&tunnel.id, false))
                     .await
-                    .map_err(|e| self.transport_failed("CloseTunnel", &e))?;
+                    .map_err(|e| self.transport_failed("CloseTunnel", e))?;
                 if !resp.is_success() {
-                    return Err(format!("CloseTunnel failed: {}", summary(&resp)));
+                    return Err(SetupError::Refused {
+                        operation: "CloseTunnel",
+                        answer: summary(&resp),
+                    });
                 }
                 Ok(tunnel)
             }
-            TunnelState::Unknown { .. } | TunnelState::None => Err("this state has no tunnel".into()),
+            TunnelState::Unknown { .. } | TunnelState::None => Err(SetupError::NoTunnel),
         }
     }
 
@@ -274,8 +295,8 @@ impl<T: Transport> Harness<T> {
         rec: &mut Recorder<'_, T>,
         state: &TunnelState,
         lane: usize,
-    ) -> Result<Prepared, String> {
-        let key = format!("{lane}/{}", pool_key(state).ok_or("this state has no tunnel")?);
+    ) -> Result<PreparedTunnel, SetupError> {
+        let key = format!("{lane}/{}", pool_key(state).ok_or(SetupError::NoTunnel)?);
         let wanted = wanted_status(state);
         let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
         // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
@@ -284,19 +305,22 @@ impl<T: Transport> Harness<T> {
             let before = self.describe(rec, SETUP, &tunnel.id).await;
             if before.as_ref().and_then(tunnel_status) == Some(wanted) {
                 fill_arn(&mut tunnel, before.as_ref());
-                return Ok(Prepared { tunnel, before });
+                return Ok(PreparedTunnel { tunnel, before });
             }
         }
         let mut tunnel = self.new_tunnel(rec, state).await?;
         let before = self.describe(rec, SETUP, &tunnel.id).await;
         match before.as_ref().map(tunnel_status) {
             Some(Some(s)) if s != wanted => {
-                return Err(format!("a freshly prepared tunnel is {s}, not {wanted}"));
+                return Err(SetupError::WrongState {
+                    found: s.to_owned(),
+                    wanted,
+                });
             }
             _ => {}
         }
         fill_arn(&mut tunnel, before.as_ref());
-        Ok(Prepared { tunnel, before })
+        Ok(PreparedTunnel { tunnel, before })
     }
 
     /// Give a tunnel back to `lane`'s pool if `after` shows it still in the state the pool promises.

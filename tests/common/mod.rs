@@ -15,6 +15,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use rotcheck::cases::{Case, CaseKind, Expectation, TunnelState, TUNNEL_ID_PLACEHOLDER};
+use rotcheck::client::TransportError;
 use rotcheck::runner::Transport;
 use rotcheck::spec::facts::ClientMode;
 use rotcheck::spec::{model, validate_input};
@@ -336,7 +337,10 @@ impl HttpTransport {
 }
 
 impl Transport for HttpTransport {
-    fn send(&self, req: &HttpRequest) -> impl std::future::Future<Output = Result<HttpResponse, String>> + Send {
+    fn send(
+        &self,
+        req: &HttpRequest,
+    ) -> impl std::future::Future<Output = Result<HttpResponse, TransportError>> + Send {
         let method = reqwest::Method::from_bytes(req.method.as_bytes());
         let mut builder = method.map(|m| self.client.request(m, &self.url));
         if let Ok(b) = builder {
@@ -347,11 +351,19 @@ impl Transport for HttpTransport {
             builder = Ok(b.body(req.body.clone()));
         }
         async move {
-            let builder = builder.map_err(|e| format!("bad method: {e}"))?;
-            let resp = builder.send().await.map_err(|e| format!("transport: {e}"))?;
+            let builder = builder.map_err(|e| TransportError::InvalidRequest(format!("bad method: {e}")))?;
+            let fail = |e: reqwest::Error| {
+                let (endpoint, detail) = ("test server".to_owned(), e.to_string());
+                if e.is_connect() {
+                    TransportError::Connect { endpoint, detail }
+                } else {
+                    TransportError::Protocol { endpoint, detail }
+                }
+            };
+            let resp = builder.send().await.map_err(fail)?;
             let status = resp.status().as_u16();
             let headers = rotcheck::wire::header_pairs(resp.headers());
-            let body = resp.bytes().await.map_err(|e| format!("transport: {e}"))?.to_vec();
+            let body = resp.bytes().await.map_err(fail)?.to_vec();
             Ok(HttpResponse {
                 status,
                 headers,

@@ -119,9 +119,9 @@ pub fn sample(t: u64) -> RunResult {
         error_type: None,
         transport_error: None,
         outcomes: vec![
-            outcome(CheckId::TokenFresh, Status::Pass, "2 new tokens"),
-            outcome(CheckId::ResponseSchema, Status::Pass, "valid"),
-            outcome(CheckId::TokenSet, Status::Pass, "both tokens and tunnelArn"),
+            outcome(CheckId::TOKEN_FRESH, Status::Pass, "2 new tokens"),
+            outcome(CheckId::RESPONSE_SCHEMA, Status::Pass, "valid"),
+            outcome(CheckId::TOKEN_SET, Status::Pass, "both tokens and tunnelArn"),
         ],
         exchanges: vec![
             open_exchange(3 + t),
@@ -144,7 +144,7 @@ pub fn sample(t: u64) -> RunResult {
         Some("ValidationException"),
     );
     let mut fail = outcome(
-        CheckId::ValidAccepted,
+        CheckId::VALID_ACCEPTED,
         Status::Fail,
         &format!("valid input refused: 400 ValidationException mentioning {SRC_TOKEN}"),
     );
@@ -165,7 +165,7 @@ pub fn sample(t: u64) -> RunResult {
         response: Some(bad_resp.clone()),
         error_type: Some("ValidationException".into()),
         transport_error: None,
-        outcomes: vec![fail, outcome(CheckId::ErrorShape, Status::Pass, "typed JSON error")],
+        outcomes: vec![fail, outcome(CheckId::ERROR_SHAPE, Status::Pass, "typed JSON error")],
         exchanges: vec![
             open_exchange(2 + t),
             Exchange {
@@ -194,7 +194,7 @@ pub fn sample(t: u64) -> RunResult {
         error_type: None,
         transport_error: Some(format!("connection reset while sending (last token {OLD_TOKEN})")),
         outcomes: vec![outcome(
-            CheckId::InvalidRejected,
+            CheckId::INVALID_REJECTED,
             Status::Error,
             &format!("no response; cannot judge ({OLD_TOKEN})"),
         )],
@@ -214,9 +214,9 @@ pub fn sample(t: u64) -> RunResult {
         error_type: None,
         transport_error: None,
         outcomes: vec![
-            outcome(CheckId::No5xx, Status::Pass, "no 5xx"),
+            outcome(CheckId::NO_5XX, Status::Pass, "no 5xx"),
             outcome(
-                CheckId::ClosedTunnel,
+                CheckId::CLOSED_TUNNEL,
                 Status::Advisory,
                 "a CLOSED tunnel was rotated (200)",
             ),
@@ -235,12 +235,12 @@ pub fn sample(t: u64) -> RunResult {
             time_scale: 60.0,
             live: false,
             only: None,
-            checks: CheckId::ALL.to_vec(),
+            checks: CheckId::all().collect(),
             concurrency: 2,
         },
         cases: vec![valid, failing, broken, closed],
         skipped_checks: vec![SkippedCheck {
-            check: CheckId::DurationLive,
+            check: CheckId::DURATION_LIVE,
             reason: "pass --live to run it against a non-embedded endpoint (~70 s at time-scale 1)".into(),
         }],
         harness_errors: vec![format!(

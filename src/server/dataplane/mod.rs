@@ -6,7 +6,7 @@
 //!   `awsiot-tunnel-token` cookie (exactly one value), at most 4 KiB of request head, one of the
 //!   subprotocols `aws.iot.securetunneling-3.0/2.0/1.0` offered ([`handshake`]).
 //! - Success: `101` with `channel-id` and the chosen subprotocol, then a `SERVICE_IDS` message
-//!   ([`crate::frame`]); binary frames are relayed to the other side's connection ([`relay`]).
+//!   ([`crate::wire::frame`]); binary frames are relayed to the other side's connection ([`relay`]).
 //! - Refusals are 400 with a plain-text body starting `Invalid access token:` (or `Invalid client
 //!   token:`). A token is spent by its first handshake; the same `client-token` may reconnect.
 //! - DescribeTunnel's connection states follow the connections ([`connection_state`]);

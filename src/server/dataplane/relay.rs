@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::super::state::AppState;
 use super::super::store::Side;
 use super::super::{Fault, Variant};
-use crate::frame;
+use crate::wire::frame;
 
 /// How often an open connection looks at its tunnel (closed, expired, token rotated).
 pub const TICK: Duration = Duration::from_millis(25);

@@ -1,7 +1,7 @@
 //! The data plane's framing (PROTOCOL.md, "Data plane"), shared by the reference server and the
 //! data-plane client: each message in a binary WebSocket frame is a 2-byte big-endian length,
-//! then a protobuf `com.amazonaws.iot.securedtunneling.Message`. A low-level utility (like
-//! `redact`): encoding and decoding are prost's, and decoding never panics, whatever the bytes.
+//! then a protobuf `com.amazonaws.iot.securedtunneling.Message`. Encoding and decoding are
+//! prost's, and decoding never panics, whatever the bytes.
 
 use prost::Message as _;
 

@@ -7,6 +7,11 @@ use serde_json::Value;
 
 use crate::spec::facts;
 
+mod error_type;
+pub mod frame;
+
+pub use error_type::{parse_error, sanitize_type, ErrorInfo, TypeSource, ERROR_TYPE_HEADER};
+
 /// A request to `POST /` (or, for mutations, another method) on the endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HttpRequest {

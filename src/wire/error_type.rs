@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::wire::HttpResponse;
+use super::HttpResponse;
 
 pub const ERROR_TYPE_HEADER: &str = "X-Amzn-Errortype";
 
