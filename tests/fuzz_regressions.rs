@@ -14,6 +14,7 @@ fn oracle(target: &str) -> fn(&[u8]) -> Result<(), Violation> {
         "response" => oracles::response_bytes,
         "sigv4" => oracles::sigv4_bytes,
         "lifecycle" => rotcheck::fuzzing::lifecycle::lifecycle_bytes,
+        "dataplane" => oracles::dataplane_bytes,
         other => panic!("no oracle for fuzz target {other}"),
     }
 }

@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use rotcheck::cases::{all_cases, embedded_fixtures, Case};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
-use rotcheck::runner::{self, Mode, NoProgress, RunConfig, RunResult};
+use rotcheck::runner::{self, DataPlaneTarget, Mode, NoProgress, RunConfig, RunResult};
 use rotcheck::server::{self, Fault, ServerConfig, Variant};
 
 const SEED: u64 = 1;
@@ -47,6 +47,7 @@ async fn run_in(mode: Mode, faults: Vec<Fault>, variants: Vec<Variant>) -> RunRe
         endpoint: srv.url(),
         embedded: false,
         mode,
+        data_plane: DataPlaneTarget::Url(format!("ws://{}", srv.addr())),
         ..RunConfig::default()
     };
     let result = runner::run(Arc::new(client), cases(), &config, &NoProgress, runner::never_cancel()).await;

@@ -494,6 +494,18 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
     let rotate_with = |body: Value| async move { s.call("RotateTunnelAccessToken", body).await };
     Some(match fault {
         ExtendLifetimeVisible | ExtendLifetimeHidden | ExpiryNotEnforced => return None,
+        // Data-plane faults show on the WebSocket: tests/dataplane.rs and the mutation score.
+        RevokedTokenAccepted
+        | RotationRevokesOtherSide
+        | NewTokenRefused
+        | RefusedRotationRevokesSource
+        | TokenReusable
+        | ClientTokenIgnored
+        | ClosedTunnelTokenAccepted
+        | CloseKeepsConnections
+        | ConnectionStateNeverUpdated
+        | SubprotocolNotEchoed
+        | ModeMismatchAccepted => return None,
         TimeoutReset => {
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["timeoutConfig"]["maxLifetimeTimeoutMinutes"] != 5

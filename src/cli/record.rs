@@ -165,6 +165,10 @@ pub fn settings(endpoint: Option<String>, sel: &Selection, target: &TargetArgs) 
         }),
         // Parity compares what came back, not verdicts: no strictness, baseline or snapshot.
         gate: Box::default(),
+        // Recordings hold control-plane exchanges only for now (every exchange carries its
+        // channel, so data-plane ones can join later without a format change).
+        data_plane: None,
+        no_data_plane: true,
     };
     Settings::from_args(&args)
 }

@@ -95,6 +95,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_live: bool,
 
+    /// The data plane (the WebSocket local proxies connect to), where the data-plane checks
+    /// prove that a rotated token stops working: ws://HOST:PORT or wss://HOST. Default: derived
+    /// for the built-in target (same port) and for AWS (https://api.tunneling.iot.R.amazonaws.com
+    /// -> wss://data.tunneling.iot.R.amazonaws.com); for any other endpoint the data-plane checks
+    /// are skipped ("no data plane given"), never passed.
+    #[arg(long, value_name = "URL", conflicts_with = "no_data_plane")]
+    pub data_plane: Option<String>,
+
+    /// Skip the data-plane checks even when the data plane is known.
+    #[arg(long)]
+    pub no_data_plane: bool,
+
     /// Seed of the generated cases (random ids and strings). The same seed sends the same cases.
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
     pub seed: u64,
@@ -188,6 +200,9 @@ pub struct Settings {
     pub fixtures: Option<PathBuf>,
     /// `--strict`: inferred points fail.
     pub mode: rotcheck::runner::Mode,
+    /// `--data-plane` (validated), and `--no-data-plane`.
+    pub data_plane: Option<String>,
+    pub no_data_plane: bool,
 }
 
 impl Settings {
@@ -221,6 +236,9 @@ impl Settings {
                 bail!("--fixtures {}: not a directory", dir.display());
             }
         }
+        if let Some(url) = &args.data_plane {
+            rotcheck::client::dataplane::upgrade_url(url).map_err(|e| anyhow::anyhow!("--data-plane: {e}"))?;
+        }
         let mut checks = args.checks.clone();
         checks.sort_by_key(|c| report::check_rank(*c));
         checks.dedup();
@@ -239,6 +257,8 @@ impl Settings {
             max_body_bytes: args.connection.max_body_bytes,
             fixtures: args.fixtures.clone(),
             mode: args.gate.mode(),
+            data_plane: args.data_plane.as_ref().map(|u| u.trim().to_owned()),
+            no_data_plane: args.no_data_plane,
         })
     }
 
@@ -285,7 +305,9 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             let scenarios = [
                 rotcheck::runner::live::LIVE_CASE_ID,
                 rotcheck::runner::aged::AGED_CASE_ID,
-            ];
+            ]
+            .into_iter()
+            .chain(rotcheck::runner::dataplane::Scenario::ALL.map(|s| s.id()));
             if !cases
                 .iter()
                 .map(|c| c.id.as_str())
@@ -632,7 +654,7 @@ pub mod engine {
     use rotcheck::cases::{self, Case};
     use rotcheck::client::{Client, ConnectOptions};
     use rotcheck::report::progress::Progress;
-    use rotcheck::runner::{self, RunConfig, RunResult, Status};
+    use rotcheck::runner::{self, DataPlaneTarget, RunConfig, RunResult, Status};
     use rotcheck::server::RunningServer;
 
     use super::Settings;
@@ -696,6 +718,22 @@ pub mod engine {
         }
     }
 
+    /// `--data-plane`, else the built-in target's (same port), else the AWS one for an AWS
+    /// endpoint; otherwise none.
+    pub fn data_plane(target: &Target, settings: &Settings) -> DataPlaneTarget {
+        if settings.no_data_plane {
+            return DataPlaneTarget::Off(runner::dataplane::DATA_PLANE_OFF.into());
+        }
+        let url = settings.data_plane.clone().or_else(|| match &target.server {
+            Some(server) => Some(format!("ws://{}", server.addr())),
+            None => settings
+                .endpoint
+                .as_deref()
+                .and_then(rotcheck::client::dataplane::derive_from_api),
+        });
+        url.map_or_else(DataPlaneTarget::default, DataPlaneTarget::Url)
+    }
+
     pub fn load_cases(seed: u64, fixtures: Option<&Path>) -> anyhow::Result<Vec<Case>> {
         let fixtures = match fixtures {
             Some(dir) => cases::load_fixtures(dir)?,
@@ -722,6 +760,7 @@ pub mod engine {
             embedded: settings.embedded(),
             region: target.region.clone(),
             mode: settings.mode,
+            data_plane: data_plane(target, settings),
         };
         // The client implements the runner's Transport (src/runner/transport.rs).
         let transport = Arc::new(target.client.clone());

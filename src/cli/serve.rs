@@ -14,7 +14,8 @@ pub struct ServeArgs {
     bind: IpAddr,
 
     /// Port to listen on; 0 picks a free port. The first line on stdout is
-    /// `listening on http://HOST:PORT`.
+    /// `listening on http://HOST:PORT`, the second `data plane on ws://HOST:PORT/tunnel` (the
+    /// local proxies' WebSocket shares the port).
     #[arg(long, default_value_t = 0)]
     port: u16,
 
@@ -121,6 +122,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
     writeln!(out, "listening on {}", running.url())?;
+    writeln!(out, "data plane on ws://{}/tunnel", running.addr())?;
     out.flush().context("writing to stdout")?;
     drop(out);
     shutdown_signal().await;

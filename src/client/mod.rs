@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod credentials;
+pub mod dataplane;
 pub mod error;
 pub mod sigv4;
 

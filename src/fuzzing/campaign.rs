@@ -204,13 +204,16 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         time_scale: 1.0,
         live: false,
         only: Some(prefix.to_owned()),
-        checks: CheckId::all().filter(|c| *c != CheckId::DURATION_LIVE).collect(),
+        checks: CheckId::all()
+            .filter(|c| *c != CheckId::DURATION_LIVE && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
+            .collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
         // Fuzzing judges by the spec only: an advisory is never a finding.
         mode: crate::runner::Mode::Spec,
+        data_plane: runner::DataPlaneTarget::Off("rotcheck fuzz does not connect to the data plane".into()),
     }
 }
 

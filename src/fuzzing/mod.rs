@@ -5,6 +5,7 @@
 //! shrinking each finding to a minimal request (`shrink`).
 
 pub mod campaign;
+pub mod dataplane;
 pub mod input;
 pub mod lifecycle;
 pub mod model;

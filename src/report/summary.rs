@@ -43,8 +43,10 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         out,
         "mode: {}",
         match meta.mode {
-            Mode::Spec => "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
-            Mode::Strict => "strict (--strict: advisories fail too: inferred points and differences from the real service)",
+            Mode::Spec =>
+                "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
+            Mode::Strict =>
+                "strict (--strict: advisories fail too: inferred points and differences from the real service)",
         }
     );
     out.push('\n');

@@ -3,6 +3,7 @@
 //! reports render the result.
 
 pub mod aged;
+pub mod dataplane;
 mod error;
 pub mod gating;
 pub mod history;
@@ -55,6 +56,23 @@ pub struct RunConfig {
     pub region: String,
     /// `Mode::Strict` turns the advisories (inferred points) into failures.
     pub mode: Mode,
+    /// Where the data plane is; without one the data-plane checks are skipped.
+    pub data_plane: DataPlaneTarget,
+}
+
+/// The data plane a run connects to, or why it has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPlaneTarget {
+    /// A `ws://` or `wss://` URL.
+    Url(String),
+    /// No data plane: the reason the data-plane checks are skipped.
+    Off(String),
+}
+
+impl Default for DataPlaneTarget {
+    fn default() -> Self {
+        DataPlaneTarget::Off(dataplane::NO_DATA_PLANE.into())
+    }
 }
 
 impl Default for RunConfig {
@@ -70,6 +88,7 @@ impl Default for RunConfig {
             embedded: true,
             region: "us-east-1".into(),
             mode: Mode::Spec,
+            data_plane: DataPlaneTarget::default(),
         }
     }
 }
@@ -137,7 +156,10 @@ pub async fn run<T: Transport>(
     cases.sort_by(|a, b| a.id.cmp(&b.id));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
     let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
-    progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
+    let data_plane = data_plane_plan(config, &harness, &selected, &only, &mut skipped_checks);
+    progress.run_started(
+        cases.len() + usize::from(run_live) + usize::from(run_aged) + data_plane.as_ref().map_or(0, |(_, s)| s.len()),
+    );
 
     let mut results = Vec::new();
     let mut interrupted = *cancel.borrow();
@@ -158,6 +180,16 @@ pub async fn run<T: Transport>(
             aged::AGED_CASE_ID,
             tokio::spawn(async move { aged::run(&h, &sel).await }),
         ));
+    }
+    if let (Some((dp, planned)), false) = (&data_plane, interrupted) {
+        for &scenario in planned {
+            let (h, dp, sel) = (harness.clone(), dp.clone(), selected.clone());
+            progress.case_started(scenario.id());
+            scenarios.push((
+                scenario.id(),
+                tokio::spawn(async move { dataplane::run(&h, &dp, scenario, &sel).await }),
+            ));
+        }
     }
 
     // Lanes: case i always runs in lane i % concurrency, and a lane runs its cases one after the
@@ -287,6 +319,43 @@ fn live_plan(
     });
     false
 }
+
+/// The data plane and the scenarios to run on it; without one, the data-plane checks are skipped.
+fn data_plane_plan<T: Transport>(
+    config: &RunConfig,
+    harness: &Harness<T>,
+    selected: &BTreeSet<CheckId>,
+    only: &select::OnlyFilter,
+    skipped: &mut Vec<SkippedCheck>,
+) -> Option<(Arc<crate::client::dataplane::DataPlane>, Vec<dataplane::Scenario>)> {
+    let planned = dataplane::planned(selected, only);
+    let url = match &config.data_plane {
+        DataPlaneTarget::Url(url) => url,
+        DataPlaneTarget::Off(reason) => {
+            for check in dataplane::DATA_PLANE_ONLY.into_iter().filter(|c| selected.contains(c)) {
+                skipped.push(SkippedCheck {
+                    check,
+                    reason: reason.clone(),
+                });
+            }
+            return None;
+        }
+    };
+    if planned.is_empty() {
+        return None;
+    }
+    match crate::client::dataplane::DataPlane::new(url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT) {
+        Ok(dp) => Some((Arc::new(dp), planned)),
+        Err(e) => {
+            harness.harness_error(format!("data plane: {e}"));
+            None
+        }
+    }
+}
+
+/// Timeouts of a data-plane handshake (connect, and the whole handshake).
+const DATA_PLANE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const DATA_PLANE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Prepare, send, verify and judge one case.
 async fn run_case<T: Transport>(

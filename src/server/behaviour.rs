@@ -4,6 +4,7 @@
 
 use axum::http::StatusCode;
 
+use super::dataplane::DataPlaneBehaviour;
 use super::errors::{ApiError, ErrorStyle};
 use super::store::{IdStyle, TokenStyle};
 use crate::spec::{facts, Strictness};
@@ -44,6 +45,8 @@ pub(crate) struct Behaviour {
     pub enforce_expiry: bool,
     /// Whether a rotation moves the tunnel's `lastUpdatedAt`.
     pub rotation_moves_last_updated: bool,
+    /// The data plane's choices.
+    pub data_plane: DataPlaneBehaviour,
 }
 
 /// The faithful answer to rotating a CLOSED tunnel.
@@ -71,6 +74,7 @@ impl Default for Behaviour {
             closed_rotation_error: closed_rotation_refused,
             enforce_expiry: true,
             rotation_moves_last_updated: true,
+            data_plane: DataPlaneBehaviour::default(),
         }
     }
 }

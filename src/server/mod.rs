@@ -20,13 +20,15 @@
 //! faithful behaviour only), `behaviour` (the knobs, with the faithful choices above as their
 //! defaults), `hooks` (the points where faults and variants act), `faults/` and `variants/` (one
 //! file each, and each directory's catalog), `state` (what handlers read), `store` (tunnels, ids,
-//! tokens), `clock` (time scale, formats), `errors` (AWS error bodies), `sigv4` (verification).
+//! tokens), `clock` (time scale, formats), `errors` (AWS error bodies), `sigv4` (verification),
+//! `dataplane` (the WebSocket local proxies connect to, on the same port: `GET /tunnel`).
 //! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
 
 mod behaviour;
 mod catalog;
 pub mod clock;
 mod control;
+pub mod dataplane;
 pub mod errors;
 pub mod faults;
 mod hooks;
@@ -138,7 +140,10 @@ impl ServerConfig {
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
 pub fn router(config: ServerConfig) -> Router {
+    // The data plane shares the port; other methods on /tunnel go to the control plane's edge.
+    let tunnel = axum::routing::get(dataplane::handle).fallback(http::handle);
     Router::new()
+        .route("/tunnel", tunnel)
         .fallback(http::handle)
         .with_state(Arc::new(AppState::new(sanitized(config))))
 }

@@ -6,9 +6,10 @@
 
 use serde_json::{json, Map, Value};
 
+use super::dataplane;
 use super::errors::ApiError;
 use super::hooks::{NextToken, Rotated, RotationTime, Sides};
-use super::store::{self, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
+use super::store::{self, Side, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
 use super::AppState;
 use crate::secret::SecretString;
 use crate::spec::facts::{ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
@@ -170,6 +171,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         destination_token: store::new_token(state.behaviour().token_style),
         previous_source_token: None,
         previous_destination_token: None,
+        sides: Default::default(),
     };
     let out = json!({
         "tunnelId": tunnel.id,
@@ -195,13 +197,18 @@ fn describe_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let store = state.store();
     let t = store.get(id).ok_or_else(|| ApiError::not_found(id))?;
     let created = state.timestamp(Op::DescribeTunnel, t.created_at);
-    let connection = json!({"status": "DISCONNECTED", "lastUpdatedAt": created});
     let mut out = Map::new();
     out.insert("tunnelId".into(), json!(t.id));
     out.insert("tunnelArn".into(), json!(t.arn));
     out.insert("status".into(), json!(status(state, t, now)));
-    out.insert("sourceConnectionState".into(), connection.clone());
-    out.insert("destinationConnectionState".into(), connection);
+    out.insert(
+        "sourceConnectionState".into(),
+        dataplane::connection_state(state, t, Side::Source),
+    );
+    out.insert(
+        "destinationConnectionState".into(),
+        dataplane::connection_state(state, t, Side::Destination),
+    );
     if let Some(d) = &t.description {
         out.insert("description".into(), json!(d));
     }
@@ -324,6 +331,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         for h in state.hooks() {
             h.source_with_config_refused(store.get_mut(id), config);
         }
+        dataplane::on_refused_rotation(state, store.get_mut(id));
         return Err(ApiError::bad_request(
             "InvalidRequestException",
             "You can not use DestinationConfig with source clientMode",
@@ -348,6 +356,12 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     for h in state.hooks() {
         h.rotated_sides(mode, &mut sides);
     }
+    // The tokens the rotation revokes, for the data plane.
+    let revoked: Vec<(Side, SecretString)> = [(Side::Source, sides.source), (Side::Destination, sides.destination)]
+        .into_iter()
+        .filter(|(_, rotated)| *rotated)
+        .map(|(side, _)| (side, t.token(side).clone()))
+        .collect();
     let mut tokens = Rotated {
         source: sides
             .source
@@ -356,6 +370,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
             .destination
             .then(|| next_token(state, &mut t.destination_token, &mut t.previous_destination_token)),
     };
+    dataplane::on_rotation(state, t, &revoked);
     // A DESTINATION or ALL rotation with a destinationConfig replaces the tunnel's.
     if mode != ClientMode::Source {
         if let Some(d) = dest {

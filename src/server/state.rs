@@ -23,6 +23,8 @@ pub(crate) struct AppState {
     pub(crate) clock: Clock,
     store: Mutex<Store>,
     pub(crate) verifier: Option<Verifier>,
+    /// The open data-plane connections.
+    pub(crate) connections: super::dataplane::Connections,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             clock: Clock::new(config.time_scale),
             store: Mutex::default(),
             verifier,
+            connections: Default::default(),
             config,
         }
     }

@@ -46,6 +46,12 @@ catalog! {
             "SOURCE + destinationConfig on an unknown tunnel reports ResourceNotFoundException first",
         ListPageSize1 => list_page_size_1, "list-page-size-1",
             "ListTunnels returns one tunnel per page when maxResults is absent",
+        RotatedConnectionsDropped => rotated_connections_dropped, "rotated-connections-dropped",
+            "data plane: a connection open on a token is closed at once when that token is rotated",
+        RevokedToken403 => revoked_token_403, "revoked-token-403",
+            "data plane: unknown, rotated and closed-tunnel tokens are refused with 403 and another text",
+        ConnectionStateDelayed => connection_state_delayed, "connection-state-delayed",
+            "data plane: DescribeTunnel shows a connection change 300 ms after it happens",
     }
 }
 
