@@ -20,14 +20,20 @@ fi
 
 targets=$(cargo +nightly fuzz list)
 [ -n "$targets" ] || { echo "no fuzz targets"; exit 1; }
+
+# The ClusterFuzzLite build, run without a container: every target, its seed corpus zip and its
+# dictionary must land in $OUT. Same flags as the runs below, so they reuse its build.
+echo "== .clusterfuzzlite/build.sh (checked by .clusterfuzzlite/check-build.sh)"
+bash .clusterfuzzlite/check-build.sh
 for t in $targets; do
   echo "== cargo fuzz run $t (${seconds}s from fuzz/seeds/$t)"
   # A scratch corpus: new inputs stay out of the committed seeds. A crash leaves its input in
   # fuzz/artifacts/$t/ and fails this script; keep it under fuzz/regressions/$t/ once fixed.
   corpus=$(mktemp -d)
   # No AddressSanitizer here: the crate has no unsafe code, libFuzzer still catches every panic
-  # and oracle failure, and the uninstrumented build is several times cheaper for CI.
-  cargo +nightly fuzz run --sanitizer none "$t" "$corpus" "fuzz/seeds/$t" -- \
+  # and oracle failure, and the uninstrumented build is several times cheaper for CI. Debug
+  # assertions (overflow checks) on, as in the ClusterFuzzLite build.
+  cargo +nightly fuzz run --sanitizer none --debug-assertions "$t" "$corpus" "fuzz/seeds/$t" -- \
     -max_total_time="$seconds" -dict=fuzz/rotcheck.dict -print_final_stats=1 -rss_limit_mb=4096
   rm -rf "$corpus"
 done

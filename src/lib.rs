@@ -1,10 +1,12 @@
 //! rotcheck: a conformance harness and fuzzer for implementations of the AWS IoT Secure Tunneling
 //! action RotateTunnelAccessToken.
 
+pub mod baseline;
 pub mod cases;
 pub mod checks;
 pub mod client;
 pub mod fuzzing;
+pub mod parity;
 pub mod redact;
 pub mod report;
 pub mod runner;

@@ -35,6 +35,10 @@ enum Command {
     Fuzz(cli::fuzz::FuzzArgs),
     /// Delete the tunnels that interrupted runs left at an endpoint (found by their tag).
     Cleanup(cli::cleanup::CleanupArgs),
+    /// Record an endpoint's answers to the case sequence (for `rotcheck compare`).
+    Record(cli::record::RecordArgs),
+    /// Compare an endpoint with a recording, or with a reference endpoint: parity per JSON path.
+    Compare(cli::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +69,8 @@ fn main() -> ExitCode {
             Command::Schema(args) => cli::schema::run(args),
             Command::Fuzz(args) => cli::fuzz::run(args, cli.verbose).await,
             Command::Cleanup(args) => cli::cleanup::run(args).await,
+            Command::Record(args) => cli::record::run(args, cli.verbose).await,
+            Command::Compare(args) => cli::compare::run(args, cli.verbose).await,
         }
     });
     match result {

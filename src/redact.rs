@@ -43,6 +43,29 @@ pub fn redact_json(v: &mut Value) {
     }
 }
 
+/// Replace the value of every sensitive member (at any depth) with `reference(value)`: a parity
+/// recording keeps which token is which (`<token:1>`) without the token itself. Non-string values
+/// of such members become `<redacted>`.
+pub fn replace_token_members(v: &mut Value, reference: &mut dyn FnMut(&str) -> String) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                if TOKEN_MEMBERS.contains(&k.as_str()) {
+                    match val {
+                        Value::Null => {}
+                        Value::String(s) => *s = reference(s),
+                        other => *other = Value::String(REDACTED.into()),
+                    }
+                } else {
+                    replace_token_members(val, reference);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| replace_token_members(i, reference)),
+        _ => {}
+    }
+}
+
 /// Collects every secret seen during a run and scrubs them from text. Cheap to clone.
 #[derive(Clone, Default, Debug)]
 pub struct Redactor {

@@ -13,6 +13,8 @@ fn oracle(target: &str) -> fn(&[u8]) -> Result<(), Violation> {
         "raw" => oracles::raw_bytes,
         "response" => oracles::response_bytes,
         "sigv4" => oracles::sigv4_bytes,
+        "lifecycle" => rotcheck::fuzzing::lifecycle::lifecycle_bytes,
+        "dataplane" => oracles::dataplane_bytes,
         other => panic!("no oracle for fuzz target {other}"),
     }
 }

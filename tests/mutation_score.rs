@@ -1,5 +1,7 @@
 //! Issue 4: the harness catches every fault of the reference server and passes the faithful
-//! server and every conformant variant. Also keeps docs/mutation-score.md (the table the README
+//! server and every conformant variant. Issue 11: a strict-only fault (one that breaks only a
+//! point PROTOCOL.md infers) must pass without `--strict` and be caught with it; the faithful
+//! server passes in both modes. Also keeps docs/mutation-score.md (the table the README
 //! shows) equal to what this test measures: `ROTCHECK_UPDATE_SCORE=1 cargo test --test
 //! mutation_score` rewrites it.
 
@@ -9,7 +11,7 @@ use aws_credential_types::Credentials;
 use rotcheck::cases::{all_cases, embedded_fixtures, Case};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
-use rotcheck::runner::{self, NoProgress, RunConfig, RunResult};
+use rotcheck::runner::{self, DataPlaneTarget, Mode, NoProgress, RunConfig, RunResult};
 use rotcheck::server::{self, Fault, ServerConfig, Variant};
 
 const SEED: u64 = 1;
@@ -22,6 +24,10 @@ fn cases() -> Vec<Case> {
 }
 
 async fn run_against(faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
+    run_in(Mode::Spec, faults, variants).await
+}
+
+async fn run_in(mode: Mode, faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
     let config = ServerConfig {
         time_scale: TIME_SCALE,
         faults,
@@ -40,6 +46,8 @@ async fn run_against(faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
         concurrency: 4,
         endpoint: srv.url(),
         embedded: false,
+        mode,
+        data_plane: DataPlaneTarget::Url(format!("ws://{}", srv.addr())),
         ..RunConfig::default()
     };
     let result = runner::run(Arc::new(client), cases(), &config, &NoProgress, runner::never_cancel()).await;
@@ -59,6 +67,63 @@ fn describe_failures(r: &RunResult) -> String {
     lines.join("\n")
 }
 
+/// `fixtures/fault-checks.txt`: which check is expected to catch each fault (test data, beside
+/// the catalog rather than in the server).
+const FAULT_CHECKS: &str = include_str!("../fixtures/fault-checks.txt");
+
+/// The words of each line of `FAULT_CHECKS` that is not a comment: `[fault, check]` or
+/// `[fault, check, "--strict"]`.
+fn fault_check_lines() -> Vec<Vec<&'static str>> {
+    FAULT_CHECKS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().collect())
+        .collect()
+}
+
+/// The check expected to catch `fault`, from `fixtures/fault-checks.txt`.
+fn caught_by(fault: Fault) -> CheckId {
+    let lines = fault_check_lines();
+    let check = lines
+        .iter()
+        .find(|words| words[0] == fault.name())
+        .and_then(|words| words.get(1))
+        .unwrap_or_else(|| panic!("fault {} has no line in fixtures/fault-checks.txt", fault.name()));
+    CheckId::parse(check).unwrap_or_else(|| panic!("fault {}: `{check}` is not a check id", fault.name()))
+}
+
+/// Whether `fault` breaks only a point PROTOCOL.md infers (`--strict` on its line): caught only by
+/// `rotcheck run --strict`.
+fn strict_only(fault: Fault) -> bool {
+    fault_check_lines()
+        .iter()
+        .any(|words| words[0] == fault.name() && words.get(2) == Some(&"--strict"))
+}
+
+/// Guards the move of the expected checks out of the server: every fault has exactly one line,
+/// and every line is `FAULT CHECK [--strict]` with a fault of the catalog and a real check.
+#[test]
+fn every_fault_has_one_expected_check() {
+    let lines = fault_check_lines();
+    for &f in Fault::all() {
+        let n = lines.iter().filter(|words| words[0] == f.name()).count();
+        assert_eq!(n, 1, "fault {} has {n} lines in fixtures/fault-checks.txt", f.name());
+        caught_by(f);
+    }
+    for words in &lines {
+        assert!(
+            words.len() == 2 || (words.len() == 3 && words[2] == "--strict"),
+            "fixtures/fault-checks.txt: `{}` is not FAULT CHECK [--strict]",
+            words.join(" ")
+        );
+        assert!(
+            words[0].parse::<Fault>().is_ok(),
+            "fixtures/fault-checks.txt: unknown fault {}",
+            words[0]
+        );
+    }
+}
+
 fn checks_list(ids: &[CheckId]) -> String {
     ids.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }
@@ -75,6 +140,14 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             describe_failures(&faithful)
         ));
     }
+    let strict = run_in(Mode::Strict, vec![], vec![]).await;
+    if strict.exit_code() != 0 {
+        problems.push(format!(
+            "faithful server with --strict: exit {}\n{}",
+            strict.exit_code(),
+            describe_failures(&strict)
+        ));
+    }
     for &v in Variant::all() {
         let r = run_against(vec![], vec![v]).await;
         if r.exit_code() != 0 {
@@ -89,14 +162,23 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
 
     let mut table = String::from("| fault | what it breaks | caught by | caught |\n|---|---|---|---|\n");
     for &f in Fault::all() {
-        let r = run_against(vec![f], vec![]).await;
+        // A strict-only fault must pass in spec mode: the point it breaks is only inferred.
+        let mut passes_without_strict = true;
+        if strict_only(f) {
+            let spec = run_against(vec![f], vec![]).await;
+            passes_without_strict = spec.exit_code() == 0;
+        }
+        let mode = if strict_only(f) { Mode::Strict } else { Mode::Spec };
+        let r = run_in(mode, vec![f], vec![]).await;
         let failed = r.failed_checks();
-        let caught = r.exit_code() == 1 && failed.contains(&f.caught_by());
+        let expected = caught_by(f);
+        let caught = r.exit_code() == 1 && failed.contains(&expected) && passes_without_strict;
         if !caught {
             problems.push(format!(
-                "fault {} not caught by {} (exit {}, failed: {})\n{}",
+                "fault {} not caught by {} (mode {}, exit {}, failed: {}; passes without --strict: {passes_without_strict})\n{}",
                 f.name(),
-                f.caught_by(),
+                expected,
+                mode.as_str(),
                 r.exit_code(),
                 checks_list(&failed),
                 describe_failures(&r)
@@ -108,14 +190,20 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             "| `{}` | {} | `{}` | {} |\n",
             f.name(),
             f.description().replace('|', "\\|"),
-            f.caught_by(),
-            if caught { "yes" } else { "NO" }
+            expected,
+            match (caught, strict_only(f)) {
+                (true, false) => "yes",
+                (true, true) => "yes, with `--strict` (passes without)",
+                (false, _) => "NO",
+            }
         ));
     }
     let doc = format!(
         "# Mutation score\n\nGenerated by `ROTCHECK_UPDATE_SCORE=1 cargo test --test mutation_score`: each fault of \
          `rotcheck serve --list-faults` run through `rotcheck run` (seed {SEED}, time scale {TIME_SCALE}, live check on). \
-         The faithful server and all {} variants of `rotcheck serve --list-variants` pass (exit 0).\n\n\
+         The faithful server (with and without `--strict`) and all {} variants of `rotcheck serve --list-variants` pass (exit 0). \
+         A fault marked \"with `--strict`\" breaks only a point PROTOCOL.md infers: `rotcheck run` passes it \
+         (an advisory) and `rotcheck run --strict` fails it.\n\n\
          {} of {} faults caught.\n\n{table}",
         Variant::all().len(),
         Fault::all().len() - problems.iter().filter(|p| p.starts_with("fault ")).count(),

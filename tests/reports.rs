@@ -15,7 +15,7 @@ use rotcheck::runner::{RunResult, Status};
 use serde_json::{json, Value};
 
 mod report_sample;
-use report_sample::{outcome, sample, SECRETS, TUNNEL};
+use report_sample::{outcome, sample, DST_TOKEN, SECRETS, SRC_TOKEN, TUNNEL};
 
 fn opts() -> RenderOptions {
     RenderOptions::default()
@@ -138,11 +138,56 @@ fn no_secret_reaches_any_output() {
             report::progress::case_line(1, 4, case, true, &result.redactor),
         ));
     }
+    // `rotcheck record` and `rotcheck compare`: the recording, and a comparison's three renderings
+    // (the endpoint's own answers differ in a token member and a message that echoes a token).
+    let provenance = rotcheck::parity::Provenance {
+        endpoint_host: "api.example.test".into(),
+        region: "us-east-1".into(),
+        tool_version: "0".into(),
+        seed: 7,
+        date: "2026-11-30".into(),
+        only: None,
+        custom_fixtures: false,
+        concurrency: 1,
+    };
+    let recording = rotcheck::parity::normalize_run(&result, provenance.clone());
+    let mut other = sample(0);
+    for case in &mut other.cases {
+        for e in case.exchanges.iter_mut().filter(|e| e.role == "request") {
+            if let Some(resp) = &mut e.response {
+                resp.body = format!(
+                    r#"{{"message":"bad token {}","sourceAccessToken":"{}"}}"#,
+                    SRC_TOKEN, DST_TOKEN
+                )
+                .into_bytes();
+            }
+        }
+    }
+    let candidate = rotcheck::parity::normalize_run(&other, provenance);
+    let comparison = rotcheck::parity::compare(&recording, &candidate, &[]);
+    assert!(
+        comparison.exit_code() == 1,
+        "the answers differ, so the comparison must say so"
+    );
+    outputs.push(("recording", recording.to_text()));
+    outputs.push(("recording (other)", candidate.to_text()));
+    outputs.push(("compare", rotcheck::parity::render::text(&comparison)));
+    outputs.push(("compare json", rotcheck::parity::render::json_text(&comparison)));
+    outputs.push((
+        "compare junit",
+        rotcheck::parity::render::junit(&comparison).expect("renders"),
+    ));
     for (name, text) in &outputs {
         for secret in SECRETS {
             assert!(
                 !text.contains(secret),
                 "{name} output contains a secret ({secret}):\n{text}"
+            );
+        }
+        if name.starts_with("recording") || name.starts_with("compare") {
+            assert!(
+                !text.contains(TUNNEL),
+                "{name} output contains a real tunnel id:\n{text}"
             );
         }
     }

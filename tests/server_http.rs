@@ -494,6 +494,18 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
     let rotate_with = |body: Value| async move { s.call("RotateTunnelAccessToken", body).await };
     Some(match fault {
         ExtendLifetimeVisible | ExtendLifetimeHidden | ExpiryNotEnforced => return None,
+        // Data-plane faults show on the WebSocket: tests/dataplane.rs and the mutation score.
+        RevokedTokenAccepted
+        | RotationRevokesOtherSide
+        | NewTokenRefused
+        | RefusedRotationRevokesSource
+        | TokenReusable
+        | ClientTokenIgnored
+        | ClosedTunnelTokenAccepted
+        | CloseKeepsConnections
+        | ConnectionStateNeverUpdated
+        | SubprotocolNotEchoed
+        | ModeMismatchAccepted => return None,
         TimeoutReset => {
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["timeoutConfig"]["maxLifetimeTimeoutMinutes"] != 5
@@ -555,6 +567,15 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
             s.call("CloseTunnel", json!({"tunnelId": id})).await;
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["status"] == "OPEN"
+        }
+        LookupBeforeValidation => {
+            let r = s.rotate(&json!("x".repeat(129)), "SOURCE").await;
+            r.error_type().as_deref() == Some("ResourceNotFoundException")
+        }
+        ClosedTunnelAccepted => {
+            s.call("CloseTunnel", json!({"tunnelId": id})).await;
+            let accepted = s.rotate(id, "SOURCE").await.status == 200;
+            accepted && s.describe(id).await["status"] == "CLOSED"
         }
         ErrorBodyPlainText | ErrorTypeMissing => {
             let r = s.rotate(&json!("no-such-tunnel"), "SOURCE").await;

@@ -1,8 +1,14 @@
 //! closed-tunnel: rotating a CLOSED tunnel never reopens it. The refusal itself is inferred by
 //! PROTOCOL.md, so a 2xx is only an Advisory; a 5xx fails (no-5xx reports it as well).
+//!
+//! On the data plane ([`check_data_plane`]): "CloseTunnel (and expiry) closes the tunnel's
+//! WebSocket connections so no data flows; a closed tunnel's tokens cannot connect" (PROTOCOL.md,
+//! "Data plane"): a connection open before CloseTunnel ends within a bounded wait, and a token
+//! of the CLOSED tunnel that never connected is refused with a 4xx.
 
 use serde_json::Value;
 
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
 use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
 use crate::cases::Expectation;
 use crate::spec::facts;
@@ -27,9 +33,23 @@ impl Check for ClosedTunnel {
 
     fn applies(&self, e: &Evidence) -> bool {
         expects(e, |x| matches!(x, Expectation::ClosedTunnel))
+            || matches!(observation(e), Some(DataPlaneObservation::ClosedTunnel { .. }))
+            || is_not_run_of(e, ID)
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        if let Some(DataPlaneObservation::ClosedTunnel {
+            open_before,
+            ended,
+            wait_ms,
+            closed_token,
+        }) = observation(e)
+        {
+            return vec![check_data_plane(open_before, *ended, *wait_ms, closed_token)];
+        }
         one(case_answer(e, ID).map(|(c, resp)| check(resp, c.after)))
     }
 }
@@ -60,12 +80,44 @@ pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
     }
 }
 
+/// `open_before`: the connection made before CloseTunnel; `ended`: whether the server ended it
+/// within `wait_ms`; `closed_token`: a fresh token of the CLOSED tunnel, tried afterwards.
+pub fn check_data_plane(open_before: &Handshake, ended: bool, wait_ms: u64, closed_token: &Handshake) -> CheckOutcome {
+    if open_before.status.is_none() || closed_token.status.is_none() {
+        return CheckOutcome::error(ID, "a data-plane handshake got no answer");
+    }
+    if !open_before.accepted() {
+        return CheckOutcome::fail(ID, "a fresh token of an OPEN tunnel did not connect")
+            .with("HTTP 101", open_before.line());
+    }
+    if !ended {
+        return CheckOutcome::fail(ID, format!("CloseTunnel left a connection open for {wait_ms} ms"))
+            .with("the connection closed by the server", "still open");
+    }
+    if !closed_token.refused_4xx() {
+        return CheckOutcome::fail(ID, "a token of the CLOSED tunnel was not refused")
+            .with("a 4xx", closed_token.line());
+    }
+    CheckOutcome::pass(
+        ID,
+        format!("CloseTunnel ended the open connection; the closed tunnel's token was refused ({})", closed_token.summary()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::checks::testutil::json_response;
     use crate::checks::Status;
     use serde_json::json;
+
+    #[test]
+    fn data_plane_connections_end_and_tokens_are_refused_after_close() {
+        use crate::checks::data_plane::testutil::{connected, refused};
+        assert_eq!(check_data_plane(&connected("s"), true, 3000, &refused(400)).status, Status::Pass);
+        assert_eq!(check_data_plane(&connected("s"), false, 3000, &refused(400)).status, Status::Fail);
+        assert_eq!(check_data_plane(&connected("s"), true, 3000, &connected("d")).status, Status::Fail);
+    }
 
     #[test]
     fn refusal_passes_acceptance_is_advisory() {

@@ -34,7 +34,7 @@ impl Check for DurationStatic {
                     && !c.other_operation_accepted()
             }
             Subject::Aged(_) => true,
-            Subject::Live(_) => false,
+            Subject::Live(_) | Subject::DataPlane(_) => false,
         }
     }
 

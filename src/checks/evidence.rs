@@ -101,6 +101,8 @@ pub enum Subject<'a> {
     Live(&'a LiveObservation),
     /// The aged-rotation scenario.
     Aged(&'a AgedObservation),
+    /// A data-plane scenario (`runner::dataplane`).
+    DataPlane(&'a super::data_plane::DataPlaneObservation),
 }
 
 /// One unit the registry judges: the exchanges recorded for it and what they are about.

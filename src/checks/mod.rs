@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::spec::facts::Citation;
 use crate::wire::{parse_error, HttpResponse};
 
+pub mod data_plane;
 mod evidence;
 mod outcome;
 pub mod schema;
@@ -75,6 +76,12 @@ registry! {
     closed_tunnel::ClosedTunnel,
     no_5xx::No5xx,
     describe_shape::DescribeShape,
+    request_id::RequestId,
+    handshake::HandshakeCheck,
+    token_revoked::TokenRevoked,
+    token_single_use::TokenSingleUse,
+    connection_state::ConnectionState,
+    rotated_connection::RotatedConnection,
 }
 
 /// Judge `e` with every selected check that applies to it, in report order.

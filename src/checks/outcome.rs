@@ -16,6 +16,8 @@ pub enum Status {
     Skip,
     /// Worth knowing, never a failure: behaviour PROTOCOL.md marks as inferred.
     Advisory,
+    /// A failure the run's baseline lists (`--baseline`): reported, does not fail the run.
+    Known,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

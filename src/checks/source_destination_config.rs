@@ -1,9 +1,13 @@
 //! source-destination-config: SOURCE mode with a destinationConfig is refused with a 4xx, and the
 //! tunnel is unchanged: DescribeTunnel before and after agree on status, createdAt, timeoutConfig
 //! and destinationConfig (`lastUpdatedAt` is left open and ignored).
+//!
+//! On the data plane ([`check_data_plane`]): "nothing rotated" means the source token OpenTunnel
+//! gave still connects after the refusal.
 
 use serde_json::Value;
 
+use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
 use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
 use crate::cases::Expectation;
 use crate::spec::facts;
@@ -28,9 +32,17 @@ impl Check for SourceDestinationConfig {
 
     fn applies(&self, e: &Evidence) -> bool {
         expects(e, |x| matches!(x, Expectation::SourceWithDestinationConfig))
+            || matches!(observation(e), Some(DataPlaneObservation::SourceDestinationConfig { .. }))
+            || is_not_run_of(e, ID)
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(o) = not_run(e, ID) {
+            return o;
+        }
+        if let Some(DataPlaneObservation::SourceDestinationConfig { refusal, old_source }) = observation(e) {
+            return vec![check_data_plane(refusal, old_source)];
+        }
         one(case_answer(e, ID).map(|(c, resp)| check(resp, c.before, c.after)))
     }
 }
@@ -77,6 +89,23 @@ pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>)
     }
 }
 
+/// `refusal`: the answer to SOURCE + destinationConfig; `old_source`: the handshake with the
+/// source token from OpenTunnel, after it.
+pub fn check_data_plane(refusal: &HttpResponse, old_source: &Handshake) -> CheckOutcome {
+    if !(400..500).contains(&refusal.status) {
+        return CheckOutcome::skip(ID, "the request was not refused, so its tokens may have changed (judged above)");
+    }
+    if old_source.status.is_none() {
+        return CheckOutcome::error(ID, format!("the handshake got no answer: {}", old_source.line()));
+    }
+    if old_source.accepted() {
+        CheckOutcome::pass(ID, "after the refusal the source token still connects (nothing was rotated)")
+    } else {
+        CheckOutcome::fail(ID, "refused, but the source token no longer connects: it was rotated or revoked")
+            .with("HTTP 101 with the unchanged source token", old_source.line())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,6 +116,16 @@ mod tests {
     fn tunnel() -> Value {
         json!({"status": "OPEN", "createdAt": 100, "timeoutConfig": {"maxLifetimeTimeoutMinutes": 720},
                "lastUpdatedAt": 100})
+    }
+
+    #[test]
+    fn data_plane_old_source_token_must_still_connect() {
+        use crate::checks::data_plane::testutil::{connected, refused};
+        let r = json_response(400, r#"{"__type":"InvalidRequestException"}"#);
+        assert_eq!(check_data_plane(&r, &connected("s")).status, Status::Pass);
+        assert_eq!(check_data_plane(&r, &refused(400)).status, Status::Fail);
+        let ok = json_response(200, "{}");
+        assert_eq!(check_data_plane(&ok, &refused(400)).status, Status::Skip);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Subcommands, one file each. Each returns the process exit code; an `Err` is a setup error (2).
 
 pub mod cleanup;
+pub mod compare;
 pub mod fuzz;
+pub mod record;
 pub mod run;
 pub mod schema;
 pub mod serve;

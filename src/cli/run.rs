@@ -46,11 +46,18 @@ Examples:
   A subset of checks, all cases under a prefix or glob:
     rotcheck run --checks not-found,token-set --only 'mutate/*'
 
+  Gate CI on new failures only: record today's failures once, then compare against them
+  (--strict also fails every advisory: inferred points and differences from the real service;
+  --snapshot FILE.snap pins the results):
+    rotcheck run --endpoint http://127.0.0.1:8080 --write-baseline rotcheck-baseline.json
+    rotcheck run --endpoint http://127.0.0.1:8080 --baseline rotcheck-baseline.json --junit rotcheck.xml
+
 Exit codes:
   0    every selected check passed (advisories, which mark behaviour the spec only infers, are
        never failures)
   1    at least one conformance violation (the summary lists each with the spec sentence and a
-       reproduction)
+       reproduction); failures the --baseline lists do not count, a fixed entry does with
+       --baseline-strict, and so does a --snapshot that differs
   2    usage or setup error, endpoint unreachable, the credentials, region or clock refused
        (the message names the likely cause), the tunnel quota held by others, a selection that
        judges nothing, or the harness could not judge a case
@@ -106,6 +113,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_live: bool,
 
+    /// The data plane (the WebSocket local proxies connect to), where the data-plane checks
+    /// prove that a rotated token stops working: ws://HOST:PORT or wss://HOST. Default: derived
+    /// for the built-in target (same port) and for AWS (https://api.tunneling.iot.R.amazonaws.com
+    /// -> wss://data.tunneling.iot.R.amazonaws.com); for any other endpoint the data-plane checks
+    /// are skipped ("no data plane given"), never passed.
+    #[arg(long, value_name = "URL", conflicts_with = "no_data_plane")]
+    pub data_plane: Option<String>,
+
+    /// Skip the data-plane checks even when the data plane is known.
+    #[arg(long)]
+    pub no_data_plane: bool,
+
     /// Seed of the generated cases (random ids and strings). The same seed sends the same cases.
     #[arg(long, value_name = "S", default_value_t = DEFAULT_SEED)]
     pub seed: u64,
@@ -138,9 +157,12 @@ pub struct RunArgs {
 
     #[command(flatten, next_help_heading = "Connection")]
     pub connection: Box<ConnectionArgs>,
+
+    #[command(flatten, next_help_heading = "CI gating")]
+    pub gate: Box<gate::GateArgs>,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct LimitArgs {
     /// Most requests per second across the run, retries included (0: unlimited). Default: 5 for
     /// a remote endpoint (a conservative share of an account's API rate limits), unlimited on
@@ -236,6 +258,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     pub fixtures: Option<PathBuf>,
     pub ca_bundle: Option<PathBuf>,
+    /// `--strict`: inferred points fail.
+    pub mode: rotcheck::runner::Mode,
+    /// `--data-plane` (validated), and `--no-data-plane`.
+    pub data_plane: Option<String>,
+    pub no_data_plane: bool,
 }
 
 impl Settings {
@@ -300,6 +327,9 @@ impl Settings {
                 bail!("--fixtures {}: not a directory", dir.display());
             }
         }
+        if let Some(url) = &args.data_plane {
+            rotcheck::client::dataplane::upgrade_url(url).map_err(|e| anyhow::anyhow!("--data-plane: {e}"))?;
+        }
         let mut checks = args.checks.clone();
         checks.sort_by_key(|c| report::check_rank(*c));
         checks.dedup();
@@ -324,6 +354,9 @@ impl Settings {
             max_body_bytes: args.connection.max_body_bytes,
             fixtures: args.fixtures.clone(),
             ca_bundle: args.connection.ca_bundle.clone(),
+            mode: args.gate.mode(),
+            data_plane: args.data_plane.as_ref().map(|u| u.trim().to_owned()),
+            no_data_plane: args.no_data_plane,
         })
     }
 
@@ -338,13 +371,15 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = Settings::from_args(&args)?;
+    // A bad baseline or snapshot path is a usage error before anything runs.
+    let gating = gate::Gating::prepare(&args.gate)?;
     let seed_note = if settings.seed == DEFAULT_SEED {
         " (the default; --seed S for others)"
     } else {
         ""
     };
     eprintln!(
-        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}",
+        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}, mode {}",
         settings.seed,
         match (&settings.endpoint, &settings.endpoint_source) {
             (Some(e), Some(src)) => format!("{} (from {src})", report::display_endpoint(e)),
@@ -353,6 +388,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         },
         fmt_num(settings.time_scale),
         if settings.live { "on" } else { "off" },
+        settings.mode.as_str(),
     );
 
     let opts = RenderOptions {
@@ -367,7 +403,9 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             let scenarios = [
                 rotcheck::runner::live::LIVE_CASE_ID,
                 rotcheck::runner::aged::AGED_CASE_ID,
-            ];
+            ]
+            .into_iter()
+            .chain(rotcheck::runner::dataplane::Scenario::ALL.map(|s| s.id()));
             if !cases
                 .iter()
                 .map(|c| c.id.as_str())
@@ -385,7 +423,11 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         Ok(ready) => ready,
         Err(e) => {
             // The reports still say why nothing ran, so a CI job shows the cause.
-            if let Err(w) = write_reports(&setup_failure(&settings, &e), &args, &opts) {
+            let failed = setup_failure(&settings, &e);
+            if let Err(w) = write_reports(&failed, &args, &opts) {
+                eprintln!("error: {w:#}");
+            }
+            if let Err(w) = gating.write_step_summary(&failed, &opts) {
                 eprintln!("error: {w:#}");
             }
             return Err(e);
@@ -400,15 +442,33 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let interrupt = super::signals::spawn_interrupt(cancel_tx);
 
-    let result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
+    let mut result = engine::execute(&target, cases, &settings, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
     target.shutdown().await;
+    gating.apply_baseline(&mut result);
 
-    let written = write_reports(&result, &args, &opts);
+    let mut written = write_reports(&result, &args, &opts);
+    for extra in [
+        gating.write_baseline(&result),
+        gating.write_step_summary(&result, &opts),
+    ] {
+        written = both(written, extra);
+    }
     print!("{}", report::summary::render(&result, &opts));
+    // After the summary, so a snapshot diff is the last thing on screen.
+    let snapshot = gating.check_snapshot(&result);
 
     let mut code = Verdict::of(&result).exit_code();
+    match snapshot {
+        Ok(differs) => {
+            // A changed snapshot is a finding; a worse verdict keeps its own code.
+            if differs && code == 0 {
+                code = 1;
+            }
+        }
+        Err(e) => written = both(written, Err(e)),
+    }
     if let Err(e) = written {
         eprintln!("error: {e:#}");
         // A CI job must not pass when its report is missing; a violation still says more.
@@ -417,6 +477,14 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
+}
+
+/// Both outcomes: every error message kept.
+fn both(a: anyhow::Result<()>, b: anyhow::Result<()>) -> anyhow::Result<()> {
+    match (a, b) {
+        (Ok(()), r) | (r, Ok(())) => r,
+        (Err(x), Err(y)) => Err(anyhow::anyhow!("{x:#}; {y:#}")),
+    }
 }
 
 /// The result of a run that could not start: no case, one harness error (exit 2).
@@ -439,6 +507,7 @@ fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
             checks,
             concurrency: settings.concurrency,
             endpoint_source: settings.endpoint_source.clone(),
+            mode: settings.mode,
         },
         cases: Vec::new(),
         skipped_checks: Vec::new(),
@@ -447,6 +516,7 @@ fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
         setup_failure: None,
         tunnels: Default::default(),
         duration_ms: 0,
+        baseline: None,
         redactor: Default::default(),
     }
 }
@@ -489,16 +559,194 @@ fn list_checks() -> String {
     out
 }
 
+/// CI gating: `--strict`, `--baseline`, `--write-baseline`, `--snapshot`, and the Markdown step
+/// summary. Kept in one place so the flags and what they do read together.
+pub mod gate {
+    use std::path::{Path, PathBuf};
+
+    use anyhow::{bail, Context as _};
+    use rotcheck::baseline::{self, Baseline};
+    use rotcheck::report::snapfile::{self, SnapOutcome};
+    use rotcheck::report::{self, RenderOptions};
+    use rotcheck::runner::{Mode, RunResult};
+
+    #[derive(Debug, Default, clap::Args)]
+    pub struct GateArgs {
+        /// Also fail on the points PROTOCOL.md marks as inferred (reported as advisories
+        /// otherwise), e.g. a 200 for rotating a CLOSED tunnel: for teams that want to match the
+        /// real service beyond the spec. The summary and reports say which mode ran.
+        #[arg(long)]
+        pub strict: bool,
+
+        /// Known failures (JSON; format in docs/baseline.md): failures it lists are reported as
+        /// "known" and do not fail the run; entries that no longer fail are reported as fixed.
+        #[arg(long, value_name = "FILE")]
+        pub baseline: Option<PathBuf>,
+
+        /// With --baseline: an entry that no longer fails (fixed: remove it from the baseline)
+        /// fails the run (exit 1), so the baseline only ever shrinks.
+        #[arg(long, requires = "baseline")]
+        pub baseline_strict: bool,
+
+        /// Write the run's failures to FILE as a baseline (with --baseline: its entries that still
+        /// fail or were not judged, reasons kept, plus the new failures). The exit code is the
+        /// run's as usual.
+        #[arg(long, value_name = "FILE")]
+        pub write_baseline: Option<PathBuf>,
+
+        /// Compare the run's results with the insta snapshot FILE (must end in .snap; written when
+        /// missing). Same redactions as snapshots/*.snap. When they differ, the new results go to
+        /// FILE.new, the diff is printed and the run exits 1; review with
+        /// `cargo insta review --workspace-root DIR` (DIR holding FILE).
+        #[arg(long, value_name = "FILE")]
+        pub snapshot: Option<PathBuf>,
+
+        /// With --snapshot: accept the new results (overwrite FILE, remove FILE.new).
+        #[arg(long, requires = "snapshot")]
+        pub snapshot_update: bool,
+
+        /// Append a Markdown summary (per-check table, failures grouped by cause with their
+        /// reproduction) to FILE. GitHub Actions sets GITHUB_STEP_SUMMARY for every step.
+        #[arg(long, env = "GITHUB_STEP_SUMMARY", value_name = "FILE")]
+        pub step_summary: Option<PathBuf>,
+    }
+
+    impl GateArgs {
+        pub fn mode(&self) -> Mode {
+            if self.strict {
+                Mode::Strict
+            } else {
+                Mode::Spec
+            }
+        }
+    }
+
+    /// The gating work of one run, validated up front.
+    pub struct Gating {
+        baseline: Option<(PathBuf, Baseline, bool)>,
+        write_baseline: Option<PathBuf>,
+        snapshot: Option<(PathBuf, bool)>,
+        step_summary: Option<PathBuf>,
+    }
+
+    impl Gating {
+        pub fn prepare(args: &GateArgs) -> anyhow::Result<Gating> {
+            let baseline = match &args.baseline {
+                Some(path) => Some((path.clone(), baseline::load(path)?, args.baseline_strict)),
+                None => None,
+            };
+            if let Some(path) = &args.snapshot {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if !name.ends_with(snapfile::EXTENSION) || name.len() == snapfile::EXTENSION.len() {
+                    bail!(
+                        "--snapshot {}: the file name must end in {} (so `cargo insta review` finds it)",
+                        path.display(),
+                        snapfile::EXTENSION
+                    );
+                }
+            }
+            for (flag, path) in [
+                ("--write-baseline", &args.write_baseline),
+                ("--snapshot", &args.snapshot),
+            ] {
+                if path.as_deref().is_some_and(Path::is_dir) {
+                    bail!(
+                        "{flag} {}: is a directory",
+                        path.as_deref().unwrap_or(Path::new("")).display()
+                    );
+                }
+            }
+            Ok(Gating {
+                baseline,
+                write_baseline: args.write_baseline.clone(),
+                snapshot: args.snapshot.clone().map(|p| (p, args.snapshot_update)),
+                // An empty value (a variable set but blank) names no file.
+                step_summary: args.step_summary.clone().filter(|p| !p.as_os_str().is_empty()),
+            })
+        }
+
+        pub fn apply_baseline(&self, result: &mut RunResult) {
+            if let Some((path, b, strict)) = &self.baseline {
+                baseline::apply(result, b, &path.display().to_string(), *strict);
+            }
+        }
+
+        pub fn write_baseline(&self, result: &RunResult) -> anyhow::Result<()> {
+            let Some(path) = &self.write_baseline else {
+                return Ok(());
+            };
+            let b = baseline::from_result(result);
+            report::write_file(path, baseline::render(&b).as_bytes())?;
+            eprintln!("baseline written to {} ({} entr(ies))", path.display(), b.entries.len());
+            Ok(())
+        }
+
+        pub fn write_step_summary(&self, result: &RunResult, opts: &RenderOptions) -> anyhow::Result<()> {
+            let Some(path) = &self.step_summary else { return Ok(()) };
+            report::append_file(path, report::markdown::render(result, opts).as_bytes())
+                .context("step summary (--step-summary / GITHUB_STEP_SUMMARY)")?;
+            Ok(())
+        }
+
+        /// `Ok(true)` when the snapshot differs (the run then exits 1).
+        pub fn check_snapshot(&self, result: &RunResult) -> anyhow::Result<bool> {
+            let Some((path, update)) = &self.snapshot else {
+                return Ok(false);
+            };
+            if result.interrupted {
+                // Partial results must not become (or be diffed against) the reference.
+                println!("snapshot: {} not compared: the run was interrupted", path.display());
+                return Ok(false);
+            }
+            let outcome = snapfile::check(path, &snapfile::render(result), *update)?;
+            let shown = path.display();
+            match outcome {
+                SnapOutcome::Created => println!("snapshot: written to {shown} (new)"),
+                SnapOutcome::Unchanged => println!("snapshot: {shown} matches"),
+                SnapOutcome::Updated => println!("snapshot: {shown} updated (--snapshot-update)"),
+                SnapOutcome::Differs { pending, diff } => {
+                    print!("{}", report::summary::terminal_safe(&diff));
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(Path::new("."));
+                    println!(
+                        "snapshot: {shown} differs; the new results are in {}.\n  accept them: rerun with --snapshot-update, \
+                         or review: cargo insta review --workspace-root {}",
+                        pending.display(),
+                        dir.display()
+                    );
+                    let in_package = dir
+                        .canonicalize()
+                        .is_ok_and(|d| d.ancestors().any(|a| a.join("Cargo.toml").is_file()));
+                    if !in_package {
+                        println!(
+                            "  (cargo-insta reviews only inside a Cargo package: outside a Rust crate, add the stub \
+                             Cargo.toml described in docs/baseline.md of rotcheck, once)"
+                        );
+                    }
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+    }
+}
+
 /// The seam to the runner, client, server and cases modules: the only code here that calls
 /// them. `Target` is what the run talks to (a client, plus the server when it is embedded).
-mod engine {
+/// `record` and `compare` run cases through it too.
+pub mod engine {
     use std::path::Path;
     use std::sync::Arc;
 
     use rotcheck::cases::{self, Case};
     use rotcheck::client::{Client, ConnectOptions};
     use rotcheck::report::progress::Progress;
-    use rotcheck::runner::{self, RunConfig, RunResult, Status};
+    use rotcheck::runner::{self, DataPlaneTarget, RunConfig, RunResult, Status};
     use rotcheck::server::RunningServer;
 
     use super::Settings;
@@ -564,6 +812,22 @@ mod engine {
         }
     }
 
+    /// `--data-plane`, else the built-in target's (same port), else the AWS one for an AWS
+    /// endpoint; otherwise none.
+    pub fn data_plane(target: &Target, settings: &Settings) -> DataPlaneTarget {
+        if settings.no_data_plane {
+            return DataPlaneTarget::Off(runner::dataplane::DATA_PLANE_OFF.into());
+        }
+        let url = settings.data_plane.clone().or_else(|| match &target.server {
+            Some(server) => Some(format!("ws://{}", server.addr())),
+            None => settings
+                .endpoint
+                .as_deref()
+                .and_then(rotcheck::client::dataplane::derive_from_api),
+        });
+        url.map_or_else(DataPlaneTarget::default, DataPlaneTarget::Url)
+    }
+
     pub fn load_cases(seed: u64, fixtures: Option<&Path>) -> anyhow::Result<Vec<Case>> {
         let fixtures = match fixtures {
             Some(dir) => cases::load_fixtures(dir)?,
@@ -597,6 +861,8 @@ mod engine {
                 ..runner::Limits::default()
             },
             expiry_grace: settings.expiry_grace,
+            mode: settings.mode,
+            data_plane: data_plane(target, settings),
         };
         // The client implements the runner's Transport (src/runner/transport.rs).
         let transport = Arc::new(target.client.clone());

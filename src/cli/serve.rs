@@ -14,7 +14,8 @@ pub struct ServeArgs {
     bind: IpAddr,
 
     /// Port to listen on; 0 picks a free port. The first line on stdout is
-    /// `listening on http://HOST:PORT`.
+    /// `listening on http://HOST:PORT`, the second `data plane on ws://HOST:PORT/tunnel` (the
+    /// local proxies' WebSocket shares the port).
     #[arg(long, default_value_t = 0)]
     port: u16,
 
@@ -94,6 +95,21 @@ pub struct ServeArgs {
     list_variants: bool,
 }
 
+/// Which check of `rotcheck run` is expected to catch each fault: test data kept beside the
+/// catalog (the server does not know the checks); `tests/mutation_score.rs` holds it to account.
+const FAULT_CHECKS: &str = include_str!("../../fixtures/fault-checks.txt");
+
+fn expected_check(fault: &str) -> &'static str {
+    FAULT_CHECKS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .find_map(|l| {
+            let mut words = l.split_whitespace();
+            (words.next() == Some(fault)).then(|| words.next()).flatten()
+        })
+        .unwrap_or("-")
+}
+
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.list_faults || args.list_variants {
@@ -103,7 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     out,
                     "{:<28} {:<26} {}",
                     f.name(),
-                    f.caught_by().as_str(),
+                    expected_check(f.name()),
                     f.description()
                 )?;
             }
@@ -158,6 +174,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
     writeln!(out, "listening on {}", running.url())?;
+    writeln!(out, "data plane on ws://{}/tunnel", running.addr())?;
     out.flush().context("writing to stdout")?;
     drop(out);
     shutdown_signal().await;

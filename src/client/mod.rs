@@ -6,6 +6,7 @@
 pub mod config;
 pub mod credentials;
 pub mod endpoint;
+pub mod dataplane;
 pub mod error;
 pub mod rate;
 pub mod retry;

@@ -204,7 +204,9 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         time_scale: 1.0,
         live: false,
         only: Some(prefix.to_owned()),
-        checks: CheckId::all().filter(|c| *c != CheckId::DURATION_LIVE).collect(),
+        checks: CheckId::all()
+            .filter(|c| *c != CheckId::DURATION_LIVE && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
+            .collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
@@ -216,6 +218,9 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
             retry: crate::client::RetryPolicy::with_base(Duration::from_millis(10)),
             ..runner::Limits::default()
         },
+        // Fuzzing judges by the spec only: an advisory is never a finding.
+        mode: crate::runner::Mode::Spec,
+        data_plane: runner::DataPlaneTarget::Off("rotcheck fuzz does not connect to the data plane".into()),
         ..RunConfig::default()
     }
 }

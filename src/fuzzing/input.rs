@@ -14,8 +14,8 @@ use crate::cases::constraints as c;
 use crate::cases::json_text::{self as jt, key, Seg};
 use crate::cases::valid::{destination_config, BaseRequest, SERVICE_NAMES};
 use crate::cases::{mutate, Case, TunnelState, TUNNEL_ID_PLACEHOLDER};
-use crate::server::Op;
 use crate::spec::facts::{self, ClientMode};
+use crate::spec::Op;
 use crate::wire::HttpRequest;
 
 /// Strings the fuzzer builds by repetition stay below this many characters (the server's body cap

@@ -18,7 +18,7 @@ use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 use crate::spec::{model, ShapeKind};
 
 /// The fuzz targets, as named under `fuzz/fuzz_targets/`.
-pub const TARGETS: [&str; 4] = ["request", "raw", "response", "sigv4"];
+pub const TARGETS: [&str; 6] = ["request", "raw", "response", "sigv4", "lifecycle", "dataplane"];
 /// Bodies above this size are left out of the byte-level seeds (libFuzzer's default maximum
 /// input length follows the largest seed; huge ones slow every execution).
 pub const MAX_SEED_BYTES: usize = 8 * 1024;
@@ -47,6 +47,15 @@ pub fn seeds() -> BTreeMap<&'static str, BTreeMap<String, Vec<u8>>> {
                 out.entry("response").or_default().insert(name, resp.encode());
             }
         }
+    }
+    for (name, input) in super::lifecycle::seed_sequences() {
+        out.entry("lifecycle")
+            .or_default()
+            .insert(name.to_owned(), input.encode());
+    }
+    let dataplane = out.entry("dataplane").or_default();
+    for (name, bytes) in super::dataplane::seeds() {
+        dataplane.insert(name.to_owned(), bytes);
     }
     out
 }
@@ -159,6 +168,17 @@ pub fn dictionary() -> String {
         "\u{feff}",
         "[]",
         "{}",
+        // The data plane's upgrade request (the `dataplane` target).
+        "local-proxy-mode=source",
+        "local-proxy-mode=destination",
+        "access-token: ",
+        "cookie: awsiot-tunnel-token=",
+        "client-token: ",
+        "sec-websocket-protocol: ",
+        "aws.iot.securetunneling-3.0",
+        "{{source}}",
+        "{{destination}}",
+        "\nupgrade: websocket\nconnection: Upgrade\nsec-websocket-version: 13\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\n",
     ] {
         words.insert(w.to_owned());
     }

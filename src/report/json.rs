@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::checks::CheckId;
 use crate::redact::Redactor;
-use crate::runner::{CaseResult, CheckOutcome, Exchange, RunResult};
+use crate::runner::{BaselineApplied, CaseResult, CheckOutcome, Exchange, RunResult, Status};
 use crate::wire::{HttpRequest, HttpResponse};
 
 use super::{repro, status_str, RenderOptions, Verdict};
@@ -45,6 +45,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
                 "error": t.error,
                 "skip": t.skip,
                 "advisory": t.advisory,
+                "known": t.known,
             })
         })
         .collect();
@@ -54,7 +55,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
         .map(|c| case_value(result, c, opts))
         .collect();
 
-    json!({
+    let mut report = json!({
         "report_version": REPORT_VERSION,
         "tool": {"name": "rotcheck", "version": meta.tool_version},
         "run": {
@@ -68,6 +69,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
             "checks": checks.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             "concurrency": meta.concurrency,
             "endpoint_source": meta.endpoint_source,
+            "mode": meta.mode.as_str(),
         },
         "verdict": verdict.as_str(),
         "exit_code": verdict.exit_code(),
@@ -86,6 +88,35 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
         "tunnels": result.tunnels,
         "cases": cases,
         "duration_ms": result.duration_ms,
+    });
+    if let (Some(b), Value::Object(m)) = (&result.baseline, &mut report) {
+        // Placed before `cases`, beside the other run-level lists.
+        let mut ordered = Map::new();
+        for (k, v) in std::mem::take(m) {
+            if k == "cases" {
+                ordered.insert("baseline".into(), baseline_value(r, b));
+            }
+            ordered.insert(k, v);
+        }
+        *m = ordered;
+    }
+    report
+}
+
+fn baseline_value(r: &Redactor, b: &BaselineApplied) -> Value {
+    let known: usize = b.entries.iter().map(|e| e.known_cases.len()).sum();
+    json!({
+        "path": r.scrub(&b.path),
+        "strict": b.strict,
+        "known": known,
+        "fixed": b.fixed().count(),
+        "entries": b.entries.iter().map(|e| json!({
+            "case": r.scrub(&e.case),
+            "check": e.check.as_str(),
+            "reason": r.scrub(&e.reason),
+            "state": e.state.as_str(),
+            "known_cases": e.known_cases,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -120,10 +151,20 @@ fn case_value(result: &RunResult, case: &CaseResult, opts: &RenderOptions) -> Va
     }
     let outcomes: Vec<Value> = super::sorted_outcomes(case)
         .into_iter()
-        .map(|o| outcome_value(r, o))
+        .map(|o| {
+            let reason = (o.status == Status::Known)
+                .then(|| result.baseline.as_ref()?.reason_for(&case.id, o.check))
+                .flatten();
+            outcome_value(r, o, reason)
+        })
         .collect();
     m.insert("outcomes".into(), Value::Array(outcomes));
-    if case.outcomes.iter().any(|o| o.status == crate::runner::Status::Fail) {
+    // Known failures keep their reproduction: the baseline hides nothing from the report.
+    if case
+        .outcomes
+        .iter()
+        .any(|o| matches!(o.status, Status::Fail | Status::Known))
+    {
         let rp = repro::for_case(result, case, opts);
         m.insert("repro".into(), json!({"curl": rp.curl, "rerun": rp.rerun}));
     }
@@ -133,7 +174,7 @@ fn case_value(result: &RunResult, case: &CaseResult, opts: &RenderOptions) -> Va
     Value::Object(m)
 }
 
-fn outcome_value(r: &Redactor, o: &CheckOutcome) -> Value {
+fn outcome_value(r: &Redactor, o: &CheckOutcome, baseline_reason: Option<&str>) -> Value {
     let mut m = Map::new();
     m.insert("check".into(), json!(o.check.as_str()));
     m.insert("status".into(), json!(status_str(o.status)));
@@ -143,6 +184,9 @@ fn outcome_value(r: &Redactor, o: &CheckOutcome) -> Value {
     }
     if let Some(a) = &o.actual {
         m.insert("actual".into(), json!(r.scrub(a)));
+    }
+    if let Some(reason) = baseline_reason {
+        m.insert("baseline_reason".into(), json!(r.scrub(reason)));
     }
     Value::Object(m)
 }

@@ -6,6 +6,9 @@
 //! with the advisory in `<system-out>`. A check skipped for the whole run (e.g. duration-live
 //! without `--live`) is one testcase named `(check skipped)` with `<skipped message=REASON/>`;
 //! harness errors are `<error>` testcases in a final `harness` suite. `time` attributes are seconds.
+//! A known failure (listed in the `--baseline`) is `<skipped message="KNOWN FAILURE ...">`, so CI
+//! does not fail on it; fixed baseline entries are testcases of a `baseline` suite (a `<failure>`
+//! with `--baseline-strict`, else passing with a `<system-out>` note).
 
 use std::io::Cursor;
 
@@ -13,7 +16,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use quick_xml::Writer;
 
 use crate::checks::CheckId;
-use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
+use crate::runner::{BaselineEntryResult, CaseResult, CheckOutcome, RunResult, Status};
 
 use super::{repro, summary, RenderOptions, ReportError};
 
@@ -46,7 +49,7 @@ fn counts<'a>(statuses: impl Iterator<Item = Status> + 'a) -> Counts {
         match s {
             Status::Fail => c.failures += 1,
             Status::Error => c.errors += 1,
-            Status::Skip => c.skipped += 1,
+            Status::Skip | Status::Known => c.skipped += 1,
             Status::Pass | Status::Advisory => {}
         }
     }
@@ -75,6 +78,12 @@ fn write_report(w: &mut Xml, result: &RunResult, opts: &RenderOptions) -> std::i
     all.tests += result.skipped_checks.len() + result.harness_errors.len();
     all.skipped += result.skipped_checks.len();
     all.errors += result.harness_errors.len();
+    let fixed: Vec<&BaselineEntryResult> = result.baseline.iter().flat_map(|b| b.fixed()).collect();
+    let fixed_fail = result.baseline.as_ref().is_some_and(|b| b.strict);
+    all.tests += fixed.len();
+    if fixed_fail {
+        all.failures += fixed.len();
+    }
     let tests = all.tests.to_string();
     let failures = all.failures.to_string();
     let errors = all.errors.to_string();
@@ -98,6 +107,9 @@ fn write_report(w: &mut Xml, result: &RunResult, opts: &RenderOptions) -> std::i
             }
             if !result.harness_errors.is_empty() {
                 write_harness_suite(w, result)?;
+            }
+            if !fixed.is_empty() {
+                write_baseline_suite(w, result, &fixed, fixed_fail)?;
             }
             Ok(())
         })?;
@@ -195,6 +207,25 @@ fn write_testcase(
                 Ok(())
             })?;
         }
+        Status::Known => {
+            let baseline = result.baseline.as_ref();
+            let text = xml_safe(&format!(
+                "KNOWN FAILURE (baseline {}: {}): {}",
+                baseline.map_or("?", |b| b.path.as_str()),
+                r.scrub(
+                    baseline
+                        .and_then(|b| b.reason_for(&case.id, outcome.check))
+                        .unwrap_or("?")
+                ),
+                r.scrub(&outcome.message)
+            ));
+            el.write_inner_content(|w| {
+                w.create_element("skipped")
+                    .with_attribute(("message", text.as_str()))
+                    .write_empty()?;
+                Ok(())
+            })?;
+        }
         Status::Skip => {
             el.write_inner_content(|w| {
                 w.create_element("skipped")
@@ -248,6 +279,54 @@ fn write_harness_suite(w: &mut Xml, result: &RunResult) -> std::io::Result<()> {
                             .write_text_content(text_node(&msg))?;
                         Ok(())
                     })?;
+            }
+            Ok(())
+        })?;
+    Ok(())
+}
+
+fn write_baseline_suite(
+    w: &mut Xml,
+    result: &RunResult,
+    fixed: &[&BaselineEntryResult],
+    fail: bool,
+) -> std::io::Result<()> {
+    let n = fixed.len().to_string();
+    let failures = if fail { n.as_str() } else { "0" };
+    w.create_element("testsuite")
+        .with_attribute(("name", "baseline"))
+        .with_attribute(("tests", n.as_str()))
+        .with_attribute(("failures", failures))
+        .with_attribute(("errors", "0"))
+        .with_attribute(("skipped", "0"))
+        .with_attribute(("time", "0.000"))
+        .write_inner_content(|w| {
+            for e in fixed {
+                let r = &result.redactor;
+                let name = xml_safe(&format!("{} [{}]", e.case, e.check));
+                let msg = xml_safe(&format!(
+                    "fixed: remove it from the baseline (it no longer fails; reason was: {})",
+                    r.scrub(&e.reason)
+                ));
+                let el = w
+                    .create_element("testcase")
+                    .with_attribute(("name", name.as_str()))
+                    .with_attribute(("classname", "rotcheck.baseline"))
+                    .with_attribute(("time", "0.000"));
+                if fail {
+                    el.write_inner_content(|w| {
+                        w.create_element("failure")
+                            .with_attribute(("message", msg.as_str()))
+                            .with_attribute(("type", "baseline-fixed"))
+                            .write_text_content(text_node(&msg))?;
+                        Ok(())
+                    })?;
+                } else {
+                    el.write_inner_content(|w| {
+                        w.create_element("system-out").write_text_content(text_node(&msg))?;
+                        Ok(())
+                    })?;
+                }
             }
             Ok(())
         })?;

@@ -2,10 +2,13 @@
 //! snapshots, and the live progress display. Renderers only read the result; every request,
 //! response, header and message they show goes through the run's [`crate::redact::Redactor`].
 
+pub mod groups;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod progress;
 pub mod repro;
+pub mod snapfile;
 pub mod snapshot;
 pub mod summary;
 
@@ -33,6 +36,27 @@ pub enum ReportError {
     },
     #[error("cannot render the JUnit report: {0}")]
     Xml(#[source] std::io::Error),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Append to a file (created if missing), e.g. the CI step summary.
+pub fn append_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
+    use std::io::Write as _;
+    let err = |source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(err)?;
+    f.write_all(contents).map_err(err)
 }
 
 /// Write a rendered report, creating missing parent directories.
@@ -101,6 +125,7 @@ pub fn status_str(status: Status) -> &'static str {
         Status::Error => "error",
         Status::Skip => "skip",
         Status::Advisory => "advisory",
+        Status::Known => "known",
     }
 }
 

@@ -158,6 +158,7 @@ pub fn status_line(done: usize, total: usize, id: &str, status: Status) -> Strin
         Status::Error => "ERROR",
         Status::Skip => "skipped",
         Status::Advisory => "ok (advisory)",
+        Status::Known => "known failure",
     };
     super::summary::terminal_safe(&format!("[{done}/{total}] {id} ... {word}"))
 }

@@ -194,6 +194,9 @@ pub fn rerun_command(meta: &RunMeta, case_id: &str, opts: &RenderOptions) -> Str
         args.push("--checks".into());
         args.push(list.join(","));
     }
+    if meta.mode == crate::runner::Mode::Strict {
+        args.push("--strict".into());
+    }
     if let Some(dir) = &opts.fixtures {
         args.push("--fixtures".into());
         args.push(shell_quote(&dir.to_string_lossy()));

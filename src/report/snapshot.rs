@@ -35,7 +35,7 @@ pub fn from_report(report: &Value) -> Value {
     let run = &report["run"];
     let mut summary = Map::new();
     for c in report["summary"]["checks"].as_array().into_iter().flatten() {
-        let counts: Map<String, Value> = ["pass", "fail", "error", "skip", "advisory"]
+        let counts: Map<String, Value> = ["pass", "fail", "error", "skip", "advisory", "known"]
             .iter()
             .filter(|k| c[**k].as_u64().unwrap_or(0) > 0)
             .map(|k| ((*k).to_owned(), c[*k].clone()))

@@ -1,17 +1,24 @@
-//! The terminal summary printed after a run: a per-check table, skipped checks with reasons,
-//! harness errors, every failure in detail (spec sentence, expected vs actual, reproduction), and
-//! a verdict line.
+//! The terminal summary printed after a run: the mode, a per-check table, skipped checks with
+//! reasons, harness errors, the baseline's known and fixed entries, failures grouped by cause
+//! (the cause once, the case ids, one case in full with its reproduction; `-v` shows every case
+//! in full), and a verdict line.
 
 use std::fmt::Write as _;
 
 use crate::checks::CheckId;
-use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
+use crate::runner::{
+    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, Mode, RunResult, Status,
+};
 
+use super::groups;
 use super::repro::{self, Repro};
 use super::{RenderOptions, Verdict};
 
 /// Distinct error messages listed without `-v` (the JSON report has every error).
 const ERROR_GROUPS_LISTED: usize = 10;
+
+/// Case ids listed per failure group without `-v` (the reports list every case).
+const CASE_IDS_LISTED: usize = 40;
 
 pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let r = &result.redactor;
@@ -44,6 +51,16 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
             result.tunnels.max.map(|m| format!(" (budget {m})")).unwrap_or_default()
         );
     }
+    let _ = writeln!(
+        out,
+        "mode: {}",
+        match meta.mode {
+            Mode::Spec =>
+                "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
+            Mode::Strict =>
+                "strict (--strict: advisories fail too: inferred points and differences from the real service)",
+        }
+    );
     out.push('\n');
     table(&mut out, result);
     if let Some(why) = &result.setup_failure {
@@ -129,12 +146,38 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         }
     }
 
+    if let Some(b) = &result.baseline {
+        baseline_section(&mut out, result, b, opts.verbose);
+    }
+
     let failures = with(Status::Fail);
-    if !failures.is_empty() {
+    if !failures.is_empty() && opts.verbose {
         let _ = writeln!(out, "\nFailures ({}):", failures.len());
         for (i, (case, o)) in failures.iter().enumerate() {
             let rp = repro::for_case(result, case, opts);
             let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
+            out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
+        }
+    } else if !failures.is_empty() {
+        let groups = groups::groups(result, Status::Fail);
+        let _ = writeln!(
+            out,
+            "\nFailures ({} in {} group(s) by cause; -v shows every case in full):",
+            failures.len(),
+            groups.len()
+        );
+        for (i, g) in groups.iter().enumerate() {
+            let (case, o) = g.first();
+            let rp = repro::for_case(result, case, opts);
+            let n = g.items.len();
+            if n == 1 {
+                let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
+            } else {
+                let _ = writeln!(out, "\n{}) [{}] {} case(s): {}", i + 1, g.check, n, r.scrub(&o.message));
+                let ids: Vec<&str> = g.case_ids().collect();
+                let _ = writeln!(out, "   cases: {}", list_ids(&ids, CASE_IDS_LISTED));
+                let _ = writeln!(out, "   the first in full:");
+            }
             out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
         }
     }
@@ -160,13 +203,126 @@ pub fn terminal_safe(s: &str) -> String {
         .collect()
 }
 
-/// The per-check table: id, pass, fail, error, skip, advisory.
-fn table(out: &mut String, result: &RunResult) {
-    let width = CheckId::all().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
+/// `a, b, c` with at most `max` ids, then how many more.
+fn list_ids(ids: &[&str], max: usize) -> String {
+    let mut s = ids.iter().take(max).copied().collect::<Vec<_>>().join(", ");
+    if ids.len() > max {
+        s.push_str(&format!(
+            ", ... and {} more (-v, or the reports, list them all)",
+            ids.len() - max
+        ));
+    }
+    s
+}
+
+/// Known failures per entry, fixed entries (to remove), entries not judged in this run.
+fn baseline_section(out: &mut String, result: &RunResult, b: &BaselineApplied, verbose: bool) {
+    let r = &result.redactor;
+    let known: usize = b.entries.iter().map(|e| e.known_cases.len()).sum();
+    let with = |state: EntryState| b.entries.iter().filter(move |e| e.state == state);
     let _ = writeln!(
         out,
-        "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}",
-        "check", "pass", "fail", "error", "skip", "advisory"
+        "\nBaseline {}: {} entr(ies): {} known failure(s), {} fixed, {} not judged in this run",
+        r.scrub(&b.path),
+        b.entries.len(),
+        known,
+        with(EntryState::Fixed).count(),
+        with(EntryState::NotRun).count(),
+    );
+    if known > 0 {
+        let _ = writeln!(
+            out,
+            "\nKnown failures ({known}, listed in the baseline: they do not fail the run):"
+        );
+        // Entries with the same check and reason (as --write-baseline writes them) read as one.
+        let mut grouped: Vec<(CheckId, &str, Vec<&BaselineEntryResult>)> = Vec::new();
+        for e in with(EntryState::Known) {
+            match grouped
+                .iter_mut()
+                .find(|(c, reason, _)| *c == e.check && *reason == e.reason)
+            {
+                Some((_, _, entries)) => entries.push(e),
+                None => grouped.push((e.check, &e.reason, vec![e])),
+            }
+        }
+        for (check, reason, entries) in grouped {
+            let cases: usize = entries.iter().map(|e| e.known_cases.len()).sum();
+            let _ = writeln!(
+                out,
+                "  - [{check}] {cases} case(s): {}",
+                indent_rest(&r.scrub(reason), "    ")
+            );
+            let patterns: Vec<String> = entries.iter().map(|e| r.scrub(&e.case)).collect();
+            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+            let _ = writeln!(out, "    entries: {}", list_ids(&patterns, CASE_IDS_LISTED));
+            if verbose {
+                let ids: Vec<&str> = entries
+                    .iter()
+                    .flat_map(|e| e.known_cases.iter().map(String::as_str))
+                    .collect();
+                if ids != patterns {
+                    let _ = writeln!(out, "    cases: {}", ids.join(", "));
+                }
+            }
+        }
+    }
+    let fixed: Vec<_> = with(EntryState::Fixed).collect();
+    if !fixed.is_empty() {
+        let consequence = if b.strict {
+            "they fail the run (--baseline-strict)"
+        } else {
+            "--baseline-strict would fail the run"
+        };
+        let _ = writeln!(
+            out,
+            "\nFixed baseline entries ({}): they no longer fail: remove them from the baseline ({consequence}):",
+            fixed.len()
+        );
+        for e in fixed {
+            let _ = writeln!(
+                out,
+                "  - fixed: remove it from the baseline: [{}] {}",
+                e.check,
+                r.scrub(&e.case)
+            );
+            if verbose {
+                let _ = writeln!(out, "    reason was: {}", indent_rest(&r.scrub(&e.reason), "    "));
+            }
+        }
+    }
+    if verbose {
+        for e in with(EntryState::NotRun) {
+            let _ = writeln!(
+                out,
+                "  - not judged in this run (kept): [{}] {}",
+                e.check,
+                r.scrub(&e.case)
+            );
+        }
+    }
+}
+
+/// The per-check table: id, pass, fail, error, skip, advisory (and known, with a baseline).
+fn table(out: &mut String, result: &RunResult) {
+    let width = CheckId::all().map(|c| c.as_str().len()).max().unwrap_or(10).max(5);
+    let with_known = result.baseline.is_some();
+    let known_col = |v: &dyn std::fmt::Display| {
+        if with_known {
+            format!("  {v:>5}")
+        } else {
+            String::new()
+        }
+    };
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}{}",
+        "check",
+        "pass",
+        "fail",
+        "error",
+        "skip",
+        "advisory",
+        known_col(&"known")
     );
     for (id, t) in result.tally() {
         let note = if result.skipped_checks.iter().any(|s| s.check == id) {
@@ -180,13 +336,14 @@ fn table(out: &mut String, result: &RunResult) {
         };
         let _ = writeln!(
             out,
-            "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}{note}",
+            "{:<width$}  {:>5}  {:>5}  {:>5}  {:>5}  {:>8}{}{note}",
             id.as_str(),
             t.pass,
             t.fail,
             t.error,
             t.skip,
-            t.advisory
+            t.advisory,
+            known_col(&t.known)
         );
     }
 }
@@ -241,10 +398,22 @@ pub fn verdict_line(result: &RunResult) -> String {
     let fails: usize = result.tally().iter().map(|(_, t)| t.fail).sum();
     let errors: usize = result.tally().iter().map(|(_, t)| t.error).sum();
     let failed: Vec<&str> = result.failed_checks().iter().map(|c| c.as_str()).collect();
+    let known: usize = result.tally().iter().map(|(_, t)| t.known).sum();
+    let known_note = if known > 0 {
+        format!(", {known} known failure(s) from the baseline")
+    } else {
+        String::new()
+    };
+    let fixed_fails = result.baseline.as_ref().map_or(0, |b| b.failing_fixed());
     match verdict {
-        Verdict::Conformant => format!("verdict: CONFORMANT, every selected check passed (exit {code})"),
+        Verdict::Conformant => {
+            format!("verdict: CONFORMANT, every selected check passed{known_note} (exit {code})")
+        }
+        Verdict::Violation if fails == 0 => format!(
+            "verdict: VIOLATION, {fixed_fails} fixed baseline entr(ies) to remove (--baseline-strict){known_note} (exit {code})"
+        ),
         Verdict::Violation => format!(
-            "verdict: VIOLATION, {fails} failure(s) in {} check(s): {} (exit {code})",
+            "verdict: VIOLATION, {fails} failure(s) in {} check(s): {}{known_note} (exit {code})",
             failed.len(),
             failed.join(", ")
         ),

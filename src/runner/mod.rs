@@ -7,7 +7,9 @@ pub mod budget;
 pub mod compact;
 pub mod coverage;
 mod error;
+pub mod dataplane;
 pub mod guard;
+pub mod gating;
 pub mod history;
 pub mod judge;
 pub mod leftovers;
@@ -17,6 +19,7 @@ pub mod recorder;
 pub mod result;
 pub mod select;
 pub mod state;
+pub mod strict;
 pub mod transport;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -29,6 +32,7 @@ use tokio::task::JoinSet;
 
 pub use budget::{Limits, TunnelStats};
 pub use error::SetupError;
+pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Mode};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -67,6 +71,25 @@ pub struct RunConfig {
     /// How late after createdAt + lifetime the live check still accepts the tunnel's closing;
     /// None: 20 % of the lifetime.
     pub expiry_grace: Option<std::time::Duration>,
+    /// `Mode::Strict` turns the advisories (inferred points) into failures.
+    pub mode: Mode,
+    /// Where the data plane is; without one the data-plane checks are skipped.
+    pub data_plane: DataPlaneTarget,
+}
+
+/// The data plane a run connects to, or why it has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataPlaneTarget {
+    /// A `ws://` or `wss://` URL.
+    Url(String),
+    /// No data plane: the reason the data-plane checks are skipped.
+    Off(String),
+}
+
+impl Default for DataPlaneTarget {
+    fn default() -> Self {
+        DataPlaneTarget::Off(dataplane::NO_DATA_PLANE.into())
+    }
 }
 
 impl Default for RunConfig {
@@ -90,6 +113,8 @@ impl Default for RunConfig {
                 ..Limits::default()
             },
             expiry_grace: None,
+            mode: Mode::Spec,
+            data_plane: DataPlaneTarget::default(),
         }
     }
 }
@@ -165,7 +190,10 @@ pub async fn run<T: Transport>(
     cases.sort_by(|a, b| (state::pool_key(&a.tunnel), &a.id).cmp(&(state::pool_key(&b.tunnel), &b.id)));
     let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
     let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
-    progress.run_started(cases.len() + usize::from(run_live) + usize::from(run_aged));
+    let data_plane = data_plane_plan(config, &harness, &selected, &only, &mut skipped_checks);
+    progress.run_started(
+        cases.len() + usize::from(run_live) + usize::from(run_aged) + data_plane.as_ref().map_or(0, |(_, s)| s.len()),
+    );
 
     let mut results = Vec::new();
     let mut interrupted = *cancel.borrow();
@@ -190,6 +218,16 @@ pub async fn run<T: Transport>(
             aged::AGED_CASE_ID,
             tokio::spawn(async move { aged::run(&h, &sel).await }),
         ));
+    }
+    if let (Some((dp, planned)), false) = (&data_plane, interrupted) {
+        for &scenario in planned {
+            let (h, dp, sel) = (harness.clone(), dp.clone(), selected.clone());
+            progress.case_started(scenario.id());
+            scenarios.push((
+                scenario.id(),
+                tokio::spawn(async move { dataplane::run(&h, &dp, scenario, &sel).await }),
+            ));
+        }
     }
 
     // Lanes: case i always runs in lane i % concurrency, and a lane runs its cases one after the
@@ -230,6 +268,7 @@ pub async fn run<T: Transport>(
                 None => break,
                 Some(Ok((task, mut r))) => {
                     idle.extend(names.get(&task).map(|(_, lane)| *lane));
+                    strict::apply(config.mode, &mut r);
                     progress.case_finished(&r.id, r.worst());
                     compact::compact(&mut r, &redactor);
                     results.push(r);
@@ -268,6 +307,7 @@ pub async fn run<T: Transport>(
         if let Some(r) = finished {
             match r {
                 Ok(mut r) => {
+                    strict::apply(config.mode, &mut r);
                     progress.case_finished(&r.id, r.worst());
                     compact::compact(&mut r, &redactor);
                     results.push(r);
@@ -304,6 +344,7 @@ pub async fn run<T: Transport>(
             checks: selected.iter().copied().collect(),
             concurrency,
             endpoint_source: config.endpoint_source.clone(),
+            mode: config.mode,
         },
         cases: results,
         skipped_checks,
@@ -312,6 +353,7 @@ pub async fn run<T: Transport>(
         setup_failure: harness.guard.setup_failure(),
         tunnels: harness.tunnel_stats(),
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        baseline: None,
         redactor,
     }
 }
@@ -342,6 +384,43 @@ fn live_plan(
     });
     false
 }
+
+/// The data plane and the scenarios to run on it; without one, the data-plane checks are skipped.
+fn data_plane_plan<T: Transport>(
+    config: &RunConfig,
+    harness: &Harness<T>,
+    selected: &BTreeSet<CheckId>,
+    only: &select::OnlyFilter,
+    skipped: &mut Vec<SkippedCheck>,
+) -> Option<(Arc<crate::client::dataplane::DataPlane>, Vec<dataplane::Scenario>)> {
+    let planned = dataplane::planned(selected, only);
+    let url = match &config.data_plane {
+        DataPlaneTarget::Url(url) => url,
+        DataPlaneTarget::Off(reason) => {
+            for check in dataplane::DATA_PLANE_ONLY.into_iter().filter(|c| selected.contains(c)) {
+                skipped.push(SkippedCheck {
+                    check,
+                    reason: reason.clone(),
+                });
+            }
+            return None;
+        }
+    };
+    if planned.is_empty() {
+        return None;
+    }
+    match crate::client::dataplane::DataPlane::new(url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT) {
+        Ok(dp) => Some((Arc::new(dp), planned)),
+        Err(e) => {
+            harness.harness_error(format!("data plane: {e}"));
+            None
+        }
+    }
+}
+
+/// Timeouts of a data-plane handshake (connect, and the whole handshake).
+const DATA_PLANE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const DATA_PLANE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Prepare, send, verify and judge one case.
 async fn run_case<T: Transport>(

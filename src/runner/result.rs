@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::gating::{BaselineApplied, Mode};
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::CheckId;
 pub use crate::checks::{CheckOutcome, Exchange, Status};
@@ -42,6 +43,7 @@ impl CaseResult {
             .fold(Status::Pass, |a, b| match (a, b) {
                 (Status::Fail, _) | (_, Status::Fail) => Status::Fail,
                 (Status::Error, _) | (_, Status::Error) => Status::Error,
+                (Status::Known, _) | (_, Status::Known) => Status::Known,
                 _ => Status::Pass,
             })
     }
@@ -64,6 +66,8 @@ pub struct RunMeta {
     /// Which setting named the endpoint (`--endpoint`, `AWS_ENDPOINT_URL_IOTSECURETUNNELING`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_source: Option<String>,
+    /// `spec`, or `strict` (`--strict`: inferred points fail).
+    pub mode: Mode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,6 +93,8 @@ pub struct RunResult {
     /// How many tunnels the run opened, and the most it held at once.
     pub tunnels: super::budget::TunnelStats,
     pub duration_ms: u64,
+    /// The baseline the failures were gated with (`--baseline`), applied after the run.
+    pub baseline: Option<BaselineApplied>,
     #[serde(skip)]
     pub redactor: Redactor,
 }
@@ -100,6 +106,7 @@ pub struct CheckTally {
     pub error: usize,
     pub skip: usize,
     pub advisory: usize,
+    pub known: usize,
 }
 
 impl RunResult {
@@ -115,6 +122,7 @@ impl RunResult {
                         Status::Error => t.error += 1,
                         Status::Skip => t.skip += 1,
                         Status::Advisory => t.advisory += 1,
+                        Status::Known => t.known += 1,
                     }
                 }
                 (id, t)
@@ -122,12 +130,14 @@ impl RunResult {
             .collect()
     }
 
-    /// 1 on any conformance failure; else 2 when the harness could not do its job; else 0.
+    /// 1 on any conformance failure (known failures excluded; a fixed baseline entry under
+    /// `--baseline-strict` included); else 2 when the harness could not do its job; else 0.
     pub fn exit_code(&self) -> u8 {
         let statuses = || self.cases.iter().flat_map(|c| &c.outcomes).map(|o| o.status);
+        let fixed_fails = self.baseline.as_ref().is_some_and(|b| b.failing_fixed() > 0);
         if self.setup_failure.is_some() {
             2
-        } else if statuses().any(|s| s == Status::Fail) {
+        } else if statuses().any(|s| s == Status::Fail) || fixed_fails {
             1
         } else if !self.harness_errors.is_empty() || statuses().any(|s| s == Status::Error) || self.interrupted {
             2

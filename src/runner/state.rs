@@ -23,6 +23,8 @@ use crate::cases::TunnelState;
 use crate::checks::{summary, tunnel_status};
 use crate::client::TransportError;
 use crate::redact::Redactor;
+use crate::secret::SecretString;
+use crate::spec::facts::{DESTINATION_TOKEN, SOURCE_TOKEN};
 use crate::wire::parse_error;
 use crate::wire::HttpRequest;
 
@@ -39,6 +41,9 @@ pub struct Tunnel {
     /// From OpenTunnel, else from DescribeTunnel.
     pub arn: Option<String>,
     pub tokens: TokenHistory,
+    /// The tokens OpenTunnel returned, by member (the data-plane scenarios connect with them).
+    pub source_token: Option<SecretString>,
+    pub destination_token: Option<SecretString>,
     /// When OpenTunnel answered (local clock).
     pub opened_at: Instant,
 }
@@ -275,7 +280,10 @@ impl<T: Transport> Harness<T> {
         };
         let mut tokens = TokenHistory::default();
         tokens.record(&body);
+        let token = |member: &str| body.get(member).and_then(Value::as_str).map(SecretString::new);
         Ok(Tunnel {
+            source_token: token(SOURCE_TOKEN),
+            destination_token: token(DESTINATION_TOKEN),
             id: id.to_owned(),
             arn: body.get("tunnelArn").and_then(Value::as_str).map(str::to_owned),
             tokens,

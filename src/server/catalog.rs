@@ -1,12 +1,17 @@
 //! The macro behind the fault and variant catalogs: an enum whose every member carries a
-//! kebab-case name and a one-line description, with `all()`, `name()` and `FromStr`.
+//! kebab-case name, a one-line description and its hook (a unit struct of the same name in a
+//! module of its own), with `all()`, `name()`, `description()`, `hook()` and `FromStr`.
 
-/// Defines a catalog enum. Each entry: `Member => "name", "description" $(, extra)`.
+/// Defines a catalog enum and declares one module per member. Each entry:
+/// `Member => module, "name", "description"`, where `module.rs` (beside the invoking file)
+/// defines `struct Member` implementing `Hook`.
 macro_rules! catalog {
     (
         $(#[$meta:meta])*
-        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $text:literal, $desc:literal ),+ $(,)? }
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident => $module:ident, $text:literal, $desc:literal ),+ $(,)? }
     ) => {
+        $( mod $module; )+
+
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name { $( $(#[$vmeta])* $variant ),+ }
@@ -27,6 +32,11 @@ macro_rules! catalog {
             /// One line: what the server does differently.
             pub fn description(self) -> &'static str {
                 match self { $( $name::$variant => $desc ),+ }
+            }
+
+            /// What the member changes, at the server's hook points.
+            pub(crate) fn hook(self) -> &'static dyn $crate::server::hooks::Hook {
+                match self { $( $name::$variant => &$module::$variant ),+ }
             }
         }
 

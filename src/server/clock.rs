@@ -14,7 +14,7 @@ pub const MAX_TIME_SCALE: f64 = 1_000_000.0;
 pub struct Clock {
     scale: f64,
     start: Instant,
-    /// Added to every reading; only unit tests move it, to test expiry without sleeping.
+    /// Added to every reading; tests and fuzz targets move it, to expire tunnels without sleeping.
     offset: Arc<Mutex<Duration>>,
 }
 
@@ -53,7 +53,7 @@ impl Clock {
         minutes * 60.0 / self.scale
     }
 
-    #[cfg(test)]
+    /// Moves both readings forward (tests, and fuzz targets through `server::Control`).
     pub fn advance(&self, by: Duration) {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner()) += by;
     }

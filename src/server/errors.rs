@@ -1,5 +1,5 @@
 //! AWS JSON 1.1 error responses: `{"__type": ..., "message": ...}` with `X-Amzn-Errortype`, in
-//! the style the active variants and faults ask for.
+//! the style the behaviour and the edge's hooks ask for.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,9 +45,14 @@ impl ApiError {
     pub fn internal(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", message)
     }
+
+    /// Whether this is the faithful answer to an unknown tunnel or resource.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::BAD_REQUEST && self.error_type == "ResourceNotFoundException"
+    }
 }
 
-/// How errors are rendered (from the active variants and faults).
+/// How errors are rendered.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ErrorStyle {
     pub namespaced: bool,
@@ -56,9 +61,9 @@ pub struct ErrorStyle {
     pub header_only_type: bool,
     pub extra_members: bool,
     pub application_json: bool,
-    /// Fault: `text/plain` body with the message only, no type anywhere.
+    /// A `text/plain` body with the message only, no type anywhere.
     pub plain_text: bool,
-    /// Fault: JSON body without a type, no type header.
+    /// A JSON body without a type, and no type header.
     pub type_missing: bool,
 }
 

@@ -8,19 +8,17 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use serde_json::Value;
 
 use super::errors::ApiError;
 use super::state::AppState;
-use super::{ops, store, AuthError, Fault, Op, Variant};
-use crate::spec::facts;
+use super::{ops, store, AuthError};
+use crate::spec::{facts, Op};
 
 pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> Response {
     let request_id = store::uuid();
     let (op, mut resp) = serve(&state, req).await;
-    if state.variant(Variant::ExtraResponseMembers) {
-        resp.headers_mut()
-            .insert("x-rotcheck-variant", HeaderValue::from_static("extra-response-members"));
+    for h in state.hooks() {
+        h.finish_response(&mut resp);
     }
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-amzn-requestid", v);
@@ -110,34 +108,18 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
         );
     };
 
-    if state.variant(Variant::StrictContentType) {
-        let ct = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-        let json = ct.is_some_and(|ct| {
-            let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            essence == "application/x-amz-json-1.1" || essence == "application/x-amz-json-1.0"
-        });
-        if !json {
-            let e = ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "UnsupportedMediaTypeException",
-                "Content-Type must be application/x-amz-json-1.1",
-            );
+    for h in state.hooks() {
+        if let Err(e) = h.check_request(op, &parts.headers) {
             return fail(Some(op), e);
         }
     }
 
     match ops::call(state, op, &bytes) {
-        Ok(mut body) => {
-            if state.variant(Variant::ExtraResponseMembers) {
-                if let Value::Object(m) = &mut body {
-                    m.insert("rotcheckServedBy".into(), Value::String("rotcheck-reference".into()));
-                }
-            }
-            let content_type = if op == Op::RotateTunnelAccessToken && state.fault(Fault::SuccessContentTypeHtml) {
-                "text/html; charset=utf-8"
-            } else {
-                state.content_type()
-            };
+        Ok(body) => {
+            let content_type = state
+                .hooks()
+                .find_map(|h| h.success_content_type(op))
+                .unwrap_or(state.behaviour().content_type);
             let mut resp = (StatusCode::OK, Body::from(body.to_string())).into_response();
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -3,7 +3,8 @@
 //! catalog of faults (deliberate bugs) and variants (conformant alternatives) to measure the
 //! harness against.
 //!
-//! Choices on points the spec leaves open (each can be flipped by a variant):
+//! Choices on points the spec leaves open (each can be flipped by a variant; `behaviour.rs` holds
+//! them as knobs):
 //! - SOURCE + destinationConfig is refused with 400 `InvalidRequestException`, and that check
 //!   comes before the tunnel lookup (an unknown tunnel with both gets the InvalidRequest).
 //! - Rotating a CLOSED tunnel is refused with 400 `InvalidRequestException`.
@@ -16,15 +17,22 @@
 //! - SigV4 failures: 403 (`MissingAuthenticationTokenException`, `InvalidSignatureException`,
 //!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
 //!
-//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations),
-//! `state` (what handlers read), `store` (tunnels, ids, tokens), `clock` (time scale, formats),
-//! `errors` (AWS error bodies), `sigv4` (verification), `faults` and `variants` (the catalogs).
+//! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations, the
+//! faithful behaviour only), `behaviour` (the knobs, with the faithful choices above as their
+//! defaults), `hooks` (the points where faults and variants act), `faults/` and `variants/` (one
+//! file each, and each directory's catalog), `state` (what handlers read), `store` (tunnels, ids,
+//! tokens), `clock` (time scale, formats), `errors` (AWS error bodies), `sigv4` (verification),
+//! `dataplane` (the WebSocket local proxies connect to, on the same port: `GET /tunnel`).
 //! Memory is bounded by `max_tunnels` tunnels of at most `max_body_bytes` input each.
 
+mod behaviour;
 mod catalog;
 pub mod clock;
+mod control;
+pub mod dataplane;
 pub mod errors;
 pub mod faults;
+mod hooks;
 mod http;
 mod ops;
 pub mod production;
@@ -41,9 +49,10 @@ use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::spec::Op;
+pub use control::{router_with_control, Control, StoreSnapshot};
 pub use errors::ApiError;
 pub use faults::Fault;
-pub use ops::Op;
 pub use production::ProductionConfig;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
 pub use variants::Variant;
@@ -137,12 +146,20 @@ impl ServerConfig {
 /// The server as an axum router, for in-process use (`tower::ServiceExt::oneshot`). A config
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
-pub fn router(mut config: ServerConfig) -> Router {
+pub fn router(config: ServerConfig) -> Router {
+    // The data plane shares the port; other methods on /tunnel go to the control plane's edge.
+    let tunnel = axum::routing::get(dataplane::handle).fallback(http::handle);
+    Router::new()
+        .route("/tunnel", tunnel)
+        .fallback(http::handle)
+        .with_state(Arc::new(AppState::new(sanitized(config))))
+}
+
+/// The safe fallbacks [`router`] serves an invalid config with.
+fn sanitized(mut config: ServerConfig) -> ServerConfig {
     config.max_body_bytes = config.max_body_bytes.max(1);
     config.max_tunnels = config.max_tunnels.max(1);
-    Router::new()
-        .fallback(http::handle)
-        .with_state(Arc::new(AppState::new(config)))
+    config
 }
 
 /// A server listening on a socket, stopped by [`RunningServer::shutdown`] (or by dropping it).

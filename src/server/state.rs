@@ -1,27 +1,35 @@
-//! The state every request handler reads: configuration, the active faults and variants, the
-//! tunnel clock and store, and what follows from them (formats, error style).
+//! The state every request handler reads: configuration, the active hooks (faults and variants)
+//! and the behaviour they configure, the tunnel clock and store.
 
-use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use serde_json::Value;
 
+use super::behaviour::Behaviour;
 use super::clock::{self, Clock};
 use super::errors::ErrorStyle;
-use super::store::{IdStyle, Store, TokenStyle};
-use super::{Fault, Op, ServerConfig, Variant, Verifier};
-use crate::spec::facts;
+use super::hooks::Hook;
+use super::store::Store;
+use super::{ServerConfig, Verifier};
+use crate::spec::Op;
 
 /// Everything a request handler reads.
 pub(crate) struct AppState {
     pub(crate) config: ServerConfig,
-    faults: BTreeSet<Fault>,
-    variants: BTreeSet<Variant>,
+    /// Faults first, then variants, each once and in catalog order.
+    hooks: Vec<&'static dyn Hook>,
+    behaviour: Behaviour,
     pub(crate) clock: Clock,
     store: Mutex<Store>,
     pub(crate) verifier: Option<Verifier>,
+    /// The open data-plane connections.
+    pub(crate) connections: super::dataplane::Connections,
+    /// Production-like behaviour (`--production-like`): throttling, quota, transient errors and
+    /// an expiry sweep.
     pub(crate) production: super::production::Production,
+    /// Whether the expiry sweep closes expired tunnels (false under `expiry-not-enforced`).
+    sweep_expiry: bool,
 }
 
 impl AppState {
@@ -30,56 +38,56 @@ impl AppState {
             .verify_sigv4
             .clone()
             .map(|keys| Verifier::new(keys, config.region.clone()));
+        let (mut faults, mut variants) = (config.faults.clone(), config.variants.clone());
+        faults.sort_unstable();
+        faults.dedup();
+        variants.sort_unstable();
+        variants.dedup();
+        let hooks: Vec<&'static dyn Hook> = faults
+            .into_iter()
+            .map(|f| f.hook())
+            .chain(variants.into_iter().map(|v| v.hook()))
+            .collect();
+        let mut behaviour = Behaviour::default();
+        for h in &hooks {
+            h.configure(&mut behaviour);
+        }
+        let production = super::production::Production::new(&config.production);
+        // Under an expiry sweep a tunnel closes when the sweep finds it expired, not the instant
+        // its lifetime passes.
+        let sweep_expiry = behaviour.enforce_expiry;
+        if production.sweeper.is_some() {
+            behaviour.enforce_expiry = false;
+        }
         AppState {
-            faults: config.faults.iter().copied().collect(),
-            variants: config.variants.iter().copied().collect(),
+            production,
+            sweep_expiry,
+            hooks,
+            behaviour,
             clock: Clock::new(config.time_scale),
             store: Mutex::default(),
             verifier,
-            production: super::production::Production::new(&config.production),
+            connections: Default::default(),
             config,
         }
     }
 
-    pub(crate) fn fault(&self, f: Fault) -> bool {
-        self.faults.contains(&f)
+    /// The active hooks, in the order they act.
+    pub(crate) fn hooks(&self) -> impl Iterator<Item = &'static dyn Hook> + '_ {
+        self.hooks.iter().copied()
     }
 
-    pub(crate) fn variant(&self, v: Variant) -> bool {
-        self.variants.contains(&v)
+    pub(crate) fn behaviour(&self) -> &Behaviour {
+        &self.behaviour
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A poisoned lock only means a handler panicked mid-update; the data is still usable.
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = &self.production.sweeper {
-            s.sweep(&mut store, self.clock.now(), !self.fault(Fault::ExpiryNotEnforced));
+            s.sweep(&mut store, self.clock.now(), self.sweep_expiry);
         }
         store
-    }
-
-    /// Whether a tunnel closes the instant its lifetime passes (always, but for one fault and
-    /// under an expiry sweep, which closes it instead).
-    pub(crate) fn enforce_expiry(&self) -> bool {
-        !self.fault(Fault::ExpiryNotEnforced) && self.production.sweeper.is_none()
-    }
-
-    pub(crate) fn id_style(&self) -> IdStyle {
-        if self.variant(Variant::FullAlphabetIds) {
-            IdStyle::FullAlphabet
-        } else if self.variant(Variant::UuidIdsAndJwtTokens) {
-            IdStyle::Uuid
-        } else {
-            IdStyle::Hex
-        }
-    }
-
-    pub(crate) fn token_style(&self) -> TokenStyle {
-        if self.variant(Variant::UuidIdsAndJwtTokens) {
-            TokenStyle::Jwt
-        } else {
-            TokenStyle::Alphanumeric
-        }
     }
 
     pub(crate) fn arn(&self, tunnel_id: &str) -> String {
@@ -89,43 +97,15 @@ impl AppState {
         )
     }
 
-    /// The error type of invalid input.
-    pub(crate) fn validation_type(&self) -> &'static str {
-        if self.variant(Variant::InvalidRequestException) {
-            "InvalidRequestException"
-        } else {
-            "ValidationException"
+    /// A timestamp in a response of `op`: epoch seconds at the behaviour's precision, unless a
+    /// hook writes it.
+    pub(crate) fn timestamp(&self, op: Op, t: SystemTime) -> Value {
+        if let Some(v) = self.hooks().find_map(|h| h.timestamp(op, t)) {
+            return v;
         }
-    }
-
-    pub(crate) fn content_type(&self) -> &'static str {
-        if self.variant(Variant::ApplicationJson) {
-            "application/json"
-        } else {
-            facts::CONTENT_TYPE
-        }
-    }
-
-    /// A timestamp as epoch seconds (or, under a DescribeTunnel fault, an ISO-8601 string).
-    pub(crate) fn timestamp(&self, t: SystemTime, in_describe: bool) -> Value {
-        if in_describe && self.fault(Fault::TimestampsAsStrings) {
-            return Value::String(clock::iso8601(t));
-        }
-        serde_json::Number::from_f64(self.reported_secs(clock::epoch_secs(t)))
+        serde_json::Number::from_f64(self.behaviour.timestamps.cut(clock::epoch_secs(t)))
             .map(Value::Number)
             .unwrap_or(Value::Null)
-    }
-
-    /// Epoch seconds as reported: milliseconds, as the real service reports them (microseconds
-    /// under the fractional-timestamps variant), cut rather than rounded, so that a reported
-    /// instant is never later than the true one.
-    fn reported_secs(&self, precise: f64) -> f64 {
-        let per_sec = if self.variant(Variant::FractionalTimestamps) {
-            1e6
-        } else {
-            1e3
-        };
-        (precise * per_sec).floor() / per_sec
     }
 
     /// The creation instant of a new tunnel, as (clock reading, wall time), with the wall time cut
@@ -136,21 +116,16 @@ impl AppState {
     pub(crate) fn creation_instant(&self) -> (f64, SystemTime) {
         let (now, wall) = (self.clock.now(), self.clock.wall());
         let precise = clock::epoch_secs(wall);
-        let cut = (precise - self.reported_secs(precise)).max(0.0);
+        let cut = (precise - self.behaviour.timestamps.cut(precise)).max(0.0);
         (now - cut, clock::add_secs(wall, -cut))
     }
 
+    /// How an error of `op` (None: before the operation is known) is rendered.
     pub(crate) fn error_style(&self, op: Option<Op>) -> ErrorStyle {
-        let rotate = op == Some(Op::RotateTunnelAccessToken);
-        ErrorStyle {
-            namespaced: self.variant(Variant::NamespacedErrorType),
-            coral_suffix: self.variant(Variant::ErrorTypeSuffix),
-            capital_message: self.variant(Variant::CapitalMessage),
-            header_only_type: self.variant(Variant::HeaderOnlyErrorType),
-            extra_members: self.variant(Variant::ExtraResponseMembers),
-            application_json: self.variant(Variant::ApplicationJson),
-            plain_text: rotate && self.fault(Fault::ErrorBodyPlainText),
-            type_missing: rotate && self.fault(Fault::ErrorTypeMissing),
+        let mut style = self.behaviour.error_style;
+        for h in self.hooks() {
+            h.error_style(op, &mut style);
         }
+        style
     }
 }

@@ -116,9 +116,62 @@ pub struct Tunnel {
     /// The tokens replaced by the last rotation (for the `tokens-recycled` fault).
     pub previous_source_token: Option<SecretString>,
     pub previous_destination_token: Option<SecretString>,
+    /// Data-plane state of each side, indexed by [`Side::index`].
+    pub sides: [SideState; 2],
+}
+
+/// One side of a tunnel on the data plane (the local proxy a token is for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Source,
+    Destination,
+}
+
+impl Side {
+    pub const BOTH: [Side; 2] = [Side::Source, Side::Destination];
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// `source` / `destination`, as in `local-proxy-mode`.
+    pub fn mode(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Destination => "destination",
+        }
+    }
+}
+
+/// What the data plane keeps per side of a tunnel.
+#[derive(Debug, Clone, Default)]
+pub struct SideState {
+    /// Open connections DescribeTunnel counts (CONNECTED when above 0), and when that status last
+    /// changed (None: never, reported as createdAt).
+    pub connections: u32,
+    pub changed_at: Option<SystemTime>,
+    /// The current token made a successful handshake: with the client token it bound, if any.
+    pub spent: Option<Option<String>>,
+    /// Tokens accepted besides the current one (only under data-plane faults).
+    pub also_accepted: Vec<SecretString>,
 }
 
 impl Tunnel {
+    pub fn token(&self, side: Side) -> &SecretString {
+        match side {
+            Side::Source => &self.source_token,
+            Side::Destination => &self.destination_token,
+        }
+    }
+
+    pub fn side(&self, side: Side) -> &SideState {
+        &self.sides[side.index()]
+    }
+
+    pub fn side_mut(&mut self, side: Side) -> &mut SideState {
+        &mut self.sides[side.index()]
+    }
+
     /// When the tunnel closed (clock reading), if it has: by CloseTunnel or by its lifetime.
     /// `enforce_expiry` is false only under the `expiry-not-enforced` fault.
     pub fn closed_since(&self, now: f64, enforce_expiry: bool) -> Option<f64> {
@@ -151,7 +204,7 @@ pub enum StoreError {
     Full { max: usize },
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Store {
     tunnels: BTreeMap<u64, Tunnel>,
     ids: HashMap<String, u64>,
@@ -238,6 +291,17 @@ impl Store {
         self.tunnels.values_mut()
     }
 
+    /// The tunnel and side a token currently opens (its current token, or one the faults keep).
+    pub fn find_token(&self, token: &str) -> Option<(&Tunnel, Side)> {
+        self.tunnels.values().find_map(|t| {
+            Side::BOTH.into_iter().find_map(|side| {
+                let s = t.side(side);
+                let matches = t.token(side).expose() == token || s.also_accepted.iter().any(|a| a.expose() == token);
+                (matches && !token.is_empty()).then_some((t, side))
+            })
+        })
+    }
+
     /// Tunnels newest first, starting at sequence number `from` (inclusive) when given.
     pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &Tunnel> {
         self.tunnels.range(..=from.unwrap_or(u64::MAX)).rev().map(|(_, t)| t)
@@ -269,6 +333,7 @@ mod tests {
             destination_token: new_token(TokenStyle::Alphanumeric),
             previous_source_token: None,
             previous_destination_token: None,
+            sides: Default::default(),
         });
         id
     }

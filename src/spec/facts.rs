@@ -143,3 +143,34 @@ cite!(
     MODEL_JSON,
     "The service model's shapes: every member's type, pattern, length, enum and required flag."
 );
+
+cite!(
+    CITE_DP_HANDSHAKE,
+    PROTOCOL_MD,
+    "Success: `101 Switching Protocols` with a `channel-id` header and one of the offered subprotocols echoed in `Sec-WebSocket-Protocol` (clients give up without it). Right after, the service sends a `SERVICE_IDS` control message; the mode must match the token's side or the handshake fails."
+);
+cite!(
+    CITE_DP_SINGLE_USE,
+    PROTOCOL_MD,
+    "One use: without a client token, a CAT is spent by its first successful handshake; a second handshake with it is refused. With the optional `client-token` header the same CAT may reconnect as long as the same client token comes with it; a different client token is refused."
+);
+cite!(
+    CITE_DP_CONNECTION_STATE,
+    PROTOCOL_MD,
+    "Connection state: DescribeTunnel's `sourceConnectionState` / `destinationConnectionState` start `DISCONNECTED`, become `CONNECTED` while that side's local proxy is connected, and go back to `DISCONNECTED` when it disconnects while the tunnel is OPEN."
+);
+cite!(
+    CITE_DP_ROTATION,
+    PROTOCOL_MD,
+    "Rotation: the old CAT of each rotated side stops working for new handshakes; the new CAT works (that is what clients reconnect with). The side not rotated keeps its token."
+);
+cite!(
+    CITE_DP_CLOSE,
+    PROTOCOL_MD,
+    "CloseTunnel (and expiry) closes the tunnel's WebSocket connections so no data flows; a closed tunnel's tokens cannot connect."
+);
+cite!(
+    CITE_DP_INFERRED,
+    PROTOCOL_MD,
+    "Inferred (no public source): whether a connection that is already open with the old token is dropped on rotation (and with which close code) [...]. A harness must not fail an implementation on these."
+);

@@ -6,8 +6,10 @@
 
 pub mod facts;
 pub mod model;
+pub mod op;
 pub mod schema;
 pub mod validate;
 
 pub use model::{model, Member, Model, Operation, PatternMatcher, Shape, ShapeKind, StringConstraints};
-pub use validate::{validate_input, InputError, Violation};
+pub use op::Op;
+pub use validate::{validate_input, validate_input_with, InputError, Strictness, UnknownMembers, Violation};

@@ -2,8 +2,8 @@
 //! wrong JSON types are a `SerializationException`; constraint violations (required, length in
 //! code points, pattern, enum, list size, integer range) are a `ValidationException` whose message
 //! follows the AWS form `N validation error(s) detected: Value '...' at 'path' failed to satisfy
-//! constraint: ...`. JSON `null` counts as absent, and members the model does not know are ignored
-//! (PROTOCOL.md leaves both ignoring and refusing open).
+//! constraint: ...`. JSON `null` counts as absent. Members the model does not know are ignored by
+//! default and refused under [`UnknownMembers::Refuse`] (PROTOCOL.md leaves both open).
 
 use serde_json::Value;
 
@@ -53,14 +53,47 @@ pub fn validation_message(v: &[Violation]) -> String {
     format!("{} validation error{plural} detected: {}", v.len(), details.join("; "))
 }
 
+/// What validation does with request members the model does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownMembers {
+    /// Skip them (what the service is observed to do).
+    #[default]
+    Ignore,
+    /// The first one, at any depth and in the body's order, is a `SerializationException`
+    /// `Unknown member 'PATH'`, reported before any other error (as a strict deserializer does).
+    Refuse,
+}
+
+/// How strictly [`validate_input_with`] reads a body, on the points PROTOCOL.md leaves open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Strictness {
+    pub unknown_members: UnknownMembers,
+}
+
 /// Validate the input body of `operation`. `Ok(())` means the body satisfies every constraint.
+/// Unknown members are ignored.
 pub fn validate_input(model: &Model, operation: &str, body: &Value) -> Result<(), InputError> {
+    validate_input_with(model, operation, body, Strictness::default())
+}
+
+/// [`validate_input`] with a choice of [`Strictness`].
+pub fn validate_input_with(
+    model: &Model,
+    operation: &str,
+    body: &Value,
+    strictness: Strictness,
+) -> Result<(), InputError> {
     let Some(op) = model.operation(operation) else {
         return Err(InputError::Serialization(format!("unknown operation {operation}")));
     };
     let Some(input) = op.input.as_deref() else {
         return Ok(());
     };
+    if strictness.unknown_members == UnknownMembers::Refuse {
+        if let Some(path) = unknown_member(model, input, body, "") {
+            return Err(InputError::Serialization(format!("Unknown member '{path}'")));
+        }
+    }
     let mut violations = Vec::new();
     check(model, input, body, "", &mut violations)?;
     if violations.is_empty() {
@@ -79,6 +112,25 @@ pub fn validate_shape(model: &Model, shape: &str, body: &Value) -> Result<(), In
         Ok(())
     } else {
         Err(InputError::Validation(violations))
+    }
+}
+
+/// The path of the first member the model does not know, at any depth (object members in the
+/// body's order, depth first). Values of the wrong type are left to [`check`].
+fn unknown_member(model: &Model, shape: &str, v: &Value, path: &str) -> Option<String> {
+    match (&model.shape(shape)?.kind, v) {
+        (ShapeKind::Structure { members, .. }, Value::Object(obj)) => obj.iter().find_map(|(k, child)| {
+            let p = join(path, k);
+            match members.iter().find(|m| &m.name == k) {
+                Some(m) => unknown_member(model, &m.shape, child, &p),
+                None => Some(p),
+            }
+        }),
+        (ShapeKind::List { member, .. }, Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| unknown_member(model, member, item, &format!("{path}.member.{}", i + 1))),
+        _ => None,
     }
 }
 
@@ -295,6 +347,25 @@ mod tests {
         let err = rotate(json!({"tunnelId": 5, "clientMode": "SOURCE"})).unwrap_err();
         assert_eq!(err.error_type(), "SerializationException");
         assert_eq!(rotate(json!([1])).unwrap_err().error_type(), "SerializationException");
+    }
+
+    #[test]
+    fn refusing_unknown_members_finds_nested_ones_first_in_body_order() {
+        let strict = Strictness {
+            unknown_members: UnknownMembers::Refuse,
+        };
+        let check = |body: Value| validate_input_with(model(), "RotateTunnelAccessToken", &body, strict);
+        let err = check(json!({"tunnelId": "x", "destinationConfig": {"services": ["a"], "x": 1}})).unwrap_err();
+        assert_eq!(
+            err,
+            InputError::Serialization("Unknown member 'destinationConfig.x'".into())
+        );
+        // Reported before a type error elsewhere, as a strict deserializer does.
+        let err = check(json!({"tunnelId": 5, "zz": 1})).unwrap_err();
+        assert_eq!(err, InputError::Serialization("Unknown member 'zz'".into()));
+        assert_eq!(check(json!({"tunnelId": "x", "clientMode": "ALL"})), Ok(()));
+        // Ignored by default.
+        assert_eq!(rotate(json!({"tunnelId": "x", "clientMode": "ALL", "zz": 1})), Ok(()));
     }
 
     #[test]

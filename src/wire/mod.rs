@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::spec::facts;
 
 mod error_type;
+pub mod frame;
 
 pub use error_type::{parse_error, sanitize_type, ErrorInfo, TypeSource, ERROR_TYPE_HEADER};
 

@@ -244,6 +244,7 @@ pub fn sample(t: u64) -> RunResult {
             checks: CheckId::all().collect(),
             concurrency: 2,
             endpoint_source: Some("--endpoint".into()),
+            mode: Default::default(),
         },
         cases: vec![valid, failing, broken, closed],
         skipped_checks: vec![SkippedCheck {
@@ -257,6 +258,7 @@ pub fn sample(t: u64) -> RunResult {
         setup_failure: None,
         tunnels: Default::default(),
         duration_ms: 100 + t,
+        baseline: None,
         redactor,
     }
 }

@@ -1,0 +1,139 @@
+//! The model on hand-made answers: a faithful history passes, and each rule fails the history that
+//! breaks it.
+
+use serde_json::json;
+
+use super::*;
+use crate::spec::facts;
+
+const ARN: &str = "arn:aws:iot:us-east-1:123456789012:tunnel/t1";
+
+fn ok(body: Value) -> HttpResponse {
+    HttpResponse {
+        status: 200,
+        headers: vec![("Content-Type".into(), facts::CONTENT_TYPE.into())],
+        body: body.to_string().into_bytes(),
+        truncated: false,
+    }
+}
+
+fn err(status: u16, t: &str) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![("Content-Type".into(), facts::CONTENT_TYPE.into())],
+        body: json!({"__type": t, "message": "m"}).to_string().into_bytes(),
+        truncated: false,
+    }
+}
+
+fn opened(model: &mut Model, minutes: i64) {
+    let resp =
+        ok(json!({"tunnelId": "t1", "tunnelArn": ARN, "sourceAccessToken": "s0", "destinationAccessToken": "d0"}));
+    model.open(minutes, None, &resp).unwrap();
+}
+
+fn described(status: &str, created: i64, minutes: i64) -> HttpResponse {
+    ok(
+        json!({"tunnel": {"tunnelId": "t1", "tunnelArn": ARN, "status": status, "createdAt": created,
+        "timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes}}}),
+    )
+}
+
+fn rotated(source: &str) -> HttpResponse {
+    ok(json!({"tunnelArn": ARN, "sourceAccessToken": source}))
+}
+
+#[test]
+fn a_faithful_history_passes() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 2);
+    m.describe(Some(0), &described("OPEN", 100, 2)).unwrap();
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
+    m.advance(60.0);
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s2")).unwrap();
+    m.describe(Some(0), &described("OPEN", 100, 2)).unwrap();
+    m.advance(61.0);
+    m.describe(Some(0), &described("CLOSED", 100, 2)).unwrap();
+    m.rotate(Some(0), ClientMode::All, None, &err(400, "InvalidRequestException"))
+        .unwrap();
+    m.close(Some(0), true, &ok(json!({}))).unwrap();
+    m.describe(Some(0), &err(400, "ResourceNotFoundException")).unwrap();
+    m.list(&[ok(json!({"tunnelSummaries": []}))]).unwrap();
+}
+
+#[test]
+fn a_recycled_token_is_caught() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
+    let e = m.rotate(Some(0), ClientMode::Source, None, &rotated("s0")).unwrap_err();
+    assert!(e.contains("handed out before"), "{e}");
+}
+
+#[test]
+fn a_reopened_tunnel_is_caught() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    m.close(Some(0), false, &ok(json!({}))).unwrap();
+    // A 200 for rotating a CLOSED tunnel is only inferred to be wrong: accepted...
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
+    // ...but the tunnel must still read CLOSED.
+    let e = m.describe(Some(0), &described("OPEN", 100, 10)).unwrap_err();
+    assert!(e.contains("model says Closed"), "{e}");
+}
+
+#[test]
+fn a_hidden_extension_and_an_unenforced_expiry_are_caught() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 1);
+    m.advance(90.0);
+    let e = m.describe(Some(0), &described("OPEN", 100, 1)).unwrap_err();
+    assert!(e.contains("model says Closed"), "{e}");
+}
+
+#[test]
+fn a_moved_created_at_and_a_reset_timeout_are_caught() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
+    let e = m.describe(Some(0), &described("OPEN", 160, 10)).unwrap_err();
+    assert!(e.contains("createdAt changed"), "{e}");
+    let e = m.describe(Some(0), &described("OPEN", 100, 720)).unwrap_err();
+    assert!(e.contains("maxLifetimeTimeoutMinutes"), "{e}");
+}
+
+#[test]
+fn a_refused_source_rotation_must_not_store_its_destination_config() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    let c = json!({"services": ["SSH"]});
+    m.rotate(
+        Some(0),
+        ClientMode::Source,
+        Some(c.clone()),
+        &err(400, "InvalidRequestException"),
+    )
+    .unwrap();
+    let mut d = described("OPEN", 100, 10).body_json().unwrap();
+    d["tunnel"]["destinationConfig"] = c;
+    let e = m.describe(Some(0), &ok(d)).unwrap_err();
+    assert!(e.contains("destinationConfig"), "{e}");
+}
+
+#[test]
+fn wrong_token_sets_deleted_tunnels_and_lists_are_caught() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    let both = ok(json!({"tunnelArn": ARN, "sourceAccessToken": "s1", "destinationAccessToken": "d1"}));
+    assert!(m.rotate(Some(0), ClientMode::Source, None, &both).is_err());
+    assert!(m
+        .rotate(Some(0), ClientMode::Destination, None, &rotated("s2"))
+        .is_err());
+    let e = m.list(&[ok(json!({"tunnelSummaries": []}))]).unwrap_err();
+    assert!(e.contains("missing"), "{e}");
+    m.close(Some(0), true, &ok(json!({}))).unwrap();
+    assert!(m.describe(Some(0), &described("CLOSED", 100, 10)).is_err());
+    assert!(m
+        .rotate(None, ClientMode::All, None, &err(404, "ResourceNotFoundException"))
+        .is_err());
+}

@@ -1,0 +1,105 @@
+//! The server's knobs: every choice a fault or a variant can make by setting a value rather than
+//! by running code at a hook point. `Behaviour::default()` is the faithful server, and each
+//! default below is the choice documented in `server/mod.rs`.
+
+use axum::http::StatusCode;
+
+use super::dataplane::DataPlaneBehaviour;
+use super::errors::{ApiError, ErrorStyle};
+use super::store::{IdStyle, TokenStyle};
+use crate::spec::{facts, Strictness};
+
+/// How timestamps are written in responses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Precision {
+    /// Epoch seconds with three decimals (as the real service reports them).
+    Millis,
+    /// Epoch seconds with six decimals.
+    Micros,
+}
+
+impl Precision {
+    /// `precise` cut (never rounded up) to this precision, so that a reported instant is never
+    /// later than the true one.
+    pub fn cut(self, precise: f64) -> f64 {
+        let per_sec = match self {
+            Precision::Millis => 1e3,
+            Precision::Micros => 1e6,
+        };
+        (precise * per_sec).floor() / per_sec
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Behaviour {
+    pub id_style: IdStyle,
+    pub token_style: TokenStyle,
+    /// The error type of input that breaks the model's constraints.
+    pub validation_error: &'static str,
+    /// The Content-Type of successes.
+    pub content_type: &'static str,
+    pub timestamps: Precision,
+    /// How errors are rendered (the edge's hooks may still change it per request).
+    pub error_style: ErrorStyle,
+    /// ListTunnels page size when `maxResults` is absent.
+    pub list_page_size: usize,
+    /// Strictness of input validation (unknown members).
+    pub strictness: Strictness,
+    /// Most services a destinationConfig may list (None: the model's rule only).
+    pub max_services: Option<usize>,
+    /// Whether SOURCE + destinationConfig is refused.
+    pub refuse_source_with_config: bool,
+    /// Whether that refusal comes before the tunnel lookup (else an unknown tunnel is reported first).
+    pub source_with_config_before_lookup: bool,
+    /// The error answered to a rotation of a CLOSED tunnel.
+    pub closed_rotation_error: fn(&str) -> ApiError,
+    /// Whether tunnels close when their lifetime passes.
+    pub enforce_expiry: bool,
+    /// Whether a rotation moves the tunnel's `lastUpdatedAt`.
+    pub rotation_moves_last_updated: bool,
+    /// The data plane's choices.
+    pub data_plane: DataPlaneBehaviour,
+}
+
+/// The faithful answer to rotating a CLOSED tunnel.
+fn closed_rotation_refused(tunnel_id: &str) -> ApiError {
+    ApiError::bad_request(
+        "InvalidRequestException",
+        format!("Tunnel {tunnel_id} is CLOSED; its access tokens cannot be rotated"),
+    )
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            id_style: IdStyle::Hex,
+            token_style: TokenStyle::Alphanumeric,
+            validation_error: "ValidationException",
+            content_type: facts::CONTENT_TYPE,
+            timestamps: Precision::Millis,
+            error_style: ErrorStyle::default(),
+            list_page_size: 100,
+            strictness: Strictness::default(),
+            max_services: None,
+            refuse_source_with_config: true,
+            source_with_config_before_lookup: true,
+            closed_rotation_error: closed_rotation_refused,
+            enforce_expiry: true,
+            rotation_moves_last_updated: true,
+            data_plane: DataPlaneBehaviour::default(),
+        }
+    }
+}
+
+impl Behaviour {
+    /// An AWS-style single validation error, with this behaviour's error type.
+    pub fn violation(&self, path: &str, value: &str, constraint: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            self.validation_error,
+            format!(
+                "1 validation error detected: Value {value} at '{path}' failed to satisfy constraint: {constraint}"
+            ),
+        )
+    }
+}

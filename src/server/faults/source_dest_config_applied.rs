@@ -1,0 +1,17 @@
+//! `source-dest-config-applied`: SOURCE mode with a destinationConfig is refused, but the
+//! destinationConfig is stored anyway (caught because DescribeTunnel changes).
+
+use serde_json::Value;
+
+use crate::server::hooks::Hook;
+use crate::server::store::Tunnel;
+
+pub(super) struct SourceDestConfigApplied;
+
+impl Hook for SourceDestConfigApplied {
+    fn source_with_config_refused(&self, tunnel: Option<&mut Tunnel>, config: &Value) {
+        if let Some(t) = tunnel {
+            t.destination_config = Some(config.clone());
+        }
+    }
+}
