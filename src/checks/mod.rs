@@ -45,6 +45,11 @@ pub trait Check: Sync {
     fn citation(&self) -> Citation {
         self.about().citation
     }
+    /// Whether `--strict` may turn this check's advisories into failures: yes for points where
+    /// PROTOCOL.md infers what the real service does; no where no source says what it does.
+    fn strict_applies(&self) -> bool {
+        true
+    }
     /// Whether the check is about this evidence. A case it applies to that could not be judged
     /// (setup failed, no answer) reports an Error for the check, never a silent pass.
     fn applies(&self, e: &Evidence) -> bool;
@@ -128,6 +133,11 @@ impl CheckId {
     /// One line: what the check asserts.
     pub fn description(self) -> &'static str {
         self.check().map_or("", |c| c.description())
+    }
+
+    /// Whether `--strict` may turn this check's advisories into failures.
+    pub fn strict_applies(self) -> bool {
+        self.check().is_none_or(|c| c.strict_applies())
     }
 
     /// The spec sentence the check enforces.

@@ -27,6 +27,12 @@ impl Check for RotatedConnection {
         }
     }
 
+    /// No source says whether the real service drops such a connection: strict mode has
+    /// nothing to match, so this stays an advisory.
+    fn strict_applies(&self) -> bool {
+        false
+    }
+
     fn applies(&self, e: &Evidence) -> bool {
         matches!(observation(e), Some(DataPlaneObservation::Rotated(_))) || is_not_run_of(e, ID)
     }

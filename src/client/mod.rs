@@ -5,8 +5,8 @@
 
 pub mod config;
 pub mod credentials;
-pub mod endpoint;
 pub mod dataplane;
+pub mod endpoint;
 pub mod error;
 pub mod rate;
 pub mod retry;

@@ -103,6 +103,8 @@ struct Normalizer<'a> {
     created: HashMap<String, f64>,
     /// (raw, replacement), longest raw first.
     needles: Vec<(String, String)>,
+    /// The run's id (the value of the tag on every tunnel it opened): new on every run.
+    run_id: String,
 }
 
 /// The exchanges of a case that a recording keeps: all of them (the recorder folds retried
@@ -123,6 +125,7 @@ pub fn recording(result: &RunResult, provenance: Provenance) -> Recording {
         timestamps: timestamp_members(),
         created: HashMap::new(),
         needles: Vec::new(),
+        run_id: result.tunnels.run_id.clone(),
     };
     let mut cases: Vec<&CaseResult> = result.cases.iter().collect();
     cases.sort_by(|a, b| a.id.cmp(&b.id));
@@ -208,6 +211,9 @@ impl Normalizer<'_> {
             for raw in refs.numbers.keys() {
                 needles.push((raw.clone(), refs.get(family, raw).unwrap_or_default()));
             }
+        }
+        if !self.run_id.is_empty() {
+            needles.push((self.run_id.clone(), "<run-id>".to_owned()));
         }
         needles.retain(|(raw, _)| raw.chars().count() >= MIN_NEEDLE);
         needles.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));

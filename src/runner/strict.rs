@@ -13,7 +13,12 @@ pub fn apply(mode: Mode, case: &mut CaseResult) {
     if mode != Mode::Strict {
         return;
     }
-    for o in case.outcomes.iter_mut().filter(|o| o.status == Status::Advisory) {
+    // Advisories about what no source settles stay advisories: there is nothing to match.
+    for o in case
+        .outcomes
+        .iter_mut()
+        .filter(|o| o.status == Status::Advisory && o.check.strict_applies())
+    {
         o.status = Status::Fail;
         o.message = format!("{} {STRICT_NOTE}", o.message);
     }
