@@ -140,7 +140,8 @@ impl Model {
             None => (self.now >= expiry + EXPIRY_SLACK_SECS).then_some(expiry),
         };
         match closed {
-            Some(c) if self.now - c > RETENTION_MINUTES * self.minute => Life::MaybeGone,
+            // "At least 3 hours": from exactly 3 hours on (less the slack) it may be gone.
+            Some(c) if self.now - c >= RETENTION_MINUTES * self.minute - EXPIRY_SLACK_SECS => Life::MaybeGone,
             Some(_) => Life::Closed,
             None if (self.now - expiry).abs() < EXPIRY_SLACK_SECS => Life::Expiring,
             None => Life::Open,

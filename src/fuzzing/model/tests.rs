@@ -137,3 +137,15 @@ fn wrong_token_sets_deleted_tunnels_and_lists_are_caught() {
         .rotate(None, ClientMode::All, None, &err(404, "ResourceNotFoundException"))
         .is_err());
 }
+
+/// Regression: the faithful server forgets a closed tunnel exactly 3 hours after it closed ("at
+/// least 3 hours"); the model called that a wrong ResourceNotFoundException (found by the
+/// lifecycle target's 5-minute run).
+#[test]
+fn a_tunnel_closed_exactly_three_hours_ago_may_be_gone() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    m.close(Some(0), false, &ok(json!({}))).unwrap();
+    m.advance(180.0 * 60.0);
+    m.describe(Some(0), &err(400, "ResourceNotFoundException")).unwrap();
+}
