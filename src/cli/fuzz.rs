@@ -208,6 +208,9 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     let code = summary.exit_code();
+    if code == 2 && summary.requests == 0 {
+        bail!("no request was judged within --duration: nothing was tested (give it a longer --duration, or check the endpoint)");
+    }
     if code == 2 {
         bail!("the harness could not judge every request (see the harness lines above)");
     }

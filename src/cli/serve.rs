@@ -4,7 +4,6 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use rotcheck::server::{self, production, Fault, ProductionConfig, ServerConfig, SigV4Keys, Variant};
 
 #[derive(Debug, clap::Args)]
@@ -173,9 +172,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         production,
     };
     let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
-    writeln!(out, "listening on {}", running.url())?;
-    writeln!(out, "data plane on ws://{}/tunnel", running.addr())?;
-    out.flush().context("writing to stdout")?;
+    // One write: a caller that reads only the first line and closes the pipe must not take the
+    // server down (the announcement is informational; a failed write is only logged).
+    let announce = format!(
+        "listening on {}\ndata plane on ws://{}/tunnel\n",
+        running.url(),
+        running.addr()
+    );
+    if let Err(e) = out.write_all(announce.as_bytes()).and_then(|()| out.flush()) {
+        tracing::warn!("cannot write the listening address to stdout: {e}");
+    }
     drop(out);
     shutdown_signal().await;
     tracing::info!("shutting down");

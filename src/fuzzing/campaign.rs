@@ -104,7 +104,9 @@ impl FuzzSummary {
     pub fn exit_code(&self) -> u8 {
         if !self.findings.is_empty() {
             1
-        } else if self.unjudged > 0 || (self.requests == 0 && !self.harness_errors.is_empty()) {
+        } else if self.unjudged > 0 || self.requests == 0 {
+            // A campaign that judged nothing (an endpoint too slow for --duration, say) found
+            // nothing: that is not a pass.
             2
         } else {
             0
@@ -507,6 +509,9 @@ mod tests {
         s.harness_errors.clear();
         s.requests = 0;
         s.harness_errors.push("cannot open a tunnel".into());
+        assert_eq!(s.exit_code(), 2);
+        // Regression: a campaign that judged no request (too slow for --duration) exited 0.
+        s.harness_errors.clear();
         assert_eq!(s.exit_code(), 2);
     }
 }

@@ -580,17 +580,18 @@ mod tests {
     }
 
     #[test]
-    fn retried_throttling_is_dropped_and_long_text_cut() {
-        let throttled = json_response(400, r#"{"__type":"ThrottlingException"}"#);
+    fn retries_leave_no_trace_and_long_text_is_cut() {
         let req = HttpRequest::raw("DescribeTunnel", "x".repeat(1000).into_bytes());
-        let run = run_of(vec![
-            exchange("request", req.clone(), throttled),
-            exchange("request", req, json_response(200, "{}")),
-        ]);
-        let rec = recording(&run, provenance());
+        // The recorder folds a throttled attempt into the exchange that finally answered.
+        let mut retried = exchange("request", req, json_response(200, "{}"));
+        retried.attempts = 2;
+        retried.retried = vec!["ThrottlingException".into()];
+        let rec = recording(&run_of(vec![retried]), provenance());
         let ex = &rec.cases[0].exchanges;
         assert_eq!(ex.len(), 1);
         let text = ex[0].request.body.body_text.as_deref().unwrap();
         assert!(text.ends_with("…<1000 chars>"), "{text}");
+        let json = serde_json::to_string(&rec).unwrap();
+        assert!(!json.contains("Throttling") && !json.contains("attempts"), "{json}");
     }
 }

@@ -171,7 +171,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         destination_token: store::new_token(state.behaviour().token_style),
         previous_source_token: None,
         previous_destination_token: None,
-        sides: Default::default(),
+        sides: store::SideState::unconnected(),
     };
     let out = json!({
         "tunnelId": tunnel.id,

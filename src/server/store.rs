@@ -156,6 +156,13 @@ pub struct SideState {
     pub also_accepted: Vec<SecretString>,
 }
 
+impl SideState {
+    /// Both sides of a new tunnel: no connection yet, tokens unspent.
+    pub fn unconnected() -> [SideState; 2] {
+        [SideState::default(), SideState::default()]
+    }
+}
+
 impl Tunnel {
     pub fn token(&self, side: Side) -> &SecretString {
         match side {
