@@ -186,7 +186,15 @@ async fn observe<T: Transport>(
             return;
         };
         note_created_at(obs, &t, sent);
+        let retried = rec.exchanges.last().is_some_and(|x| x.attempts > 1);
         match tunnel_status(&t) {
+            // A poll retried (throttled, a transient 5xx) until after the deadline saw CLOSED at
+            // some time after it was first sent: that says nothing about closing in time.
+            Some("CLOSED") if retried && t0.elapsed() > deadline => {
+                obs.inconclusive =
+                    Some("a poll was retried past the deadline: whether the tunnel closed in time is unknown".into());
+                return;
+            }
             Some("CLOSED") => {
                 obs.closed_seen_ms = Some(ms(sent));
                 break;
