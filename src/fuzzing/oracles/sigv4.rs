@@ -71,15 +71,16 @@ struct Signed {
 /// Signs `wire` (its Authorization and X-Amz-Date replaced) at `time`.
 fn sign(wire: &Wire, time: SystemTime, key_id: &str, secret: &str) -> Option<Signed> {
     let host = wire.values("host").first().copied().unwrap_or(HOST).to_owned();
-    let req = HttpRequest {
+    let unsigned = HttpRequest {
         method: wire.method.clone(),
-        headers: wire
-            .headers
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("host"))
-            .cloned()
-            .collect(),
+        headers: wire.headers.clone(),
         body: wire.body.clone(),
+    };
+    // A client (re-)signing a request signs it afresh: a previous signature's headers
+    // (Authorization, X-Amz-Date, ...) are not part of what it signs.
+    let req = HttpRequest {
+        headers: signer::sendable_headers(&unsigned),
+        ..unsigned
     };
     let url = format!("http://{host}{}", wire.path);
     let credentials = Credentials::new(key_id, secret, None, None, "rotcheck-fuzz");
