@@ -123,11 +123,11 @@ impl CheckId {
 
     /// Position in report order (unregistered ids last).
     pub fn rank(self) -> usize {
-        REGISTRY.iter().position(|c| c.id() == self).unwrap_or(REGISTRY.len())
+        ranks().get(self.0).copied().unwrap_or(REGISTRY.len())
     }
 
     fn check(self) -> Option<&'static dyn Check> {
-        REGISTRY.iter().copied().find(|c| c.id() == self)
+        ranks().get(self.0).map(|&i| REGISTRY[i])
     }
 
     /// One line: what the check asserts.
@@ -144,6 +144,13 @@ impl CheckId {
     pub fn citation(self) -> Citation {
         self.check().map_or(Citation { source: "", text: "" }, |c| c.citation())
     }
+}
+
+/// Each registered id's position in the registry, built once: ids are compared (sorted sets,
+/// report order) in hot paths such as the fuzz oracles, and `Check::about` builds a value per call.
+fn ranks() -> &'static std::collections::HashMap<&'static str, usize> {
+    static RANKS: std::sync::OnceLock<std::collections::HashMap<&'static str, usize>> = std::sync::OnceLock::new();
+    RANKS.get_or_init(|| REGISTRY.iter().enumerate().map(|(i, c)| (c.id().0, i)).collect())
 }
 
 impl PartialOrd for CheckId {
