@@ -652,16 +652,7 @@ mod tests {
     use serde_json::json;
 
     fn provenance() -> Provenance {
-        Provenance {
-            endpoint_host: "embedded".into(),
-            region: "us-east-1".into(),
-            tool_version: "0".into(),
-            seed: 1,
-            date: "2026-11-30".into(),
-            only: None,
-            custom_fixtures: false,
-            concurrency: 1,
-        }
+        Provenance::for_tests()
     }
 
     fn ex(op: &str, req: Value, status: u16, body: Value) -> RecordedExchange {

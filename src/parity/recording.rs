@@ -54,6 +54,23 @@ pub struct Provenance {
     pub concurrency: usize,
 }
 
+impl Provenance {
+    /// A fixed provenance for the unit tests of the parity modules.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> Provenance {
+        Provenance {
+            endpoint_host: "embedded".into(),
+            region: "us-east-1".into(),
+            tool_version: "0".into(),
+            seed: 1,
+            date: "2026-11-30".into(),
+            only: None,
+            custom_fixtures: false,
+            concurrency: 1,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedCase {
