@@ -225,7 +225,9 @@ impl Verifier {
             let values: Vec<&str> = headers
                 .get_all(name)
                 .iter()
-                .map(|v| v.to_str())
+                // The bytes as sent: a client signs any UTF-8 value (obs-text included), which
+                // `HeaderValue::to_str` (visible ASCII only) would refuse.
+                .map(|v| std::str::from_utf8(v.as_bytes()))
                 .collect::<Result<_, _>>()
                 .map_err(|_| AuthError::BadSignature(MISMATCH.into()))?;
             if values.is_empty() {

@@ -82,7 +82,9 @@ fn sign(wire: &Wire, time: SystemTime, key_id: &str, secret: &str) -> Option<Sig
         headers: signer::sendable_headers(&unsigned),
         ..unsigned
     };
-    let url = format!("http://{host}{}", wire.path);
+    // The URL only gives the signer the path (the Host header, when there is one, is what it
+    // signs): a tampered Host such as `h/st%` must not move the path.
+    let url = format!("http://{HOST}{}", wire.path);
     let credentials = Credentials::new(key_id, secret, None, None, "rotcheck-fuzz");
     let added = signer::signed_headers(&req, &url, REGION, &credentials, time).ok()?;
     let mut signed = wire.clone();
