@@ -5,6 +5,9 @@
 //! reads integers as fixed-width little-endian, enum variants as a little-endian `u32` selector
 //! (`selector * variants >> 32`), and a trailing `Vec` from all remaining bytes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use arbitrary::{Arbitrary, Unstructured};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -23,6 +26,16 @@ use crate::wire::HttpRequest;
 const MAX_REPEAT: usize = 4096;
 /// At most this many mutations are applied (the rest of a long input is ignored).
 const MAX_MUTATIONS: usize = 16;
+/// Bodies larger than this are not parsed for JSON edits: the fuzz server refuses them unread
+/// (`oracles::FUZZ_MAX_BODY_BYTES`), so editing them would only cost a parse and a serialization
+/// of up to ~300 KB per mutation.
+pub const MAX_JSON_EDIT_BYTES: usize = 64 * 1024;
+/// A catalog operator's random choices come from one of this many seeds per (skeleton, operator):
+/// its mutants are generated once per thread and reused (generating them, huge strings and
+/// random text included, costs far more than the rest of an input).
+const OPERATOR_SEEDS: u64 = 16;
+/// The operator mutants kept per thread, in body bytes; past it the cache starts over.
+const OPERATOR_CACHE_BYTES: usize = 128 << 20;
 
 /// The structured request target's input: a starting request and mutations on top of it.
 #[derive(Debug, Clone, Arbitrary)]
@@ -51,7 +64,7 @@ pub struct Skeleton {
     pub tunnel: TunnelChoice,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Arbitrary)]
 pub enum Mode {
     Source,
     Destination,
@@ -68,7 +81,7 @@ impl Mode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Arbitrary)]
 pub enum TunnelChoice {
     Open,
     /// OPEN, opened with the request's destinationConfig.
@@ -284,6 +297,10 @@ impl Skeleton {
         BaseRequest::new("fuzz", self.mode.client_mode(), config, open_config)
     }
 
+    fn key(&self) -> SkeletonKey {
+        (self.mode, self.services % 4, self.thing_name, self.tunnel)
+    }
+
     pub fn tunnel(&self, base: &BaseRequest) -> TunnelState {
         match self.tunnel {
             TunnelChoice::Open | TunnelChoice::OpenWithConfig => base.tunnel.clone(),
@@ -338,18 +355,51 @@ impl RequestInput {
                         tunnel: s.tunnel(&base),
                         request: base.request(),
                     },
-                    Some(base),
+                    Some((s.key(), base)),
                 )
             }
         };
         for m in self.mutations.iter().take(MAX_MUTATIONS) {
-            apply(m, &mut prepared.request, base.as_ref());
+            apply(m, &mut prepared.request, base.as_ref().map(|(k, b)| (*k, b)));
         }
         prepared
     }
 }
 
-fn apply(m: &Mutation, req: &mut HttpRequest, base: Option<&BaseRequest>) {
+/// What a skeleton's base request is made of (its cache key).
+type SkeletonKey = (Mode, u8, bool, TunnelChoice);
+
+/// The requests catalog operator `op` makes from `base` with seed `seed % OPERATOR_SEEDS`,
+/// generated once per thread.
+fn operator_mutants(key: SkeletonKey, base: &BaseRequest, op: usize, seed: u64) -> std::rc::Rc<Vec<HttpRequest>> {
+    type Cache = (HashMap<(SkeletonKey, usize, u64), std::rc::Rc<Vec<HttpRequest>>>, usize);
+    thread_local! {
+        static CACHE: RefCell<Cache> = RefCell::new((HashMap::new(), 0));
+    }
+    let seed = seed % OPERATOR_SEEDS;
+    CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(hit) = cache.0.get(&(key, op, seed)) {
+            return hit.clone();
+        }
+        let ops = mutate::catalog();
+        let made: Vec<HttpRequest> = ops[op % ops.len()]
+            .apply(base, &mut StdRng::seed_from_u64(seed))
+            .into_iter()
+            .map(|c| c.request)
+            .collect();
+        let bytes: usize = made.iter().map(|r| r.body.len()).sum();
+        if cache.1 + bytes > OPERATOR_CACHE_BYTES {
+            *cache = (HashMap::new(), 0);
+        }
+        let made = std::rc::Rc::new(made);
+        cache.1 += bytes;
+        cache.0.insert((key, op, seed), made.clone());
+        made
+    })
+}
+
+fn apply(m: &Mutation, req: &mut HttpRequest, base: Option<(SkeletonKey, &BaseRequest)>) {
     match m {
         Mutation::Set { at, value } => edit_json(req, |body| {
             jt::set(body, &at.segs(), value.value());
@@ -358,12 +408,10 @@ fn apply(m: &Mutation, req: &mut HttpRequest, base: Option<&BaseRequest>) {
             jt::remove(body, &at.segs());
         }),
         Mutation::Operator { index, pick, seed } => {
-            let Some(base) = base else { return };
-            let ops = mutate::catalog();
-            let op = &ops[usize::from(*index) % ops.len()];
-            let cases = op.apply(base, &mut StdRng::seed_from_u64(*seed));
-            if let Some(case) = cases.get(usize::from(*pick) % cases.len().max(1)) {
-                *req = case.request.clone();
+            let Some((key, base)) = base else { return };
+            let made = operator_mutants(key, base, usize::from(*index), *seed);
+            if let Some(made) = made.get(usize::from(*pick) % made.len().max(1)) {
+                *req = made.clone();
             }
         }
         Mutation::Target(t) => match t {
@@ -396,6 +444,9 @@ fn apply(m: &Mutation, req: &mut HttpRequest, base: Option<&BaseRequest>) {
 
 /// Edit the body as JSON when it is a JSON object (other bodies are left alone).
 fn edit_json(req: &mut HttpRequest, f: impl FnOnce(&mut Value)) {
+    if req.body.len() > MAX_JSON_EDIT_BYTES {
+        return;
+    }
     let Some(mut body) = req.body_json().filter(Value::is_object) else {
         return;
     };

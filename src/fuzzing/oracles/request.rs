@@ -32,7 +32,7 @@ pub fn raw_bytes(data: &[u8]) -> Result<(), Violation> {
 /// Cap on request bodies of the fuzz server: larger bodies get 413 at the edge, unparsed (the
 /// 1 MiB cap of `rotcheck serve` only makes each such input cost milliseconds; the same code path
 /// is covered either way).
-pub const FUZZ_MAX_BODY_BYTES: usize = 64 * 1024;
+pub const FUZZ_MAX_BODY_BYTES: usize = input::MAX_JSON_EDIT_BYTES;
 
 /// One reference server per thread, reused by every input: its store is restored to `base` (an
 /// OPEN tunnel without destinationConfig and a CLOSED one) before each input, so inputs cannot
