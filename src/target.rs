@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use aws_credential_types::Credentials;
 
 use crate::client::{Client, ClientError, ConnectOptions};
-use crate::server::{self, RunningServer, ServerConfig, ServerError};
+use crate::server::{self, Control, RunningServer, ServerConfig, ServerError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
@@ -23,12 +23,22 @@ pub async fn start_embedded(
     time_scale: f64,
     opts: &ConnectOptions,
 ) -> Result<(Client, RunningServer), EmbeddedError> {
+    let (client, server, _) = start_embedded_with_control(region, time_scale, opts).await?;
+    Ok((client, server))
+}
+
+/// [`start_embedded`], with a [`Control`] on the server (to move its clock without waiting).
+pub async fn start_embedded_with_control(
+    region: &str,
+    time_scale: f64,
+    opts: &ConnectOptions,
+) -> Result<(Client, RunningServer, Control), EmbeddedError> {
     let config = ServerConfig {
         time_scale,
         region: region.to_owned(),
         ..ServerConfig::default()
     };
-    let server = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+    let (server, control) = server::spawn_with_control(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
     // The built-in server does not verify signatures: fixed placeholder credentials, so the
     // user's real ones are never looked up (nor sent anywhere) for it.
     let credentials = Credentials::new(
@@ -39,5 +49,5 @@ pub async fn start_embedded(
         "rotcheck-embedded",
     );
     let client = Client::for_endpoint(&server.url(), region, credentials, opts)?;
-    Ok((client, server))
+    Ok((client, server, control))
 }

@@ -127,3 +127,133 @@ fn an_unreachable_endpoint_is_a_setup_error() {
     let o = fuzz(&["--endpoint", &format!("http://127.0.0.1:{port}")]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// `rotcheck fuzz` with exactly `args` (no default duration).
+fn rotcheck_fuzz(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().expect("temp dir");
+    Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .arg("fuzz")
+        .args(args)
+        .arg("--no-progress")
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .expect("rotcheck runs")
+}
+
+/// A reference server on 127.0.0.1 with `faults`, its tunnel clock 60 times faster than real time.
+async fn fast_server(faults: Vec<Fault>) -> server::RunningServer {
+    let config = ServerConfig {
+        faults,
+        time_scale: 60.0,
+        ..ServerConfig::default()
+    };
+    server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .expect("server starts")
+}
+
+#[test]
+fn sequences_against_the_built_in_target_find_nothing() {
+    let o = fuzz(&["--sequences", "--seed", "2"]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("0 finding(s)") && out.contains("sequences/s"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recycled_token_is_found_by_sequences_shrunk_and_replayed() {
+    let srv = fast_server(vec![Fault::TokensRecycled]).await;
+    let url = srv.url();
+    let args = ["--sequences", "--endpoint", &url, "--max-findings", "1"];
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let o = tokio::task::spawn_blocking(move || fuzz(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .expect("fuzz ran");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("finding 1: token-fresh"), "{out}");
+    assert!(
+        out.contains("spec (RotateTunnelAccessToken.txt): \"Revokes"),
+        "the spec sentence is cited: {out}"
+    );
+    // The reproduction replays the shrunk sequence: a tunnel and two rotations at most.
+    let replay = out
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("rotcheck fuzz --endpoint {url} --sequences --replay '"))
+        })
+        .and_then(|l| l.strip_suffix('\''))
+        .unwrap_or_else(|| panic!("a replay command in: {out}"))
+        .to_owned();
+    assert!(replay.split(' ').count() <= 4, "shrunk: {replay}");
+    let again = {
+        let (url, replay) = (url.clone(), replay.clone());
+        tokio::task::spawn_blocking(move || rotcheck_fuzz(&["--endpoint", &url, "--replay", &replay]))
+            .await
+            .expect("replay ran")
+    };
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("finding: token-fresh"), "{}", text(&again));
+    srv.shutdown().await;
+
+    // The same sequence passes against the faithful server.
+    let faithful = fast_server(Vec::new()).await;
+    let url = faithful.url();
+    let o = tokio::task::spawn_blocking(move || rotcheck_fuzz(&["--endpoint", &url, "--replay", &replay]))
+        .await
+        .expect("replay ran");
+    faithful.shutdown().await;
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("passed"), "{}", text(&o));
+}
+
+/// A hidden lifetime extension shows only when time passes: a 5-minute tunnel rotated at minute 4
+/// of tunnel time is still OPEN at minute 7.3 (its expiry moved to minute 9). Time steps wait for
+/// real on a server whose clock runs 60 times faster (about 7 s here).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_lifetime_extension_is_found_by_a_sequence_that_lets_time_pass() {
+    const SEQUENCE: &str = "open:5m advance:240s rotate:#0:SOURCE advance:200s list";
+    for (faults, code, expect) in [
+        (vec![Fault::ExtendLifetimeHidden], 1, "finding: duration-live"),
+        (Vec::new(), 0, "passed"),
+    ] {
+        let srv = fast_server(faults).await;
+        let url = srv.url();
+        let o = tokio::task::spawn_blocking(move || {
+            rotcheck_fuzz(&["--endpoint", &url, "--time-scale", "60", "--replay", SEQUENCE])
+        })
+        .await
+        .expect("replay ran");
+        srv.shutdown().await;
+        assert_eq!(o.status.code(), Some(code), "{}", text(&o));
+        assert!(text(&o).contains(expect), "{}", text(&o));
+    }
+}
+
+#[test]
+fn sequence_flags_that_cannot_apply_are_usage_errors() {
+    for (args, why) in [
+        (
+            &["--time-scale", "60", "--duration", "1s"][..],
+            "--time-scale applies to --sequences",
+        ),
+        (
+            &["--sequences", "--time-scale", "60", "--duration", "1s"],
+            "--time-scale is for --endpoint",
+        ),
+        (&["--replay", "rotate:#0:ALL"], "only 0 tunnel(s)"),
+        (&["--replay", "open:2m", "--duration", "5s"], "cannot be used with"),
+        (
+            &["--replay", "open:2m advance:40s", "--endpoint", "http://127.0.0.1:9"],
+            "lets time pass",
+        ),
+    ] {
+        let o = rotcheck_fuzz(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(why), "{args:?}: {}", text(&o));
+    }
+}

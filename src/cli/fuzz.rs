@@ -23,6 +23,15 @@ Examples:
   Fuzz your implementation on a loopback port, 4 requests in flight, reproducibly:
     rotcheck fuzz --endpoint http://127.0.0.1:8080 --duration 5m --seed 7 --concurrency 4
 
+  Fuzz sequences of operations (open, rotate, describe, close, list, tag, time passing) judged by
+  the lifecycle model, then replay a sequence a finding printed:
+    rotcheck fuzz --sequences --duration 2m
+    rotcheck fuzz --replay 'open:2m advance:40s rotate:#0:SOURCE advance:100s list'
+
+  Sequences against your server, its tunnel clock 60 times faster (time steps then take seconds):
+    rotcheck serve --port 8080 --time-scale 60 &
+    rotcheck fuzz --sequences --endpoint http://127.0.0.1:8080 --time-scale 60
+
   Write the cargo-fuzz seed corpus (fuzz/seeds) from the catalog's cases, and the dictionary:
     rotcheck fuzz --write-seeds fuzz/seeds
     rotcheck fuzz --write-dict fuzz/rotcheck.dict
@@ -58,9 +67,27 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
 
-    /// Requests in flight at once.
+    /// Requests in flight at once (with --sequences: sequences run at once).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+
+    /// Fuzz sequences of operations (OpenTunnel, rotations in every mode, DescribeTunnel,
+    /// CloseTunnel, ListTunnels, TagResource, time passing) instead of single requests, each
+    /// answer judged by the tunnel lifecycle model. Each sequence deletes its tunnels; findings are
+    /// shrunk to a short sequence with a --replay command.
+    #[arg(long)]
+    pub sequences: bool,
+
+    /// Run one sequence (as a finding prints it, e.g. 'open:2m rotate:#0:ALL describe:#0') and
+    /// judge it; exit 1 if it breaks a rule. Implies --sequences.
+    #[arg(long, value_name = "SEQUENCE", conflicts_with_all = ["duration", "seed", "max_findings"])]
+    pub replay: Option<String>,
+
+    /// With --sequences and --endpoint: how many times faster than real time the endpoint's
+    /// tunnel clock runs (`rotcheck serve --time-scale`). Time-passing steps are sent only when
+    /// it is at least 60 (they wait for real); default 1 (real time, as AWS): none.
+    #[arg(long, value_name = "N")]
+    pub time_scale: Option<f64>,
 
     /// Distinct findings (check and operator) to shrink and print.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
@@ -80,7 +107,7 @@ pub struct FuzzArgs {
 }
 
 /// `60s`, `5m`, `1h`, `500ms`, or seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let (num, unit) = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -101,7 +128,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
+pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
+    if args.sequences || args.replay.is_some() {
+        return super::fuzz_sequences::run(args, verbose).await;
+    }
+    if args.time_scale.is_some() {
+        bail!("--time-scale applies to --sequences (single requests do not wait for time to pass)");
+    }
     if let Some(path) = &args.write_dict {
         std::fs::write(path, fuzzing::seeds::dictionary())
             .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
@@ -218,15 +251,21 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
 }
 
 /// Requests/s and findings: a bar on a terminal, a line every few seconds otherwise.
-struct Progress {
+pub(super) struct Progress {
     bar: Option<ProgressBar>,
     plain: bool,
     started: Instant,
     last_line: Mutex<Instant>,
+    /// What is counted: `requests`, `sequences`.
+    unit: &'static str,
 }
 
 impl Progress {
-    fn new(mode: ProgressMode) -> Progress {
+    pub(super) fn new(mode: ProgressMode) -> Progress {
+        Progress::counting(mode, "requests")
+    }
+
+    pub(super) fn counting(mode: ProgressMode, unit: &'static str) -> Progress {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
@@ -240,18 +279,20 @@ impl Progress {
             plain: mode == ProgressMode::Lines,
             started: Instant::now(),
             last_line: Mutex::new(Instant::now()),
+            unit,
         }
     }
 
     fn line(&self, requests: u64, findings: u64) -> String {
         let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let unit = self.unit;
         format!(
-            "{requests} requests, {:.0} requests/s, {findings} failing",
+            "{requests} {unit}, {:.0} {unit}/s, {findings} failing",
             requests as f64 / secs
         )
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
@@ -272,7 +313,11 @@ impl FuzzProgress for Progress {
     }
 
     fn shrinking(&self, n: usize, check: CheckId) {
-        let msg = format!("shrinking finding {n} ({check})");
+        self.shrinking_sequence(n, &check.to_string());
+    }
+
+    fn shrinking_sequence(&self, n: usize, rule: &str) {
+        let msg = format!("shrinking finding {n} ({rule})");
         match &self.bar {
             Some(b) => b.set_message(msg),
             None if self.plain => eprintln!("fuzz: {msg}"),

@@ -3,6 +3,7 @@
 pub mod cleanup;
 pub mod compare;
 pub mod fuzz;
+mod fuzz_sequences;
 pub mod record;
 pub mod run;
 pub mod schema;

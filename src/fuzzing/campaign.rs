@@ -120,6 +120,8 @@ pub trait FuzzProgress: Send + Sync {
     fn update(&self, _requests: u64, _findings: u64) {}
     /// Shrinking finding `n` (1-based) of check `check`.
     fn shrinking(&self, _n: usize, _check: CheckId) {}
+    /// Shrinking sequence finding `n` (1-based), which broke `rule`.
+    fn shrinking_sequence(&self, _n: usize, _rule: &str) {}
 }
 
 pub struct NoFuzzProgress;

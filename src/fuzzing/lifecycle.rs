@@ -14,19 +14,17 @@ use std::time::Duration;
 
 use arbitrary::{Arbitrary, Unstructured};
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::driver::{self, Api, NoAnswer, SequenceRun, Verdict};
 use super::input::Mode;
 use super::model::Model;
 use super::oracles::{block_on, send, Violation};
 use crate::server::{self, Control, Fault, ServerConfig, StoreSnapshot};
-use crate::spec::facts::ClientMode;
-use crate::wire::{HttpRequest, HttpResponse};
+use crate::wire::HttpResponse;
 
 /// At most this many steps of an input are run.
 pub const MAX_STEPS: usize = 32;
-/// ListTunnels pages followed at most (the store holds at most `MAX_STEPS` tunnels).
-const MAX_PAGES: usize = MAX_STEPS + 1;
 
 /// The stateful target's input.
 #[derive(Debug, Clone, Arbitrary)]
@@ -174,6 +172,23 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                 List,
             ],
         ),
+        // "Rotating the CAT doesn't extend the tunnel duration": createdAt seen before and after a
+        // rotation, then the tunnel looked at again near the end of its lifetime.
+        (
+            "rotation-does-not-extend",
+            vec![
+                Open {
+                    lifetime: 2,
+                    config: false,
+                },
+                Describe { tunnel: 0 },
+                Advance { secs: 2 },
+                rotate(0, Mode::All, false),
+                Describe { tunnel: 0 },
+                Advance { secs: 4 },
+                List,
+            ],
+        ),
         (
             "delete-and-list",
             vec![
@@ -205,16 +220,38 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
         .collect()
 }
 
-const UNKNOWN_ID: &str = "rotcheckFuzzUnknownTunnel0";
-
-fn config(label: &str) -> Value {
-    json!({"thingName": format!("rotcheck-{label}"), "services": ["SSH"]})
-}
-
 struct Server {
     app: Router,
     control: Control,
     empty: StoreSnapshot,
+}
+
+/// The reference implementation in-process: requests through its router, time by moving its clock.
+impl Api for Server {
+    async fn call(&self, op: &str, body: &Value) -> Result<HttpResponse, NoAnswer> {
+        let req = driver::request(op, body);
+        let (_, resp) = send(&self.app, &req)
+            .await
+            .ok_or_else(|| NoAnswer::Inconclusive(format!("{op}: could not be sent in-process")))?;
+        Ok(resp)
+    }
+
+    async fn advance(&self, by: Duration) -> Duration {
+        self.control.advance_clock(by);
+        by
+    }
+
+    fn tunnel_minute(&self) -> Duration {
+        self.control.tunnel_minute()
+    }
+
+    fn exclusive(&self) -> bool {
+        true
+    }
+
+    fn moves_clock(&self) -> bool {
+        true
+    }
 }
 
 /// Runs the sequence in `data` against the faithful reference implementation.
@@ -231,8 +268,27 @@ pub fn lifecycle_bytes_with(data: &[u8], faults: &[Fault]) -> Result<(), Violati
     }
 }
 
-/// Runs `steps` and judges every answer; on success, the model at the end.
+/// Runs `steps` against the in-process reference implementation (with `faults`) and judges every
+/// answer; on success, the model at the end.
 pub fn check_sequence(steps: &[Step], faults: &[Fault]) -> Result<Model, Violation> {
+    let run = run_in_process(steps, faults);
+    match run.verdict {
+        Verdict::Passed | Verdict::Truncated => Ok(run.model),
+        Verdict::Violation { step, broken } => {
+            let text = super::notation::render(&steps[..=step]);
+            Err(Violation(format!(
+                "step {} ({}): {broken} [sequence: {text}]",
+                step + 1,
+                text.rsplit(' ').next().unwrap_or_default()
+            )))
+        }
+        Verdict::Inconclusive { step, why } => Err(Violation(format!("step {}: no answer: {why}", step + 1))),
+        Verdict::Setup(why) => Err(Violation(format!("setup: {why}"))),
+    }
+}
+
+/// The driver's run of `steps` against the in-process reference implementation (with `faults`).
+pub fn run_in_process(steps: &[Step], faults: &[Fault]) -> SequenceRun {
     thread_local! {
         static SERVERS: RefCell<HashMap<Vec<Fault>, Server>> = RefCell::new(HashMap::new());
     }
@@ -247,105 +303,6 @@ pub fn check_sequence(steps: &[Step], faults: &[Fault]) -> Result<Model, Violati
             Server { app, control, empty }
         });
         server.control.restore(&server.empty);
-        block_on(run(server, steps))
+        block_on(driver::run_sequence(&*server, steps, None))
     })
-}
-
-async fn call(app: &Router, op: &str, body: Value) -> Result<HttpResponse, Violation> {
-    let req = HttpRequest::json(op, &body);
-    let (_, resp) = send(app, &req)
-        .await
-        .ok_or_else(|| Violation(format!("{op}: could not be sent")))?;
-    if resp.status >= 500 {
-        return Err(Violation(format!("{op}: server error HTTP {}", resp.status)));
-    }
-    Ok(resp)
-}
-
-async fn run(server: &Server, steps: &[Step]) -> Result<Model, Violation> {
-    let minute = server.control.tunnel_minute();
-    let mut model = Model::new(minute.as_secs_f64());
-    for (n, step) in steps.iter().take(MAX_STEPS).enumerate() {
-        let at = |e: String| Violation(format!("step {} ({step:?}): {e}", n + 1));
-        let pick = |t: u8, model: &Model| {
-            let i = usize::from(t) % (model.tunnels().len() + 1);
-            let id = model.tunnels().get(i).map_or(UNKNOWN_ID.to_owned(), |t| t.id.clone());
-            (model.tunnels().get(i).map(|_| i), id)
-        };
-        match step {
-            Step::Open { lifetime, config: with } => {
-                let minutes = if *lifetime == u8::MAX {
-                    720
-                } else {
-                    1 + i64::from(lifetime % 12)
-                };
-                let c = with.then(|| config(&format!("open-{n}")));
-                let mut body = json!({"timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes}});
-                if let Some(c) = &c {
-                    body["destinationConfig"] = c.clone();
-                }
-                let resp = call(&server.app, "OpenTunnel", body).await?;
-                model.open(minutes, c, &resp).map_err(at)?;
-            }
-            Step::Rotate {
-                tunnel,
-                mode,
-                config: with,
-            } => {
-                let (i, id) = pick(*tunnel, &model);
-                let mode: ClientMode = mode.client_mode();
-                let c = with.then(|| config(&format!("rotate-{n}")));
-                let mut body = json!({"tunnelId": id, "clientMode": mode.as_str()});
-                if let Some(c) = &c {
-                    body["destinationConfig"] = c.clone();
-                }
-                let resp = call(&server.app, "RotateTunnelAccessToken", body).await?;
-                model.rotate(i, mode, c, &resp).map_err(at)?;
-            }
-            Step::Describe { tunnel } => {
-                let (i, id) = pick(*tunnel, &model);
-                let resp = call(&server.app, "DescribeTunnel", json!({"tunnelId": id})).await?;
-                model.describe(i, &resp).map_err(at)?;
-            }
-            Step::Close { tunnel, delete } => {
-                let (i, id) = pick(*tunnel, &model);
-                let resp = call(&server.app, "CloseTunnel", json!({"tunnelId": id, "delete": delete})).await?;
-                model.close(i, *delete, &resp).map_err(at)?;
-            }
-            Step::List => {
-                let mut pages = Vec::new();
-                let mut token = Value::Null;
-                for _ in 0..MAX_PAGES {
-                    let resp = call(&server.app, "ListTunnels", json!({"nextToken": token})).await?;
-                    token = resp
-                        .body_json()
-                        .and_then(|b| b.get("nextToken").cloned())
-                        .unwrap_or(Value::Null);
-                    pages.push(resp);
-                    if token.is_null() {
-                        break;
-                    }
-                }
-                model.list(&pages).map_err(at)?;
-            }
-            Step::Tag { tunnel, key, value } => {
-                let (i, _) = pick(*tunnel, &model);
-                let arn = i.map_or_else(
-                    || format!("arn:aws:iot:us-east-1:123456789012:tunnel/{UNKNOWN_ID}"),
-                    |i| model.tunnels()[i].arn.clone(),
-                );
-                let (key, value) = (format!("k{}", key % 4), format!("v{value}"));
-                let tags = json!([{"key": key, "value": value}]);
-                let tagged = call(&server.app, "TagResource", json!({"resourceArn": arn, "tags": tags})).await?;
-                let listed = call(&server.app, "ListTagsForResource", json!({"resourceArn": arn})).await?;
-                model.tag(i, &key, &value, &tagged, &listed).map_err(at)?;
-            }
-            Step::Advance { secs } => {
-                let by = Duration::from_secs(20 * (1 + u64::from(secs % 64)));
-                server.control.advance_clock(by);
-                model.advance(by.as_secs_f64());
-            }
-        }
-    }
-    Ok(model)
 }

@@ -1,17 +1,23 @@
 //! Fuzzing: the inputs and oracles the cargo-fuzz targets share with the regression tests
-//! (`input`, `oracles`, `seeds`), the stateful target's sequences (`lifecycle`) and the tunnel
-//! lifecycle model that judges them (`model`), and `rotcheck fuzz`, which sends random requests
-//! from the mutation catalog to an endpoint and judges them with the runner's checks (`campaign`),
-//! shrinking each finding to a minimal request (`shrink`).
+//! (`input`, `oracles`, `seeds`); sequences of lifecycle operations (`lifecycle`: the steps and the
+//! in-process target), the driver that runs them against any endpoint (`driver`), the tunnel
+//! lifecycle model that judges them (`model`) and their text form (`notation`); and `rotcheck
+//! fuzz`, which sends random requests from the mutation catalog to an endpoint and judges them with
+//! the runner's checks (`campaign`, shrinking each finding to a minimal request: `shrink`), or
+//! random sequences judged by the model (`sequences`).
 
 pub mod campaign;
 pub mod dataplane;
+pub mod driver;
 pub mod input;
 pub mod lifecycle;
 pub mod model;
+pub mod notation;
 pub mod oracles;
 pub mod repro;
 pub mod seeds;
+pub mod sequences;
 pub mod shrink;
 
 pub use campaign::{fuzz, FuzzConfig, FuzzProgress, FuzzSummary};
+pub use sequences::SequenceSummary;

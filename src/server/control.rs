@@ -48,8 +48,7 @@ impl Control {
 /// [`super::router`], with a [`Control`] on its state.
 pub fn router_with_control(config: ServerConfig) -> (Router, Control) {
     let state = Arc::new(AppState::new(super::sanitized(config)));
-    let router = Router::new().fallback(super::http::handle).with_state(state.clone());
-    (router, Control { state })
+    (super::app(state.clone()), Control { state })
 }
 
 #[cfg(test)]

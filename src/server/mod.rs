@@ -147,12 +147,17 @@ impl ServerConfig {
 /// that fails [`ServerConfig::validate`] is served with safe fallbacks (time scale 1, caps of
 /// at least 1); [`spawn`] refuses it instead.
 pub fn router(config: ServerConfig) -> Router {
+    app(Arc::new(AppState::new(sanitized(config))))
+}
+
+/// The routes over a server's state.
+fn app(state: Arc<AppState>) -> Router {
     // The data plane shares the port; other methods on /tunnel go to the control plane's edge.
     let tunnel = axum::routing::get(dataplane::handle).fallback(http::handle);
     Router::new()
         .route("/tunnel", tunnel)
         .fallback(http::handle)
-        .with_state(Arc::new(AppState::new(sanitized(config))))
+        .with_state(state)
 }
 
 /// The safe fallbacks [`router`] serves an invalid config with.
@@ -193,6 +198,20 @@ impl RunningServer {
 /// Binds `bind` (port 0: any free port) and serves until shut down.
 pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServer, ServerError> {
     config.validate()?;
+    serve(router(config), bind).await
+}
+
+/// [`spawn`], with a [`Control`] on the server's state (to move its clock).
+pub async fn spawn_with_control(
+    config: ServerConfig,
+    bind: SocketAddr,
+) -> Result<(RunningServer, Control), ServerError> {
+    config.validate()?;
+    let (app, control) = router_with_control(config);
+    Ok((serve(app, bind).await?, control))
+}
+
+async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|source| ServerError::Bind { addr: bind, source })?;
@@ -200,7 +219,6 @@ pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServ
         .local_addr()
         .map_err(|source| ServerError::Bind { addr: bind, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let app = router(config);
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -129,6 +129,16 @@ cite!(
     "Status `OPEN` until CloseTunnel or until its max lifetime passes, then `CLOSED`; a closed tunnel never reopens."
 );
 cite!(
+    CITE_LISTING,
+    PROTOCOL_MD,
+    "DescribeTunnel / ListTunnels still show it for at least 3 hours; CloseTunnel with `delete: true` removes it at once (then ResourceNotFoundException). ListTunnels is newest first."
+);
+cite!(
+    CITE_TAGS,
+    MODEL_JSON,
+    "ListTagsForResource: Lists the tags for the specified resource."
+);
+cite!(
     CITE_CLOSED_ROTATION,
     PROTOCOL_MD,
     "Inferred (no public source): rotating a CLOSED tunnel fails with a 4xx"

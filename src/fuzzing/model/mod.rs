@@ -27,14 +27,14 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::Value;
 
-use crate::checks::error_type_of;
-use crate::spec::facts::{ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN, TOKEN_MEMBERS};
+use crate::checks::{error_type_of, CheckId};
+use crate::spec::facts::{self, Citation, ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN, TOKEN_MEMBERS};
 use crate::wire::HttpResponse;
 
 /// How long a closed tunnel stays visible at least, in tunnel-minutes ("at least 3 hours").
 const RETENTION_MINUTES: f64 = 180.0;
-/// Seconds either side of an expiry during which OPEN and CLOSED are both accepted (the server's
-/// clock also runs in real time between the model's steps).
+/// Seconds either side of an expiry during which OPEN and CLOSED are both accepted, at least (the
+/// driver widens it with the endpoint's latency: see [`Model::set_slack`]).
 const EXPIRY_SLACK_SECS: f64 = 1.0;
 
 /// What the model knows of one tunnel the sequence opened.
@@ -77,9 +77,62 @@ pub struct Model {
     minute: f64,
     /// Every token handed out so far (by OpenTunnel or a rotation, any tunnel).
     issued: HashSet<String>,
+    /// Seconds either side of an expiry during which both states are accepted.
+    slack: f64,
 }
 
-type Verdict = Result<(), String>;
+type Verdict = Result<(), Broken>;
+
+/// The rule an answer broke: a conformance check's, or one only a sequence shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Check(CheckId),
+    /// Which tunnels DescribeTunnel and ListTunnels show, and in which order.
+    Listing,
+    /// ListTagsForResource lists the tags TagResource set.
+    Tags,
+}
+
+use Rule::Check as C;
+
+impl Rule {
+    /// The name findings show: the check's id, else `lifecycle-listing` / `lifecycle-tags`.
+    pub fn name(&self) -> String {
+        match self {
+            Rule::Check(c) => c.to_string(),
+            Rule::Listing => "lifecycle-listing".into(),
+            Rule::Tags => "lifecycle-tags".into(),
+        }
+    }
+
+    pub fn citation(&self) -> Citation {
+        match self {
+            Rule::Check(c) => c.citation(),
+            Rule::Listing => facts::CITE_LISTING,
+            Rule::Tags => facts::CITE_TAGS,
+        }
+    }
+}
+
+/// An answer that broke a rule of the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub rule: Rule,
+    pub message: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.rule.name(), self.message)
+    }
+}
+
+pub fn broken(rule: Rule, message: impl Into<String>) -> Broken {
+    Broken {
+        rule,
+        message: message.into(),
+    }
+}
 
 fn status_is(resp: &HttpResponse, status: u16) -> bool {
     resp.status == status
@@ -94,18 +147,24 @@ fn not_found(what: &str, resp: &HttpResponse) -> Verdict {
     if resp.status == 400 && t.as_deref() == Some("ResourceNotFoundException") {
         Ok(())
     } else {
-        Err(format!(
-            "{what}: expected HTTP 400 ResourceNotFoundException, got HTTP {} {}",
-            resp.status,
-            t.unwrap_or_default()
+        Err(broken(
+            C(CheckId::NOT_FOUND),
+            format!(
+                "{what}: expected HTTP 400 ResourceNotFoundException, got HTTP {} {}",
+                resp.status,
+                t.unwrap_or_default()
+            ),
         ))
     }
 }
 
-fn body(resp: &HttpResponse, what: &str) -> Result<Value, String> {
-    resp.body_json()
-        .filter(Value::is_object)
-        .ok_or_else(|| format!("{what}: the 200 body is not a JSON object"))
+fn body(resp: &HttpResponse, what: &str) -> Result<Value, Broken> {
+    resp.body_json().filter(Value::is_object).ok_or_else(|| {
+        broken(
+            C(CheckId::RESPONSE_SCHEMA),
+            format!("{what}: the 200 body is not a JSON object"),
+        )
+    })
 }
 
 fn str_of<'a>(v: &'a Value, member: &str) -> Option<&'a str> {
@@ -117,8 +176,29 @@ impl Model {
     pub fn new(minute: f64) -> Model {
         Model {
             minute,
+            slack: EXPIRY_SLACK_SECS,
             ..Model::default()
         }
+    }
+
+    /// The server's clock now reads `secs` past the sequence's start (it never goes back).
+    pub fn set_now(&mut self, secs: f64) {
+        self.now = self.now.max(secs);
+    }
+
+    /// Accept both states within `secs` of an expiry (at least the default second): a remote
+    /// endpoint decides a tunnel's state somewhere between sending and receiving.
+    pub fn set_slack(&mut self, secs: f64) {
+        self.slack = secs.max(EXPIRY_SLACK_SECS);
+    }
+
+    /// The ids of the tunnels opened and not deleted (what a cleanup must delete).
+    pub fn undeleted(&self) -> Vec<String> {
+        self.tunnels
+            .iter()
+            .filter(|t| !t.deleted)
+            .map(|t| t.id.clone())
+            .collect()
     }
 
     pub fn tunnels(&self) -> &[Tunnel] {
@@ -137,13 +217,13 @@ impl Model {
         let expiry = t.opened_at + t.lifetime_minutes * self.minute;
         let closed = match t.closed_at {
             Some(c) => Some(c.min(expiry)),
-            None => (self.now >= expiry + EXPIRY_SLACK_SECS).then_some(expiry),
+            None => (self.now >= expiry + self.slack).then_some(expiry),
         };
         match closed {
             // "At least 3 hours": from exactly 3 hours on (less the slack) it may be gone.
-            Some(c) if self.now - c >= RETENTION_MINUTES * self.minute - EXPIRY_SLACK_SECS => Life::MaybeGone,
+            Some(c) if self.now - c >= RETENTION_MINUTES * self.minute - self.slack => Life::MaybeGone,
             Some(_) => Life::Closed,
-            None if (self.now - expiry).abs() < EXPIRY_SLACK_SECS => Life::Expiring,
+            None if (self.now - expiry).abs() < self.slack => Life::Expiring,
             None => Life::Open,
         }
     }
@@ -154,10 +234,16 @@ impl Model {
 
     fn fresh(&mut self, token: &str, what: &str) -> Verdict {
         if token.is_empty() {
-            return Err(format!("{what}: an empty access token"));
+            return Err(broken(
+                C(CheckId::TOKEN_FRESH),
+                format!("{what}: an empty access token"),
+            ));
         }
         if !self.issued.insert(token.to_owned()) {
-            return Err(format!("{what}: an access token handed out before came back"));
+            return Err(broken(
+                C(CheckId::TOKEN_FRESH),
+                format!("{what}: an access token handed out before came back"),
+            ));
         }
         Ok(())
     }
@@ -165,17 +251,29 @@ impl Model {
     /// OpenTunnel with `lifetime_minutes` and `config`: 200 with an id, an ARN and two new tokens.
     pub fn open(&mut self, lifetime_minutes: i64, config: Option<Value>, resp: &HttpResponse) -> Verdict {
         if !status_is(resp, 200) {
-            return Err(format!("OpenTunnel: HTTP {}", resp.status));
+            return Err(broken(
+                C(CheckId::VALID_ACCEPTED),
+                format!("OpenTunnel: HTTP {}", resp.status),
+            ));
         }
         let b = body(resp, "OpenTunnel")?;
         let (Some(id), Some(arn)) = (str_of(&b, "tunnelId"), str_of(&b, "tunnelArn")) else {
-            return Err("OpenTunnel: no tunnelId or tunnelArn".into());
+            return Err(broken(
+                C(CheckId::RESPONSE_SCHEMA),
+                "OpenTunnel: no tunnelId or tunnelArn",
+            ));
         };
         if self.tunnels.iter().any(|t| t.id == id) {
-            return Err("OpenTunnel: a tunnelId handed out before came back".into());
+            return Err(broken(
+                Rule::Listing,
+                "OpenTunnel: a tunnelId handed out before came back",
+            ));
         }
         let (Some(source), Some(destination)) = (str_of(&b, SOURCE_TOKEN), str_of(&b, DESTINATION_TOKEN)) else {
-            return Err("OpenTunnel: both access tokens are expected".into());
+            return Err(broken(
+                C(CheckId::RESPONSE_SCHEMA),
+                "OpenTunnel: both access tokens are expected",
+            ));
         };
         let (source, destination) = (source.to_owned(), destination.to_owned());
         self.fresh(&source, "OpenTunnel")?;
@@ -210,9 +308,12 @@ impl Model {
             return if is_4xx(resp) {
                 Ok(())
             } else {
-                Err(format!(
-                    "{what} with a destinationConfig: expected a 4xx, got HTTP {}",
-                    resp.status
+                Err(broken(
+                    C(CheckId::SOURCE_DESTINATION_CONFIG),
+                    format!(
+                        "{what} with a destinationConfig: expected a 4xx, got HTTP {}",
+                        resp.status
+                    ),
                 ))
             };
         }
@@ -220,26 +321,37 @@ impl Model {
             return not_found(&what, resp);
         };
         if life == Life::Open && !status_is(resp, 200) {
-            return Err(format!("{what} of an OPEN tunnel: HTTP {}", resp.status));
+            return Err(broken(
+                C(CheckId::VALID_ACCEPTED),
+                format!("{what} of an OPEN tunnel: HTTP {}", resp.status),
+            ));
         }
         if !status_is(resp, 200) {
             // CLOSED: refusing is inferred, any 4xx will do.
             return if resp.status < 500 {
                 Ok(())
             } else {
-                Err(format!("{what}: HTTP {}", resp.status))
+                Err(broken(C(CheckId::NO_5XX), format!("{what}: HTTP {}", resp.status)))
             };
         }
         let b = body(resp, &what)?;
         if str_of(&b, "tunnelArn") != Some(self.tunnels[i].arn.as_str()) {
-            return Err(format!("{what}: tunnelArn is not the tunnel's ARN"));
+            return Err(broken(
+                C(CheckId::TUNNEL_ARN),
+                format!("{what}: tunnelArn is not the tunnel's ARN"),
+            ));
         }
         for m in TOKEN_MEMBERS {
             let wanted = mode.token_members().contains(&m);
             match (wanted, b.get(m).filter(|v| !v.is_null())) {
                 (true, Some(Value::String(token))) => self.fresh(token, &what)?,
-                (true, _) => return Err(format!("{what}: no {m} string")),
-                (false, Some(_)) => return Err(format!("{what}: {m} returned, but the mode does not rotate it")),
+                (true, _) => return Err(broken(C(CheckId::TOKEN_SET), format!("{what}: no {m} string"))),
+                (false, Some(_)) => {
+                    return Err(broken(
+                        C(CheckId::TOKEN_SET),
+                        format!("{what}: {m} returned, but the mode does not rotate it"),
+                    ))
+                }
                 (false, None) => {}
             }
         }
@@ -266,22 +378,31 @@ impl Model {
         };
         if !ok {
             let t = &self.tunnels[i];
+            // Still OPEN past its lifetime: the lifetime was extended; else the OPEN/CLOSED rule.
+            let status_rule = if status == Some("OPEN") && t.closed_at.is_none() {
+                C(CheckId::DURATION_LIVE)
+            } else {
+                C(CheckId::CLOSED_TUNNEL)
+            };
             let expiry = t.lifetime_minutes;
-            return Err(format!(
+            return Err(broken(status_rule, format!(
                 "{what}: status {} but the model says {life:?} (opened {:.0} s ago with a {expiry}-minute lifetime, closed by CloseTunnel: {})",
                 status.unwrap_or("missing"),
                 self.now - t.opened_at,
                 t.closed_at.is_some()
-            ));
+            )));
         }
         let t = &mut self.tunnels[i];
         let created = tunnel.get("createdAt").cloned();
         match (&t.created_at, created) {
             (Some(first), Some(now)) if *first != now => {
-                return Err(format!("{what}: createdAt changed from {first} to {now}"));
+                return Err(broken(
+                    C(CheckId::DURATION_STATIC),
+                    format!("{what}: createdAt changed from {first} to {now}"),
+                ));
             }
             (None, Some(now)) => t.created_at = Some(now),
-            (_, None) if full => return Err(format!("{what}: no createdAt")),
+            (_, None) if full => return Err(broken(C(CheckId::DESCRIBE_SHAPE), format!("{what}: no createdAt"))),
             _ => {}
         }
         if full {
@@ -289,22 +410,28 @@ impl Model {
                 .pointer("/timeoutConfig/maxLifetimeTimeoutMinutes")
                 .and_then(Value::as_f64);
             if minutes != Some(t.lifetime_minutes) {
-                return Err(format!(
-                    "{what}: timeoutConfig.maxLifetimeTimeoutMinutes is {} but the tunnel was opened with {}",
-                    minutes.map_or("missing".into(), |m| m.to_string()),
-                    t.lifetime_minutes
+                return Err(broken(
+                    C(CheckId::DURATION_STATIC),
+                    format!(
+                        "{what}: timeoutConfig.maxLifetimeTimeoutMinutes is {} but the tunnel was opened with {}",
+                        minutes.map_or("missing".into(), |m| m.to_string()),
+                        t.lifetime_minutes
+                    ),
                 ));
             }
             let config = tunnel.get("destinationConfig").filter(|v| !v.is_null()).cloned();
             if !t.configs.contains(&config) {
-                return Err(format!(
-                    "{what}: destinationConfig is {} but only {} was ever set",
-                    config.as_ref().map_or("absent".into(), Value::to_string),
-                    t.configs
-                        .iter()
-                        .map(|c| c.as_ref().map_or("absent".into(), Value::to_string))
-                        .collect::<Vec<_>>()
-                        .join(" or ")
+                return Err(broken(
+                    C(CheckId::SOURCE_DESTINATION_CONFIG),
+                    format!(
+                        "{what}: destinationConfig is {} but only {} was ever set",
+                        config.as_ref().map_or("absent".into(), Value::to_string),
+                        t.configs
+                            .iter()
+                            .map(|c| c.as_ref().map_or("absent".into(), Value::to_string))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    ),
                 ));
             }
             t.configs = vec![config];
@@ -318,7 +445,10 @@ impl Model {
         match (i, life) {
             (Some(i), Life::Open | Life::Closed | Life::Expiring) => {
                 if !status_is(resp, 200) {
-                    return Err(format!("DescribeTunnel of a {life:?} tunnel: HTTP {}", resp.status));
+                    return Err(broken(
+                        Rule::Listing,
+                        format!("DescribeTunnel of a {life:?} tunnel: HTTP {}", resp.status),
+                    ));
                 }
                 let b = body(resp, "DescribeTunnel")?;
                 let tunnel = b.get("tunnel").cloned().unwrap_or(Value::Null);
@@ -342,10 +472,15 @@ impl Model {
         };
         match life {
             Life::Open | Life::Expiring if !status_is(resp, 200) => {
-                return Err(format!("CloseTunnel of an OPEN tunnel: HTTP {}", resp.status));
+                return Err(broken(
+                    C(CheckId::VALID_ACCEPTED),
+                    format!("CloseTunnel of an OPEN tunnel: HTTP {}", resp.status),
+                ));
             }
             // Closing a CLOSED tunnel again: the spec says nothing; anything but a 5xx.
-            _ if resp.status >= 500 => return Err(format!("CloseTunnel: HTTP {}", resp.status)),
+            _ if resp.status >= 500 => {
+                return Err(broken(C(CheckId::NO_5XX), format!("CloseTunnel: HTTP {}", resp.status)))
+            }
             _ => {}
         }
         if status_is(resp, 200) {
@@ -357,13 +492,18 @@ impl Model {
         Ok(())
     }
 
-    /// Every page of a ListTunnels walk (following nextToken): each visible tunnel listed once,
-    /// with the right status and createdAt; deleted ones never; newest first.
-    pub fn list(&mut self, pages: &[HttpResponse]) -> Verdict {
+    /// Every page of a ListTunnels walk (following nextToken; `complete` when the last page had
+    /// none): each visible tunnel listed once, with the right status and createdAt; deleted ones
+    /// never; newest first. Tunnels the sequence did not open are someone else's unless
+    /// `exclusive` (the sequence owns the endpoint): then listing one is a finding.
+    pub fn list(&mut self, pages: &[HttpResponse], complete: bool, exclusive: bool) -> Verdict {
         let mut listed: Vec<Value> = Vec::new();
         for resp in pages {
             if !status_is(resp, 200) {
-                return Err(format!("ListTunnels: HTTP {}", resp.status));
+                return Err(broken(
+                    C(CheckId::VALID_ACCEPTED),
+                    format!("ListTunnels: HTTP {}", resp.status),
+                ));
             }
             let b = body(resp, "ListTunnels")?;
             listed.extend(
@@ -377,25 +517,34 @@ impl Model {
         for s in &listed {
             let id = str_of(s, "tunnelId").unwrap_or_default();
             let Some(i) = self.tunnels.iter().position(|t| t.id == id) else {
-                return Err("ListTunnels: a tunnel this sequence never opened is listed".into());
+                if exclusive {
+                    return Err(broken(
+                        Rule::Listing,
+                        "ListTunnels: a tunnel this sequence never opened is listed",
+                    ));
+                }
+                continue;
             };
             if order.contains(&i) {
-                return Err("ListTunnels: a tunnel is listed twice".into());
+                return Err(broken(Rule::Listing, "ListTunnels: a tunnel is listed twice"));
             }
             if self.life(&self.tunnels[i]) == Life::Gone {
-                return Err("ListTunnels: a deleted tunnel is listed".into());
+                return Err(broken(Rule::Listing, "ListTunnels: a deleted tunnel is listed"));
             }
             self.observe(i, s, "ListTunnels", false)?;
             order.push(i);
         }
         for (i, t) in self.tunnels.iter().enumerate() {
             let visible = matches!(self.life(t), Life::Open | Life::Closed | Life::Expiring);
-            if visible && !order.contains(&i) {
-                return Err(format!("ListTunnels: a {:?} tunnel is missing", self.life(t)));
+            if visible && complete && !order.contains(&i) {
+                return Err(broken(
+                    Rule::Listing,
+                    format!("ListTunnels: a {:?} tunnel is missing", self.life(t)),
+                ));
             }
         }
         if order.windows(2).any(|w| w[0] < w[1]) {
-            return Err("ListTunnels: not newest first".into());
+            return Err(broken(Rule::Listing, "ListTunnels: not newest first"));
         }
         Ok(())
     }
@@ -415,7 +564,7 @@ impl Model {
                 return if tagged.status < 500 && listed.status < 500 {
                     Ok(())
                 } else {
-                    Err("TagResource: a 5xx".into())
+                    Err(broken(C(CheckId::NO_5XX), "TagResource: a 5xx"))
                 };
             }
             not_found("TagResource", tagged)?;
@@ -423,8 +572,16 @@ impl Model {
         };
         if !status_is(tagged, 200) {
             // Tagging a CLOSED tunnel: the spec says nothing; anything but a 5xx.
+            let tag_rule = if tagged.status >= 500 {
+                C(CheckId::NO_5XX)
+            } else {
+                C(CheckId::VALID_ACCEPTED)
+            };
             return if life == Life::Open || tagged.status >= 500 {
-                Err(format!("TagResource of a {life:?} tunnel: HTTP {}", tagged.status))
+                Err(broken(
+                    tag_rule,
+                    format!("TagResource of a {life:?} tunnel: HTTP {}", tagged.status),
+                ))
             } else {
                 Ok(())
             };
@@ -432,7 +589,10 @@ impl Model {
         let t = &mut self.tunnels[i];
         t.tags.insert(key.to_owned(), value.to_owned());
         if !status_is(listed, 200) {
-            return Err(format!("ListTagsForResource: HTTP {}", listed.status));
+            return Err(broken(
+                C(CheckId::VALID_ACCEPTED),
+                format!("ListTagsForResource: HTTP {}", listed.status),
+            ));
         }
         let b = body(listed, "ListTagsForResource")?;
         let got: BTreeMap<String, String> = b
@@ -443,10 +603,13 @@ impl Model {
             .filter_map(|t| Some((str_of(t, "key")?.to_owned(), str_of(t, "value")?.to_owned())))
             .collect();
         if got != t.tags {
-            return Err(format!(
-                "ListTagsForResource: tags {:?}, expected {:?}",
-                got.keys().collect::<Vec<_>>(),
-                t.tags.keys().collect::<Vec<_>>()
+            return Err(broken(
+                Rule::Tags,
+                format!(
+                    "ListTagsForResource: tags {:?}, expected {:?}",
+                    got.keys().collect::<Vec<_>>(),
+                    t.tags.keys().collect::<Vec<_>>()
+                ),
             ));
         }
         Ok(())

@@ -58,7 +58,7 @@ fn a_faithful_history_passes() {
         .unwrap();
     m.close(Some(0), true, &ok(json!({}))).unwrap();
     m.describe(Some(0), &err(400, "ResourceNotFoundException")).unwrap();
-    m.list(&[ok(json!({"tunnelSummaries": []}))]).unwrap();
+    m.list(&[ok(json!({"tunnelSummaries": []}))], true, true).unwrap();
 }
 
 #[test]
@@ -67,7 +67,7 @@ fn a_recycled_token_is_caught() {
     opened(&mut m, 10);
     m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
     let e = m.rotate(Some(0), ClientMode::Source, None, &rotated("s0")).unwrap_err();
-    assert!(e.contains("handed out before"), "{e}");
+    assert!(e.message.contains("handed out before"), "{e}");
 }
 
 #[test]
@@ -79,7 +79,7 @@ fn a_reopened_tunnel_is_caught() {
     m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
     // ...but the tunnel must still read CLOSED.
     let e = m.describe(Some(0), &described("OPEN", 100, 10)).unwrap_err();
-    assert!(e.contains("model says Closed"), "{e}");
+    assert!(e.message.contains("model says Closed"), "{e}");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn a_hidden_extension_and_an_unenforced_expiry_are_caught() {
     opened(&mut m, 1);
     m.advance(90.0);
     let e = m.describe(Some(0), &described("OPEN", 100, 1)).unwrap_err();
-    assert!(e.contains("model says Closed"), "{e}");
+    assert!(e.message.contains("model says Closed"), "{e}");
 }
 
 #[test]
@@ -97,9 +97,9 @@ fn a_moved_created_at_and_a_reset_timeout_are_caught() {
     opened(&mut m, 10);
     m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
     let e = m.describe(Some(0), &described("OPEN", 160, 10)).unwrap_err();
-    assert!(e.contains("createdAt changed"), "{e}");
+    assert!(e.message.contains("createdAt changed"), "{e}");
     let e = m.describe(Some(0), &described("OPEN", 100, 720)).unwrap_err();
-    assert!(e.contains("maxLifetimeTimeoutMinutes"), "{e}");
+    assert!(e.message.contains("maxLifetimeTimeoutMinutes"), "{e}");
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn a_refused_source_rotation_must_not_store_its_destination_config() {
     let mut d = described("OPEN", 100, 10).body_json().unwrap();
     d["tunnel"]["destinationConfig"] = c;
     let e = m.describe(Some(0), &ok(d)).unwrap_err();
-    assert!(e.contains("destinationConfig"), "{e}");
+    assert!(e.message.contains("destinationConfig"), "{e}");
 }
 
 #[test]
@@ -129,8 +129,8 @@ fn wrong_token_sets_deleted_tunnels_and_lists_are_caught() {
     assert!(m
         .rotate(Some(0), ClientMode::Destination, None, &rotated("s2"))
         .is_err());
-    let e = m.list(&[ok(json!({"tunnelSummaries": []}))]).unwrap_err();
-    assert!(e.contains("missing"), "{e}");
+    let e = m.list(&[ok(json!({"tunnelSummaries": []}))], true, true).unwrap_err();
+    assert!(e.message.contains("missing"), "{e}");
     m.close(Some(0), true, &ok(json!({}))).unwrap();
     assert!(m.describe(Some(0), &described("CLOSED", 100, 10)).is_err());
     assert!(m
@@ -148,4 +148,29 @@ fn a_tunnel_closed_exactly_three_hours_ago_may_be_gone() {
     m.close(Some(0), false, &ok(json!({}))).unwrap();
     m.advance(180.0 * 60.0);
     m.describe(Some(0), &err(400, "ResourceNotFoundException")).unwrap();
+}
+
+/// Regression: against a shared account (any real endpoint) ListTunnels also lists other people's
+/// tunnels, and a walk cut short leaves ours unread; neither is a finding there.
+#[test]
+fn a_shared_account_lists_other_tunnels_and_a_cut_walk_misses_ours() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 2);
+    let foreign = ok(json!({"tunnelSummaries": [{"tunnelId": "someone-else", "status": "OPEN"}]}));
+    m.list(std::slice::from_ref(&foreign), false, false).unwrap();
+    m.list(std::slice::from_ref(&foreign), true, false).unwrap_err();
+    let e = m.list(&[foreign], true, true).unwrap_err();
+    assert!(e.message.contains("never opened"), "{e}");
+}
+
+#[test]
+fn the_expiry_slack_follows_the_endpoint_latency() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 1);
+    m.set_now(62.0);
+    assert_eq!(m.life(&m.tunnels()[0]), Life::Closed);
+    m.set_slack(5.0);
+    assert_eq!(m.life(&m.tunnels()[0]), Life::Expiring);
+    m.set_now(10.0);
+    assert_eq!(m.life(&m.tunnels()[0]), Life::Expiring, "the clock never goes back");
 }

@@ -1,0 +1,240 @@
+//! `rotcheck fuzz --sequences` and `rotcheck fuzz --replay`: sequences of lifecycle operations
+//! against an endpoint (default: the built-in reference implementation, one in-process server per
+//! concurrent sequence so each can move its own clock), judged by the lifecycle model. The logic
+//! is in `rotcheck::fuzzing::sequences`.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _};
+use rotcheck::client::{Client, ConnectOptions};
+use rotcheck::fuzzing::driver::Verdict;
+use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
+use rotcheck::fuzzing::{notation, SequenceSummary};
+use rotcheck::report::progress::ProgressMode;
+use rotcheck::report::summary::terminal_safe;
+use rotcheck::server::RunningServer;
+
+use super::fuzz::{FuzzArgs, Progress};
+
+/// The endpoints the sequences go to: one API per concurrent sequence, and the built-in servers
+/// behind them (to shut down).
+struct Targets {
+    apis: Vec<ClientApi>,
+    servers: Vec<RunningServer>,
+    /// The `rotcheck fuzz` flags a replay needs to reach the same endpoint the same way.
+    command: String,
+    describe: String,
+}
+
+async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
+    let endpoint =
+        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
+    let opts = ConnectOptions {
+        endpoint: endpoint.clone(),
+        region: args.region.clone(),
+        ..ConnectOptions::default()
+    };
+    let mut command = "rotcheck fuzz".to_owned();
+    if let Some(e) = &args.endpoint {
+        command.push_str(&format!(" --endpoint {e}"));
+    }
+    if let Some(r) = &args.region {
+        command.push_str(&format!(" --region {r}"));
+    }
+    match endpoint {
+        Some(url) => {
+            let time_scale = args.time_scale.unwrap_or(1.0);
+            if !(time_scale.is_finite() && (1.0..=3600.0).contains(&time_scale)) {
+                bail!("--time-scale must be between 1 and 3600");
+            }
+            if let Some(t) = args.time_scale {
+                command.push_str(&format!(" --time-scale {t}"));
+            }
+            let client = Client::connect(opts).await?;
+            if let Some(n) = client.notice() {
+                eprintln!("note: {n}");
+            }
+            // One client (and its connection pool, rate limiter and retry budget) for all.
+            let apis = (0..count)
+                .map(|_| ClientApi {
+                    client: client.clone(),
+                    clock: Clock::Waited { time_scale },
+                })
+                .collect();
+            Ok(Targets {
+                apis,
+                servers: Vec::new(),
+                command,
+                describe: url,
+            })
+        }
+        None => {
+            if args.time_scale.is_some() {
+                bail!("--time-scale is for --endpoint: the built-in server's clock is moved forward, nothing waits");
+            }
+            let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let (mut apis, mut servers) = (Vec::new(), Vec::new());
+            for _ in 0..count {
+                let (client, server, control) =
+                    rotcheck::target::start_embedded_with_control(&region, 1.0, &opts).await?;
+                apis.push(ClientApi {
+                    client,
+                    clock: Clock::Moved(control),
+                });
+                servers.push(server);
+            }
+            Ok(Targets {
+                apis,
+                servers,
+                command,
+                describe: "the built-in reference implementation".into(),
+            })
+        }
+    }
+}
+
+pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
+    if args.write_seeds.is_some() || args.write_dict.is_some() {
+        bail!("--write-seeds and --write-dict do not fuzz: give them without --sequences or --replay");
+    }
+    if let Some(text) = &args.replay {
+        let steps = notation::parse(text).context("--replay")?;
+        if steps.is_empty() {
+            bail!("--replay: the sequence has no step");
+        }
+        let targets = connect(&args, 1).await?;
+        return replay(&targets, &steps).await;
+    }
+    let targets = connect(&args, usize::from(args.concurrency)).await?;
+    let time_steps = targets.apis.iter().all(ClientApi::time_steps);
+    let config = SequenceConfig {
+        seed: args.seed,
+        duration: args.duration,
+        max_findings: usize::from(args.max_findings),
+        time_steps,
+        ..SequenceConfig::default()
+    };
+    eprintln!(
+        "rotcheck fuzz --sequences: seed {}, {} for {:.1?}, {} sequence(s) at once",
+        config.seed,
+        targets.describe,
+        config.duration,
+        targets.apis.len()
+    );
+    if !time_steps {
+        eprintln!(
+            "note: no time-passing steps: the endpoint's tunnel clock runs in real time (give --time-scale 60 or more for a server whose clock runs faster)"
+        );
+    }
+    let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
+    let interrupt = super::signals::spawn_interrupt(cancel_tx);
+    let progress = Progress::counting(ProgressMode::detect(args.no_progress), "sequences");
+    let summary = sequences::fuzz_sequences(&targets.apis, &config, &progress, cancel_rx).await;
+    progress.finish();
+    interrupt.abort();
+    for s in targets.servers {
+        s.shutdown().await;
+    }
+    let command = format!("{} --sequences", targets.command);
+    for (i, f) in summary.findings.iter().enumerate() {
+        print!("\n{}", sequences::render_finding(i + 1, f, &command));
+    }
+    print_totals(&summary);
+    if summary.interrupted {
+        return Ok(ExitCode::from(130));
+    }
+    if let Some(why) = &summary.setup {
+        bail!("setup: {}", terminal_safe(why));
+    }
+    let code = summary.exit_code();
+    if code == 2 && summary.sequences == 0 {
+        bail!("no sequence was judged within --duration: nothing was tested");
+    }
+    if code == 2 {
+        bail!("some sequences could not be judged or left tunnels behind (see above)");
+    }
+    Ok(ExitCode::from(code))
+}
+
+fn print_totals(s: &SequenceSummary) {
+    let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let mut line = format!(
+        "\n{} sequences ({} requests) in {:.1} s ({:.1} sequences/s), {} finding(s)",
+        s.sequences,
+        s.requests,
+        secs,
+        s.sequences as f64 / secs,
+        s.findings.len()
+    );
+    if s.repeated > 0 {
+        line.push_str(&format!(", {} more failing sequence(s) repeating them", s.repeated));
+    }
+    println!("{line}");
+    if s.inconclusive > 0 {
+        eprintln!(
+            "{} sequence(s) could not be judged: {}",
+            s.inconclusive,
+            terminal_safe(&s.inconclusive_reasons.join("; "))
+        );
+    }
+    if !s.left_behind.is_empty() {
+        eprintln!(
+            "tunnels left behind (delete them with `rotcheck cleanup`): {}",
+            terminal_safe(&s.left_behind.join("; "))
+        );
+    }
+}
+
+async fn replay(targets: &Targets, steps: &[rotcheck::fuzzing::lifecycle::Step]) -> anyhow::Result<ExitCode> {
+    let Some(api) = targets.apis.first() else {
+        bail!("no endpoint to replay on");
+    };
+    let text = notation::render(steps);
+    if !api.time_steps() && text.split(' ').any(|s| s.starts_with("advance:")) {
+        bail!("--replay: the sequence lets time pass, which needs the built-in target or --endpoint with --time-scale 60 or more");
+    }
+    eprintln!("replaying on {}: {text}", targets.describe);
+    let (verdict, requests, left) = sequences::run_and_clean(api, steps, None).await;
+    if !left.is_empty() {
+        eprintln!(
+            "tunnels left behind (delete them with `rotcheck cleanup`): {}",
+            terminal_safe(&left.join("; "))
+        );
+    }
+    let words: Vec<&str> = text.split(' ').collect();
+    let code = match verdict {
+        Verdict::Passed | Verdict::Truncated => {
+            println!(
+                "passed: {} steps, {requests} requests, every answer as the model expects",
+                steps.len()
+            );
+            0
+        }
+        Verdict::Violation { step, broken } => {
+            let cite = broken.rule.citation();
+            println!(
+                "finding: {} — step {} ({}): {}\n  spec ({}): \"{}\"",
+                broken.rule.name(),
+                step + 1,
+                words.get(step).unwrap_or(&""),
+                terminal_safe(&broken.message),
+                cite.source,
+                cite.text
+            );
+            1
+        }
+        Verdict::Inconclusive { step, why } => {
+            bail!(
+                "step {} ({}) could not be judged: {}",
+                step + 1,
+                words.get(step).unwrap_or(&""),
+                terminal_safe(&why)
+            );
+        }
+        Verdict::Setup(why) => bail!("setup: {}", terminal_safe(&why)),
+    };
+    if !left.is_empty() && code == 0 {
+        bail!("the sequence passed but left tunnels behind");
+    }
+    Ok(ExitCode::from(code))
+}
