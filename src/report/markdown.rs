@@ -60,8 +60,13 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
 
     if !result.skipped_checks.is_empty() {
         out.push_str("\n**Skipped checks**\n\n");
-        for s in &result.skipped_checks {
-            let _ = writeln!(out, "- `{}`: {}", s.check, inline(&r.scrub(&s.reason)));
+        for (checks, reason) in super::skipped_by_reason(&result.skipped_checks) {
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                super::join_checks(&checks, "`"),
+                inline(&r.scrub(reason))
+            );
         }
     }
     if !result.harness_errors.is_empty() {

@@ -17,6 +17,27 @@ use std::path::{Path, PathBuf};
 use crate::checks::CheckId;
 use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
 
+/// The skipped checks grouped by their reason, in the order reasons first appear: five data-plane
+/// checks skipped for want of a data plane are one line, not five.
+pub fn skipped_by_reason(skipped: &[crate::runner::SkippedCheck]) -> Vec<(Vec<CheckId>, &str)> {
+    let mut groups: Vec<(Vec<CheckId>, &str)> = Vec::new();
+    for s in skipped {
+        match groups.iter_mut().find(|(_, reason)| *reason == s.reason) {
+            Some((checks, _)) => checks.push(s.check),
+            None => groups.push((vec![s.check], &s.reason)),
+        }
+    }
+    groups
+}
+
+fn join_checks(checks: &[CheckId], quote: &str) -> String {
+    checks
+        .iter()
+        .map(|c| format!("{quote}{c}{quote}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// What renderers need besides the result itself.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
@@ -175,5 +196,30 @@ mod tests {
             "https://example.test:8443/x"
         );
         assert_eq!(display_endpoint("embedded"), "embedded");
+    }
+
+    /// Regression: the terminal summary repeated the same "no data plane given" reason once per
+    /// data-plane check (five lines).
+    #[test]
+    fn skipped_checks_with_one_reason_are_one_line() {
+        use crate::runner::SkippedCheck;
+        let skip = |check, reason: &str| SkippedCheck {
+            check,
+            reason: reason.into(),
+        };
+        let skipped = [
+            skip(CheckId::DURATION_LIVE, "off"),
+            skip(CheckId::HANDSHAKE, "no data plane"),
+            skip(CheckId::TOKEN_REVOKED, "no data plane"),
+        ];
+        let groups = skipped_by_reason(&skipped);
+        assert_eq!(
+            groups,
+            vec![
+                (vec![CheckId::DURATION_LIVE], "off"),
+                (vec![CheckId::HANDSHAKE, CheckId::TOKEN_REVOKED], "no data plane")
+            ]
+        );
+        assert_eq!(join_checks(&groups[1].0, "`"), "`handshake`, `token-revoked`");
     }
 }

@@ -73,8 +73,13 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
 
     if !result.skipped_checks.is_empty() {
         out.push_str("\nSkipped checks:\n");
-        for s in &result.skipped_checks {
-            let _ = writeln!(out, "  {} skipped: {}", s.check, r.scrub(&s.reason));
+        for (checks, reason) in super::skipped_by_reason(&result.skipped_checks) {
+            let _ = writeln!(
+                out,
+                "  {} skipped: {}",
+                super::join_checks(&checks, ""),
+                r.scrub(reason)
+            );
         }
     }
     if !result.harness_errors.is_empty() {
