@@ -28,7 +28,8 @@ impl Guard {
     pub fn fail_setup(&self, message: String) {
         let mut f = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         if f.is_none() {
-            tracing::warn!("{message}");
+            // The summary prints it once the run has stopped (a warning here repeated it).
+            tracing::debug!("setup failure: {message}");
             *f = Some(message);
         }
         self.stop.send_replace(true);
