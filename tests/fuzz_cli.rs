@@ -6,19 +6,9 @@ use std::process::{Command, Output};
 
 use rotcheck::server::{self, Fault, ServerConfig};
 
+/// `rotcheck fuzz ARGS --duration 2s`.
 fn fuzz(args: &[&str]) -> Output {
-    let home = tempfile::tempdir().expect("temp dir");
-    Command::new(env!("CARGO_BIN_EXE_rotcheck"))
-        .arg("fuzz")
-        .args(args)
-        .args(["--duration", "2s", "--no-progress"])
-        // No credentials from the developer's environment or files; never the metadata service.
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .output()
-        .expect("rotcheck runs")
+    rotcheck_fuzz(&[args, &["--duration", "2s"]].concat())
 }
 
 fn text(o: &Output) -> String {
@@ -128,13 +118,14 @@ fn an_unreachable_endpoint_is_a_setup_error() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
 
-/// `rotcheck fuzz` with exactly `args` (no default duration).
+/// `rotcheck fuzz ARGS` (no default duration).
 fn rotcheck_fuzz(args: &[&str]) -> Output {
     let home = tempfile::tempdir().expect("temp dir");
     Command::new(env!("CARGO_BIN_EXE_rotcheck"))
         .arg("fuzz")
         .args(args)
         .arg("--no-progress")
+        // No credentials from the developer's environment or files; never the metadata service.
         .env_clear()
         .env("HOME", home.path())
         .env("AWS_EC2_METADATA_DISABLED", "true")

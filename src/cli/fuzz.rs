@@ -237,15 +237,32 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             String::new()
         },
     );
-    if summary.interrupted {
+    campaign_exit(
+        summary.interrupted,
+        summary.exit_code(),
+        summary.requests,
+        "request",
+        "the harness could not judge every request (see the harness lines above)",
+    )
+}
+
+/// How a fuzz campaign exits: 130 when interrupted; an error (exit 2) when nothing was judged
+/// (no `unit` within --duration) or when `code` is 2 (`why`); else `code`.
+pub(super) fn campaign_exit(
+    interrupted: bool,
+    code: u8,
+    judged: u64,
+    unit: &str,
+    why: &str,
+) -> anyhow::Result<ExitCode> {
+    if interrupted {
         return Ok(ExitCode::from(130));
     }
-    let code = summary.exit_code();
-    if code == 2 && summary.requests == 0 {
-        bail!("no request was judged within --duration: nothing was tested (give it a longer --duration, or check the endpoint)");
+    if code == 2 && judged == 0 {
+        bail!("no {unit} was judged within --duration: nothing was tested (give it a longer --duration, or check the endpoint)");
     }
     if code == 2 {
-        bail!("the harness could not judge every request (see the harness lines above)");
+        bail!("{why}");
     }
     Ok(ExitCode::from(code))
 }

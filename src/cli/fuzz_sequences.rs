@@ -140,20 +140,16 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         print!("\n{}", sequences::render_finding(i + 1, f, &command));
     }
     print_totals(&summary);
-    if summary.interrupted {
-        return Ok(ExitCode::from(130));
-    }
-    if let Some(why) = &summary.setup {
+    if let (Some(why), false) = (&summary.setup, summary.interrupted) {
         bail!("setup: {}", terminal_safe(why));
     }
-    let code = summary.exit_code();
-    if code == 2 && summary.sequences == 0 {
-        bail!("no sequence was judged within --duration: nothing was tested");
-    }
-    if code == 2 {
-        bail!("some sequences could not be judged or left tunnels behind (see above)");
-    }
-    Ok(ExitCode::from(code))
+    super::fuzz::campaign_exit(
+        summary.interrupted,
+        summary.exit_code(),
+        summary.sequences,
+        "sequence",
+        "some sequences could not be judged or left tunnels behind (see above)",
+    )
 }
 
 fn print_totals(s: &SequenceSummary) {
