@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz smoke run (called by .ci/run): every cargo-fuzz target briefly from the committed seeds,
-# then `rotcheck fuzz` against the built-in target. Works on a fresh machine with a nightly
-# toolchain: installs cargo-fuzz when missing. FUZZ_SECONDS and ROTCHECK_FUZZ_DURATION override the
-# run lengths.
+# then `rotcheck fuzz` (single requests, then sequences) against the built-in target. Works on a
+# fresh machine with a nightly toolchain: installs cargo-fuzz when missing. FUZZ_SECONDS and
+# ROTCHECK_FUZZ_DURATION override the run lengths.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,3 +41,5 @@ done
 echo "== rotcheck fuzz --duration $duration (built-in target)"
 cargo build --locked --quiet
 target/debug/rotcheck fuzz --duration "$duration" --no-progress
+echo "== rotcheck fuzz --sequences --duration $duration (built-in target)"
+target/debug/rotcheck fuzz --sequences --duration "$duration" --no-progress
