@@ -55,6 +55,53 @@ async fn the_service_specific_variable_names_the_target() {
     srv.shutdown().await;
 }
 
+/// Regression: `rotcheck record` and `compare` read AWS_ENDPOINT_URL into --endpoint themselves, so
+/// AWS_ENDPOINT_URL_IOTSECURETUNNELING was silently ignored when both were set. Every command
+/// that takes --endpoint resolves the variables the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_prefers_the_service_specific_variable() {
+    let srv = server::spawn(
+        ServerConfig {
+            time_scale: 60.0,
+            ..ServerConfig::default()
+        },
+        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+    )
+    .await
+    .unwrap();
+    let url = srv.url();
+    let port = srv.addr().port();
+    let dir = tempfile::tempdir().unwrap();
+    let rec = dir.path().join("rec.json").display().to_string();
+    let outputs = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("AWS_ENDPOINT_URL_IOTSECURETUNNELING", url.as_str()),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ];
+        let fast = ["--no-progress", "--time-scale", "60"];
+        vec![
+            rotcheck(
+                &env,
+                &[&["record", "--out", &rec, "--only", "valid/"][..], &fast].concat(),
+            ),
+            rotcheck(&env, &[&["compare", &rec][..], &fast].concat()),
+            rotcheck(&env, &["fuzz", "--sequences", "--duration", "1s", "--no-progress"]),
+        ]
+    })
+    .await
+    .unwrap();
+    srv.shutdown().await;
+    for out in outputs {
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(0), "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "names the server: {text}");
+    }
+}
+
 /// Regression: `--endpoint ""` (an unset CI variable) silently tested the built-in server.
 #[test]
 fn an_empty_endpoint_is_a_usage_error() {

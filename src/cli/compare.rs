@@ -59,8 +59,9 @@ pub struct CompareArgs {
     #[arg(long, value_name = "URL")]
     pub reference: Option<String>,
 
-    /// Endpoint to compare. Default: the built-in reference implementation, started in-process.
-    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    /// Endpoint to compare. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL (as
+    /// `rotcheck run`); else the built-in reference implementation, started in-process.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// A known divergence: [CASE_GLOB::]PATH_GLOB, e.g. '$.response.body.message'. Repeatable.

@@ -46,8 +46,9 @@ is written then).";
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct RecordArgs {
-    /// Endpoint to record. Default: the built-in reference implementation, started in-process.
-    #[arg(long, env = "AWS_ENDPOINT_URL", hide_env_values = true, value_name = "URL")]
+    /// Endpoint to record. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL (as
+    /// `rotcheck run`); else the built-in reference implementation, started in-process.
+    #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
 
     /// Write the recording to FILE (parent directories are created).
