@@ -248,3 +248,72 @@ fn sequence_flags_that_cannot_apply_are_usage_errors() {
         assert!(text(&o).contains(why), "{args:?}: {}", text(&o));
     }
 }
+
+/// An interruption (SIGINT) stops `rotcheck fuzz --sequences` with 130 and leaves no tunnel: the
+/// running sequences stop at their next step and delete what they opened.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_sequence_campaign_leaves_no_tunnel() {
+    use rotcheck::wire::HttpRequest;
+    let srv = fast_server(Vec::new()).await;
+    let url = srv.url();
+    let home = tempfile::tempdir().expect("temp dir");
+    let child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args([
+            "fuzz",
+            "--sequences",
+            "--endpoint",
+            &url,
+            "--time-scale",
+            "60",
+            "--duration",
+            "60s",
+        ])
+        .arg("--no-progress")
+        .env_clear()
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rotcheck starts");
+    let client = rotcheck::client::Client::for_endpoint(
+        &url,
+        "us-east-1",
+        aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test"),
+        &rotcheck::client::ConnectOptions::default(),
+    )
+    .expect("a client");
+    let listed = || async {
+        let resp = client
+            .send(&HttpRequest::json(
+                "ListTunnels",
+                &serde_json::json!({"maxResults": 100}),
+            ))
+            .await
+            .expect("ListTunnels");
+        resp.body_json()
+            .and_then(|b| b["tunnelSummaries"].as_array().map(Vec::len))
+            .unwrap_or(0)
+    };
+    // Mid-campaign: some sequence has a tunnel open.
+    let started = std::time::Instant::now();
+    while listed().await == 0 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no tunnel was opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert_eq!(listed().await, 0, "tunnels left: {}", text(&out));
+    srv.shutdown().await;
+}

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use rotcheck::client::{Client, ConnectOptions};
-use rotcheck::fuzzing::driver::Verdict;
+use rotcheck::fuzzing::driver::{Until, Verdict};
 use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
 use rotcheck::fuzzing::{notation, SequenceSummary};
 use rotcheck::report::progress::ProgressMode;
@@ -34,6 +34,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
         region: args.region.clone(),
         ..ConnectOptions::default()
     };
+    let run_id = rotcheck::runner::budget::new_run_id();
     let mut command = "rotcheck fuzz".to_owned();
     if let Some(e) = &args.endpoint {
         command.push_str(&format!(" --endpoint {e}"));
@@ -59,6 +60,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                 .map(|_| ClientApi {
                     client: client.clone(),
                     clock: Clock::Waited { time_scale },
+                    run_id: run_id.clone(),
                 })
                 .collect();
             Ok(Targets {
@@ -80,6 +82,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                 apis.push(ClientApi {
                     client,
                     clock: Clock::Moved(control),
+                    run_id: run_id.clone(),
                 });
                 servers.push(server);
             }
@@ -190,7 +193,7 @@ async fn replay(targets: &Targets, steps: &[rotcheck::fuzzing::lifecycle::Step])
         bail!("--replay: the sequence lets time pass, which needs the built-in target or --endpoint with --time-scale 60 or more");
     }
     eprintln!("replaying on {}: {text}", targets.describe);
-    let (verdict, requests, left) = sequences::run_and_clean(api, steps, None).await;
+    let (verdict, requests, left) = sequences::run_and_clean(api, steps, Until::NEVER).await;
     if !left.is_empty() {
         eprintln!(
             "tunnels left behind (delete them with `rotcheck cleanup`): {}",

@@ -3,7 +3,9 @@
 //! drives the reference implementation in-process through it, `rotcheck fuzz --sequences` drives
 //! any endpoint through the protocol client: one driver, one model, whatever the endpoint.
 
+use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,6 +13,7 @@ use serde_json::{json, Value};
 use super::lifecycle::{Step, MAX_STEPS};
 use super::model::{broken, Broken, Model, Rule};
 use crate::checks::CheckId;
+use crate::runner::budget::RUN_TAG_KEY;
 use crate::spec::facts::ClientMode;
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -48,6 +51,31 @@ pub trait Api: Sync {
     fn exclusive(&self) -> bool {
         false
     }
+    /// The run tag (`rotcheck-run`) to put on every tunnel opened, if any.
+    fn run_tag(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// When a sequence stops before its last step: at a deadline, or once a flag is raised (an
+/// interruption). Checked before each step; a time step that would wait past the deadline stops
+/// the sequence instead.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Until<'a> {
+    pub deadline: Option<Instant>,
+    pub flag: Option<&'a AtomicBool>,
+}
+
+impl Until<'_> {
+    /// Never stops early.
+    pub const NEVER: Until<'static> = Until {
+        deadline: None,
+        flag: None,
+    };
+
+    fn reached(&self, at: Instant) -> bool {
+        self.deadline.is_some_and(|d| at >= d) || self.flag.is_some_and(|f| f.load(Ordering::Relaxed))
+    }
 }
 
 /// How a sequence ended.
@@ -55,7 +83,8 @@ pub trait Api: Sync {
 pub enum Verdict {
     /// Every step ran and every answer matched the model.
     Passed,
-    /// The deadline came before the last step: the steps that ran matched the model.
+    /// The deadline (or an interruption) came before the last step: the steps that ran matched
+    /// the model.
     Truncated,
     /// Step `step` (0-based) broke a rule of the model.
     Violation {
@@ -111,7 +140,7 @@ struct Driver<'a, A: Api> {
     moved: f64,
     /// The slowest call so far, in seconds (the model's expiry slack grows with it).
     slowest: f64,
-    deadline: Option<Instant>,
+    until: Until<'a>,
 }
 
 impl<A: Api> Driver<'_, A> {
@@ -151,7 +180,7 @@ impl<A: Api> Driver<'_, A> {
             let minute = self.api.tunnel_minute().as_secs_f64();
             let by = Duration::from_secs_f64(advance_tunnel_secs(*secs) as f64 * minute / 60.0);
             let waits = !self.api.moves_clock();
-            if waits && self.deadline.is_some_and(|d| Instant::now() + by > d) {
+            if waits && self.until.reached(Instant::now() + by) {
                 return Err(());
             }
             self.moved += self.api.advance(by).await.as_secs_f64();
@@ -170,8 +199,14 @@ impl<A: Api> Driver<'_, A> {
                 if let Some(c) = &c {
                     body["destinationConfig"] = c.clone();
                 }
+                let mut tags = BTreeMap::new();
+                if let Some(run) = self.api.run_tag() {
+                    // What `rotcheck cleanup` finds a tunnel left behind by.
+                    body["tags"] = json!([{"key": RUN_TAG_KEY, "value": run}]);
+                    tags.insert(RUN_TAG_KEY.to_owned(), run.to_owned());
+                }
                 let resp = self.call("OpenTunnel", body).await?;
-                judged(self.model.open(minutes, c, &resp))
+                judged(self.model.open(minutes, c, tags, &resp))
             }
             Step::Rotate {
                 tunnel,
@@ -237,9 +272,9 @@ impl<A: Api> Driver<'_, A> {
     }
 }
 
-/// Runs `steps` (at most [`MAX_STEPS`]) against `api`, stopping early at `deadline`, and judges
-/// every answer. The tunnels the sequence opened are left as they are (see [`cleanup`]).
-pub async fn run_sequence<A: Api>(api: &A, steps: &[Step], deadline: Option<Instant>) -> SequenceRun {
+/// Runs `steps` (at most [`MAX_STEPS`]) against `api`, stopping early at `until`, and judges every
+/// answer. The tunnels the sequence opened are left as they are (see [`cleanup`]).
+pub async fn run_sequence<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> SequenceRun {
     let mut d = Driver {
         api,
         model: Model::new(api.tunnel_minute().as_secs_f64()),
@@ -247,11 +282,11 @@ pub async fn run_sequence<A: Api>(api: &A, steps: &[Step], deadline: Option<Inst
         started: Instant::now(),
         moved: 0.0,
         slowest: 0.0,
-        deadline,
+        until,
     };
     let mut verdict = Verdict::Passed;
     for (n, step) in steps.iter().take(MAX_STEPS).enumerate() {
-        if deadline.is_some_and(|t| Instant::now() >= t) {
+        if until.reached(Instant::now()) {
             verdict = Verdict::Truncated;
             break;
         }

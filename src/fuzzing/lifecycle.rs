@@ -303,6 +303,6 @@ pub fn run_in_process(steps: &[Step], faults: &[Fault]) -> SequenceRun {
             Server { app, control, empty }
         });
         server.control.restore(&server.empty);
-        block_on(driver::run_sequence(&*server, steps, None))
+        block_on(driver::run_sequence(&*server, steps, driver::Until::NEVER))
     })
 }

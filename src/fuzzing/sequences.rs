@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore};
 use serde_json::Value;
 
-use super::driver::{self, cleanup, run_sequence, Api, NoAnswer, Verdict};
+use super::driver::{self, cleanup, run_sequence, Api, NoAnswer, Until, Verdict};
 use super::lifecycle::{LifecycleInput, Step, MAX_STEPS};
 use super::model::Broken;
 use super::notation;
@@ -40,6 +40,8 @@ pub enum Clock {
 pub struct ClientApi {
     pub client: Client,
     pub clock: Clock,
+    /// The campaign's run id, tagged on every tunnel (`rotcheck cleanup` finds leftovers by it).
+    pub run_id: String,
 }
 
 impl ClientApi {
@@ -103,6 +105,10 @@ impl Api for ClientApi {
 
     fn moves_clock(&self) -> bool {
         matches!(self.clock, Clock::Moved(_))
+    }
+
+    fn run_tag(&self) -> Option<&str> {
+        Some(&self.run_id)
     }
 
     fn tunnel_minute(&self) -> Duration {
@@ -249,8 +255,8 @@ fn finding_key(b: &Broken) -> (String, String) {
 }
 
 /// A sequence run once with its tunnels deleted after it: its verdict and requests sent.
-pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], deadline: Option<Instant>) -> (Verdict, u64, Vec<String>) {
-    let run = run_sequence(api, steps, deadline).await;
+pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> (Verdict, u64, Vec<String>) {
+    let run = run_sequence(api, steps, until).await;
     let left = cleanup(api, &run.model).await;
     (run.verdict, run.requests, left)
 }
@@ -275,7 +281,11 @@ async fn worker<A: Api>(api: &A, shared: &Shared<'_>, config: &SequenceConfig, d
             Err(_) => None,
         };
         let Some(steps) = steps else { return };
-        let (verdict, requests, left) = run_and_clean(api, &steps, Some(deadline)).await;
+        let until = Until {
+            deadline: Some(deadline),
+            flag: Some(&shared.stop),
+        };
+        let (verdict, requests, left) = run_and_clean(api, &steps, until).await;
         shared.requests.fetch_add(requests, Ordering::Relaxed);
         let mut summary = shared.summary.lock().unwrap_or_else(|e| e.into_inner());
         summary.left_behind.extend(left);
@@ -346,6 +356,8 @@ pub async fn fuzz_sequences<A: Api>(
         std::future::pending::<()>().await;
     };
     let workers = futures_util::future::join_all(apis.iter().map(|api| worker(api, &shared, config, deadline)));
+    // `watch_cancel` never completes: an interruption raises the stop flag, and the workers end
+    // their sequences at the next step and still delete their tunnels.
     tokio::select! {
         _ = workers => {}
         () = watch_cancel => {}
@@ -471,7 +483,7 @@ async fn shrink<A: Api>(
     // Whether `cand` still fails the same way; if so it becomes the best.
     async fn attempt<A: Api>(api: &A, cand: Vec<Step>, key: &(String, String), best: &mut Shrunk) -> bool {
         best.runs += 1;
-        let (verdict, requests, left) = run_and_clean(api, &cand, None).await;
+        let (verdict, requests, left) = run_and_clean(api, &cand, Until::NEVER).await;
         best.requests += requests;
         best.left_behind.extend(left);
         match verdict {

@@ -248,8 +248,15 @@ impl Model {
         Ok(())
     }
 
-    /// OpenTunnel with `lifetime_minutes` and `config`: 200 with an id, an ARN and two new tokens.
-    pub fn open(&mut self, lifetime_minutes: i64, config: Option<Value>, resp: &HttpResponse) -> Verdict {
+    /// OpenTunnel with `lifetime_minutes`, `config` and `tags`: 200 with an id, an ARN and two
+    /// new tokens.
+    pub fn open(
+        &mut self,
+        lifetime_minutes: i64,
+        config: Option<Value>,
+        tags: BTreeMap<String, String>,
+        resp: &HttpResponse,
+    ) -> Verdict {
         if !status_is(resp, 200) {
             return Err(broken(
                 C(CheckId::VALID_ACCEPTED),
@@ -288,7 +295,7 @@ impl Model {
             deleted: false,
             created_at: None,
             configs: vec![config],
-            tags: BTreeMap::new(),
+            tags,
         });
         Ok(())
     }

@@ -29,7 +29,7 @@ fn err(status: u16, t: &str) -> HttpResponse {
 fn opened(model: &mut Model, minutes: i64) {
     let resp =
         ok(json!({"tunnelId": "t1", "tunnelArn": ARN, "sourceAccessToken": "s0", "destinationAccessToken": "d0"}));
-    model.open(minutes, None, &resp).unwrap();
+    model.open(minutes, None, BTreeMap::new(), &resp).unwrap();
 }
 
 fn described(status: &str, created: i64, minutes: i64) -> HttpResponse {
