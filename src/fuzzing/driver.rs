@@ -255,10 +255,20 @@ impl<A: Api> Driver<'_, A> {
             }
             Step::Tag { tunnel, key, value } => {
                 let (i, _) = self.pick(*tunnel);
-                let arn = i.map_or_else(
-                    || format!("arn:aws:iot:us-east-1:123456789012:tunnel/{UNKNOWN_ID}"),
-                    |i| self.model.tunnels()[i].arn.clone(),
-                );
+                let arn = match i {
+                    Some(i) => self.model.tunnels()[i].arn.clone(),
+                    // The unknown tunnel in the account and region of the ones opened (an ARN of
+                    // another account could be refused as access denied instead).
+                    None => self
+                        .model
+                        .tunnels()
+                        .first()
+                        .and_then(|t| t.arn.rsplit_once('/'))
+                        .map_or_else(
+                            || format!("arn:aws:iot:us-east-1:123456789012:tunnel/{UNKNOWN_ID}"),
+                            |(prefix, _)| format!("{prefix}/{UNKNOWN_ID}"),
+                        ),
+                };
                 let (key, value) = (format!("k{}", key % 4), format!("v{value}"));
                 let tags = json!([{"key": key, "value": value}]);
                 let tagged = self
