@@ -20,19 +20,22 @@ fn rotcheck(env: &[(&str, &str)], args: &[&str]) -> Output {
     c.args(args).output().unwrap()
 }
 
+/// The reference server on 127.0.0.1, its tunnel clock 60 times faster.
+async fn fast_server() -> server::RunningServer {
+    let config = ServerConfig {
+        time_scale: 60.0,
+        ..ServerConfig::default()
+    };
+    server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .unwrap()
+}
+
 /// Regression: AWS_ENDPOINT_URL_IOTSECURETUNNELING was ignored and the run silently tested the
 /// built-in server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_specific_variable_names_the_target() {
-    let srv = server::spawn(
-        ServerConfig {
-            time_scale: 60.0,
-            ..ServerConfig::default()
-        },
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .unwrap();
+    let srv = fast_server().await;
     let url = srv.url();
     let out = tokio::task::spawn_blocking(move || {
         rotcheck(
@@ -60,15 +63,7 @@ async fn the_service_specific_variable_names_the_target() {
 /// that takes --endpoint resolves the variables the same way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_prefers_the_service_specific_variable() {
-    let srv = server::spawn(
-        ServerConfig {
-            time_scale: 60.0,
-            ..ServerConfig::default()
-        },
-        SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-    )
-    .await
-    .unwrap();
+    let srv = fast_server().await;
     let url = srv.url();
     let port = srv.addr().port();
     let dir = tempfile::tempdir().unwrap();
