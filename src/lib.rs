@@ -1,6 +1,9 @@
 //! rotcheck: a conformance harness and fuzzer for implementations of the AWS IoT Secure Tunneling
 //! action RotateTunnelAccessToken.
 
+// No unsafe code here: the CI fuzz smoke runs without AddressSanitizer on that ground.
+#![forbid(unsafe_code)]
+
 pub mod baseline;
 pub mod cases;
 pub mod checks;
