@@ -79,7 +79,10 @@ pub struct FuzzArgs {
     pub sequences: bool,
 
     /// Run one sequence (as a finding prints it, e.g. 'open:2m rotate:#0:ALL describe:#0') and
-    /// judge it; exit 1 if it breaks a rule. Implies --sequences.
+    /// judge it; exit 1 if it breaks a rule. Implies --sequences. Steps, separated by spaces:
+    /// open:<1..12|720>m[:config], rotate:<T>:<SOURCE|DESTINATION|ALL>[:config], describe:<T>,
+    /// close:<T>[:delete], list, tag:<T>:k<0..3>:v<0..255>, advance:<20..1280, by 20>s (tunnel
+    /// time); <T> is #i (the i-th tunnel opened) or unknown (an id no tunnel has).
     #[arg(long, value_name = "SEQUENCE", conflicts_with_all = ["duration", "seed", "max_findings"])]
     pub replay: Option<String>,
 
