@@ -393,9 +393,9 @@ impl Model {
             };
             let expiry = t.lifetime_minutes;
             return Err(broken(status_rule, format!(
-                "{what}: status {} but the model says {life:?} (opened {:.0} s ago with a {expiry}-minute lifetime, closed by CloseTunnel: {})",
+                "{what}: status {} but the model says {life:?} (opened {:.1} tunnel-minutes ago with a {expiry}-minute lifetime, closed by CloseTunnel: {})",
                 status.unwrap_or("missing"),
-                self.now - t.opened_at,
+                (self.now - t.opened_at) / self.minute.max(1e-9),
                 t.closed_at.is_some()
             )));
         }
