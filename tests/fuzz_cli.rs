@@ -238,6 +238,7 @@ fn sequence_flags_that_cannot_apply_are_usage_errors() {
         ),
         (&["--replay", "rotate:#0:ALL"], "only 0 tunnel(s)"),
         (&["--replay", "open:2m", "--duration", "5s"], "cannot be used with"),
+        (&["--replay", "open:2m", "--concurrency", "8"], "cannot be used with"),
         (
             &["--replay", "open:2m advance:40s", "--endpoint", "http://127.0.0.1:9"],
             "lets time pass",

@@ -83,7 +83,7 @@ pub struct FuzzArgs {
     /// open:<1..12|720>m[:config], rotate:<T>:<SOURCE|DESTINATION|ALL>[:config], describe:<T>,
     /// close:<T>[:delete], list, tag:<T>:k<0..3>:v<0..255>, advance:<20..1280, by 20>s (tunnel
     /// time); <T> is #i (the i-th tunnel opened) or unknown (an id no tunnel has).
-    #[arg(long, value_name = "SEQUENCE", conflicts_with_all = ["duration", "seed", "max_findings"])]
+    #[arg(long, value_name = "SEQUENCE", conflicts_with_all = ["duration", "seed", "max_findings", "concurrency"])]
     pub replay: Option<String>,
 
     /// With --sequences and --endpoint: how many times faster than real time the endpoint's
