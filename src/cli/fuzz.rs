@@ -156,13 +156,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let endpoint =
-        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
-    let opts = ConnectOptions {
-        endpoint: endpoint.clone(),
-        region: args.region.clone(),
-        ..ConnectOptions::default()
-    };
+    let (endpoint, opts) = endpoint_and_options(&args)?;
     let (client, embedded) = match &endpoint {
         Some(_) => {
             let client = Client::connect(opts).await?;
@@ -247,6 +241,19 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         "request",
         "the harness could not judge every request (see the harness lines above)",
     )
+}
+
+/// The endpoint to fuzz (`None`: the built-in target), from --endpoint or the environment, and
+/// the client options for it.
+pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<String>, ConnectOptions)> {
+    let endpoint =
+        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
+    let opts = ConnectOptions {
+        endpoint: endpoint.clone(),
+        region: args.region.clone(),
+        ..ConnectOptions::default()
+    };
+    Ok((endpoint, opts))
 }
 
 /// How a fuzz campaign exits: 130 when interrupted; an error (exit 2) when nothing was judged

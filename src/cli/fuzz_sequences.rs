@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
-use rotcheck::client::{Client, ConnectOptions};
+use rotcheck::client::Client;
 use rotcheck::fuzzing::driver::{Until, Verdict};
 use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
 use rotcheck::fuzzing::{notation, SequenceSummary};
@@ -27,16 +27,11 @@ struct Targets {
 }
 
 async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
-    let endpoint =
-        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
-    let opts = ConnectOptions {
-        endpoint: endpoint.clone(),
-        region: args.region.clone(),
-        ..ConnectOptions::default()
-    };
+    let (endpoint, opts) = super::fuzz::endpoint_and_options(args)?;
     let run_id = rotcheck::runner::budget::new_run_id();
     let mut command = "rotcheck fuzz".to_owned();
-    if let Some(e) = &args.endpoint {
+    // The endpoint as resolved (from --endpoint or the environment): the replay names it.
+    if let Some(e) = &endpoint {
         command.push_str(&format!(" --endpoint {e}"));
     }
     if let Some(r) = &args.region {
