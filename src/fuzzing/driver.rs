@@ -15,7 +15,7 @@ use super::model::{broken, Broken, Model, Rule};
 use crate::checks::CheckId;
 use crate::runner::budget::RUN_TAG_KEY;
 use crate::spec::facts::ClientMode;
-use crate::wire::{HttpRequest, HttpResponse};
+use crate::wire::HttpResponse;
 
 /// ListTunnels pages followed at most per List step.
 const MAX_PAGES: usize = MAX_STEPS + 1;
@@ -39,9 +39,9 @@ pub trait Api: Sync {
     /// Sends operation `op` (`OpenTunnel`, ...) with a JSON body and returns what a client finally
     /// sees (after the retries it makes).
     fn call(&self, op: &str, body: &Value) -> impl Future<Output = Result<HttpResponse, NoAnswer>> + Send;
-    /// Lets `by` of real time pass on the endpoint's tunnel clock, by moving its clock (then the
-    /// returned offset is `by`) or by waiting (then it is zero: the wait is real time).
-    fn advance(&self, by: Duration) -> impl Future<Output = Duration> + Send;
+    /// Lets `by` of real time pass on the endpoint's tunnel clock: by moving its clock when
+    /// [`Api::moves_clock`], else by waiting.
+    fn advance(&self, by: Duration) -> impl Future<Output = ()> + Send;
     /// Real seconds one tunnel-minute lasts on the endpoint.
     fn tunnel_minute(&self) -> Duration;
     /// Whether [`Api::advance`] moves the clock (else it waits, and a deadline cuts it short).
@@ -179,11 +179,15 @@ impl<A: Api> Driver<'_, A> {
         if let Step::Advance { secs } = step {
             let minute = self.api.tunnel_minute().as_secs_f64();
             let by = Duration::from_secs_f64(advance_tunnel_secs(*secs) as f64 * minute / 60.0);
-            let waits = !self.api.moves_clock();
-            if waits && self.until.reached(Instant::now() + by) {
+            let moves = self.api.moves_clock();
+            if !moves && self.until.reached(Instant::now() + by) {
                 return Err(());
             }
-            self.moved += self.api.advance(by).await.as_secs_f64();
+            self.api.advance(by).await;
+            // A wait is real time already; a moved clock is ahead of it by `by`.
+            if moves {
+                self.moved += by.as_secs_f64();
+            }
             return Ok(Ok(()));
         }
         Ok(self.call_step(n, step).await)
@@ -345,9 +349,4 @@ pub async fn cleanup<A: Api>(api: &A, model: &Model) -> Vec<String> {
         }
     }
     failed
-}
-
-/// The request a call sends: the protocol's JSON request for `op`.
-pub fn request(op: &str, body: &Value) -> HttpRequest {
-    HttpRequest::json(op, body)
 }

@@ -21,7 +21,7 @@ use super::input::Mode;
 use super::model::Model;
 use super::oracles::{block_on, send, Violation};
 use crate::server::{self, Control, Fault, ServerConfig, StoreSnapshot};
-use crate::wire::HttpResponse;
+use crate::wire::{HttpRequest, HttpResponse};
 
 /// At most this many steps of an input are run.
 pub const MAX_STEPS: usize = 32;
@@ -229,16 +229,15 @@ struct Server {
 /// The reference implementation in-process: requests through its router, time by moving its clock.
 impl Api for Server {
     async fn call(&self, op: &str, body: &Value) -> Result<HttpResponse, NoAnswer> {
-        let req = driver::request(op, body);
+        let req = HttpRequest::json(op, body);
         let (_, resp) = send(&self.app, &req)
             .await
             .ok_or_else(|| NoAnswer::Inconclusive(format!("{op}: could not be sent in-process")))?;
         Ok(resp)
     }
 
-    async fn advance(&self, by: Duration) -> Duration {
+    async fn advance(&self, by: Duration) {
         self.control.advance_clock(by);
-        by
     }
 
     fn tunnel_minute(&self) -> Duration {

@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore};
 use serde_json::Value;
 
-use super::driver::{self, cleanup, run_sequence, Api, NoAnswer, Until, Verdict};
+use super::driver::{cleanup, run_sequence, Api, NoAnswer, Until, Verdict};
 use super::lifecycle::{LifecycleInput, Step, MAX_STEPS};
 use super::model::Broken;
 use super::notation;
@@ -25,7 +25,7 @@ use super::FuzzProgress;
 use crate::cases::rng_for;
 use crate::client::{retry, Client};
 use crate::server::Control;
-use crate::wire::HttpResponse;
+use crate::wire::{HttpRequest, HttpResponse};
 
 /// How time passes on the endpoint a [`ClientApi`] talks to.
 pub enum Clock {
@@ -58,12 +58,7 @@ impl ClientApi {
 /// What a final answer means for a sequence, before the model judges it.
 fn classify(op: &str, resp: HttpResponse) -> Result<HttpResponse, NoAnswer> {
     if let Some(auth) = retry::auth_failure(&resp) {
-        return Err(NoAnswer::Setup(format!(
-            "{op}: HTTP {} {}: {}",
-            auth.status,
-            auth.error_type.as_deref().unwrap_or(""),
-            auth.advice()
-        )));
+        return Err(NoAnswer::Setup(format!("{op}: {auth}")));
     }
     let error_type = crate::checks::error_type_of(Some(&resp));
     if op == "OpenTunnel" && error_type.as_deref() == Some(retry::TUNNEL_QUOTA_ERROR) {
@@ -84,22 +79,16 @@ fn classify(op: &str, resp: HttpResponse) -> Result<HttpResponse, NoAnswer> {
 
 impl Api for ClientApi {
     async fn call(&self, op: &str, body: &Value) -> Result<HttpResponse, NoAnswer> {
-        match self.client.send(&driver::request(op, body)).await {
+        match self.client.send(&HttpRequest::json(op, body)).await {
             Ok(resp) => classify(op, resp),
             Err(e) => Err(NoAnswer::Inconclusive(format!("{op}: {e}"))),
         }
     }
 
-    async fn advance(&self, by: Duration) -> Duration {
+    async fn advance(&self, by: Duration) {
         match &self.clock {
-            Clock::Moved(control) => {
-                control.advance_clock(by);
-                by
-            }
-            Clock::Waited { .. } => {
-                tokio::time::sleep(by).await;
-                Duration::ZERO
-            }
+            Clock::Moved(control) => control.advance_clock(by),
+            Clock::Waited { .. } => tokio::time::sleep(by).await,
         }
     }
 
