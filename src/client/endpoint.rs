@@ -67,12 +67,7 @@ pub fn region_from_host(url: &Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |k| m.get(k).cloned()
-    }
+    use crate::client::test_env::env;
 
     #[test]
     fn precedence_is_flag_then_service_variable_then_global() {

@@ -13,6 +13,18 @@ pub mod retry;
 pub mod sigv4;
 mod tls;
 
+/// An environment made of `pairs`, for the tests of the modules that read variables through a
+/// lookup function (endpoint choice, connection options).
+#[cfg(test)]
+mod test_env {
+    use std::collections::HashMap;
+
+    pub fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| m.get(k).cloned()
+    }
+}
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
