@@ -107,6 +107,9 @@ async fn cancelling_during_the_scenario_still_deletes_its_tunnel() {
     let config = RunConfig {
         live: true,
         time_scale: SCALE,
+        // Without the aged rotation (it waits a second before the first case on the shared
+        // tunnel), a case finishes while the live scenario still waits.
+        checks: CheckId::all().filter(|c| *c != CheckId::DURATION_STATIC).collect(),
         ..RunConfig::default()
     };
     let mut all = cases();

@@ -191,11 +191,23 @@ pub async fn run(args: CompareArgs, verbose: u8) -> anyhow::Result<ExitCode> {
                 record::target_name(&settings),
                 settings.seed
             );
+            if record::plan_only(&settings)? {
+                let candidate = record::settings(args.endpoint.clone(), &sel, &args.target)?;
+                eprintln!(
+                    "rotcheck compare: then running the cases against {}",
+                    record::target_name(&candidate)
+                );
+                record::plan_only(&candidate)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             (record::record(&settings, args.no_progress, verbose).await?, sel)
         }
     };
 
     let settings = record::settings(args.endpoint.clone(), &selection, &args.target)?;
+    if record::plan_only(&settings)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     eprintln!(
         "rotcheck compare: running {} cases against {}",
         reference.cases.len(),

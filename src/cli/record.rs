@@ -196,6 +196,12 @@ pub fn target_name(settings: &Settings) -> String {
 /// the run and still deletes its tunnels). An unreachable endpoint or an interruption is an error.
 pub async fn run_cases(settings: &Settings, no_progress: bool, verbose: u8) -> anyhow::Result<RunResult> {
     let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+    let footprint = engine::footprint(settings, &cases);
+    let note = engine::budget_note(settings, &footprint);
+    if !note.is_empty() {
+        eprintln!("{}{note}", target_name(settings));
+    }
+    engine::check_budget(settings, &footprint)?;
     if let Some(only) = &settings.only {
         let filter = rotcheck::runner::select::OnlyFilter::new(Some(only));
         if !cases.iter().any(|c| filter.matches(&c.id)) && !filter.matches(rotcheck::runner::aged::AGED_CASE_ID) {
@@ -234,6 +240,20 @@ pub async fn run_cases(settings: &Settings, no_progress: bool, verbose: u8) -> a
         eprintln!("warning: {}", result.redactor.scrub(e));
     }
     Ok(result)
+}
+
+/// `--plan`: print what running the cases against `settings`' endpoint would use. True when
+/// that is all that was asked (nothing is sent then).
+pub fn plan_only(settings: &Settings) -> anyhow::Result<bool> {
+    if !settings.plan {
+        return Ok(false);
+    }
+    let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
+    print!(
+        "{}",
+        engine::render_plan(settings, &engine::footprint(settings, &cases))
+    );
+    Ok(true)
 }
 
 /// Where and how a recording was made.
@@ -282,6 +302,9 @@ pub async fn run(args: RecordArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         settings.concurrency,
         args.out.display()
     );
+    if plan_only(&settings)? {
+        return Ok(ExitCode::SUCCESS);
+    }
     let recording = record(&settings, args.no_progress, verbose).await?;
     report::write_file(&args.out, recording.to_text().as_bytes())
         .with_context(|| format!("recording {}", args.out.display()))?;

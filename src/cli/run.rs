@@ -21,6 +21,11 @@ pub const DEFAULT_REMOTE_RATE: f64 = 5.0;
 /// Tunnels held at once against a remote endpoint unless --max-tunnels says otherwise.
 pub const DEFAULT_REMOTE_MAX_TUNNELS: usize = 5;
 
+/// Tunnels opened in all against a remote endpoint unless --max-tunnels-opened says otherwise:
+/// the two a run needs (the shared tunnel, the live check's) and one to replace a tunnel an
+/// implementation closed when it should not have.
+pub const DEFAULT_REMOTE_MAX_TUNNELS_OPENED: usize = 3;
+
 /// From this time scale on, the live scenario's wait (1.2 x 60 s / scale) is at most 6 s, so it
 /// runs without --live.
 pub const AUTO_LIVE_TIME_SCALE: f64 = 12.0;
@@ -171,9 +176,29 @@ pub struct LimitArgs {
     pub rate: Option<f64>,
 
     /// Most tunnels held open at once (each counts from OpenTunnel until its deletion). Default:
-    /// 5 for a remote endpoint (accounts have a tunnel quota), unlimited on loopback.
+    /// 5 for a remote endpoint (accounts have a tunnel quota), unlimited on loopback. At 1 the
+    /// live check waits for the shared tunnel to be deleted.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_tunnels: Option<u32>,
+
+    /// Most tunnels opened in all: AWS bills each tunnel opened, rotations are free. A run opens
+    /// two: one shared by every case and scenario, one for the live check (one without it); more
+    /// only to replace a tunnel the implementation closed. When the budget is spent, the cases
+    /// left are not run (an error, exit 2, unless a failure was found). Default: 3 for a remote
+    /// endpoint, unlimited on loopback; 0: unlimited.
+    #[arg(long, value_name = "N")]
+    pub max_tunnels_opened: Option<u32>,
+
+    /// Stop the run (exit 2, naming what it was waiting for) when it makes no progress (no
+    /// answer from the endpoint) for SECS plus one --timeout, beyond the waits it schedules
+    /// itself (the live check's, the retries' backoff).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub stall_timeout: f64,
+
+    /// Print what the command will use against the endpoint (tunnels, requests, and the time at
+    /// --rate), then exit 0 without sending anything.
+    #[arg(long)]
+    pub plan: bool,
 
     /// How late after createdAt + lifetime the live check accepts a tunnel's closing (default:
     /// 20 % of the lifetime). A real service may close expired tunnels in a periodic sweep.
@@ -244,6 +269,13 @@ pub struct Settings {
     /// Requests per second; None: unlimited.
     pub rate: Option<f64>,
     pub max_tunnels: Option<usize>,
+    /// None: unlimited.
+    pub max_tunnels_opened: Option<usize>,
+    pub stall: Duration,
+    /// `--plan`: print the footprint and send nothing.
+    pub plan: bool,
+    /// Whether the endpoint is remote (not loopback, not the built-in target).
+    pub remote: bool,
     pub expiry_grace: Option<Duration>,
     pub retry_base: Duration,
     pub time_scale: f64,
@@ -291,6 +323,17 @@ impl Settings {
             .max_tunnels
             .map(|n| n as usize)
             .or(remote.then_some(DEFAULT_REMOTE_MAX_TUNNELS));
+        let max_tunnels_opened = match l.max_tunnels_opened {
+            Some(0) => None,
+            Some(n) => Some(n as usize),
+            None => remote.then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED),
+        };
+        if !(l.stall_timeout.is_finite() && (1.0..=86_400.0).contains(&l.stall_timeout)) {
+            bail!(
+                "--stall-timeout must be between 1 and 86400 seconds, got {}",
+                l.stall_timeout
+            );
+        }
         let expiry_grace = match l.expiry_grace {
             Some(g) if !(g.is_finite() && (0.0..=3600.0).contains(&g)) => {
                 bail!("--expiry-grace must be between 0 and 3600 seconds, got {g}")
@@ -340,6 +383,10 @@ impl Settings {
             profile: args.profile.clone(),
             rate,
             max_tunnels,
+            max_tunnels_opened,
+            stall: Duration::from_secs_f64(l.stall_timeout),
+            plan: l.plan,
+            remote,
             expiry_grace,
             retry_base: Duration::from_secs_f64(l.retry_base),
             time_scale,
@@ -378,8 +425,25 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     } else {
         ""
     };
+    let opts = RenderOptions {
+        fixtures: settings.fixtures.clone(),
+        verbose: verbose > 0,
+    };
+    // A run that could not start still writes its reports, so a CI job shows the cause.
+    let failed_early = |e: anyhow::Error| {
+        let failed = setup_failure(&settings, &e);
+        if let Err(w) = write_reports(&failed, &args, &opts) {
+            eprintln!("error: {w:#}");
+        }
+        if let Err(w) = gating.write_step_summary(&failed, &opts) {
+            eprintln!("error: {w:#}");
+        }
+        e
+    };
+    let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref()).map_err(failed_early)?;
+    let footprint = engine::footprint(&settings, &cases);
     eprintln!(
-        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}, mode {}",
+        "rotcheck run: seed {}{seed_note}, target {}, time-scale {}, live {}, mode {}{}",
         settings.seed,
         match (&settings.endpoint, &settings.endpoint_source) {
             (Some(e), Some(src)) => format!("{} (from {src})", report::display_endpoint(e)),
@@ -389,14 +453,15 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         fmt_num(settings.time_scale),
         if settings.live { "on" } else { "off" },
         settings.mode.as_str(),
+        engine::budget_note(&settings, &footprint),
     );
+    if settings.plan {
+        print!("{}", engine::render_plan(&settings, &footprint));
+        return Ok(ExitCode::SUCCESS);
+    }
+    engine::check_budget(&settings, &footprint).map_err(failed_early)?;
 
-    let opts = RenderOptions {
-        fixtures: settings.fixtures.clone(),
-        verbose: verbose > 0,
-    };
     let prepared = async {
-        let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
         if let Some(only) = &settings.only {
             // A mistyped pattern must not pass a CI gate by testing nothing: refuse it up front.
             let filter = rotcheck::runner::select::OnlyFilter::new(Some(only));
@@ -419,20 +484,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         let target = engine::Target::start(&settings).await?;
         anyhow::Ok((cases, target))
     };
-    let (cases, target) = match prepared.await {
-        Ok(ready) => ready,
-        Err(e) => {
-            // The reports still say why nothing ran, so a CI job shows the cause.
-            let failed = setup_failure(&settings, &e);
-            if let Err(w) = write_reports(&failed, &args, &opts) {
-                eprintln!("error: {w:#}");
-            }
-            if let Err(w) = gating.write_step_summary(&failed, &opts) {
-                eprintln!("error: {w:#}");
-            }
-            return Err(e);
-        }
-    };
+    let (cases, target) = prepared.await.map_err(failed_early)?;
 
     let progress = Progress::new(
         ProgressMode::detect(args.output.no_progress),
@@ -515,6 +567,7 @@ fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunResult {
         interrupted: false,
         setup_failure: None,
         tunnels: Default::default(),
+        requests: 0,
         duration_ms: 0,
         baseline: None,
         redactor: Default::default(),
@@ -750,6 +803,7 @@ pub mod engine {
     use rotcheck::server::RunningServer;
 
     use super::Settings;
+    use rotcheck::report::repro::fmt_num;
 
     /// The runner's progress events, drawn by the report module.
     struct Sink<'a>(&'a Progress);
@@ -815,17 +869,163 @@ pub mod engine {
     /// `--data-plane`, else the built-in target's (same port), else the AWS one for an AWS
     /// endpoint; otherwise none.
     pub fn data_plane(target: &Target, settings: &Settings) -> DataPlaneTarget {
+        data_plane_at(target.server.as_ref().map(|s| s.addr()), settings)
+    }
+
+    /// `server`: the built-in target's address, when it runs (its data plane is on the same port).
+    fn data_plane_at(server: Option<std::net::SocketAddr>, settings: &Settings) -> DataPlaneTarget {
         if settings.no_data_plane {
             return DataPlaneTarget::Off(runner::dataplane::DATA_PLANE_OFF.into());
         }
-        let url = settings.data_plane.clone().or_else(|| match &target.server {
-            Some(server) => Some(format!("ws://{}", server.addr())),
+        let url = settings.data_plane.clone().or_else(|| match server {
+            Some(addr) => Some(format!("ws://{addr}")),
+            None if settings.embedded() => Some("ws://127.0.0.1:0".into()),
             None => settings
                 .endpoint
                 .as_deref()
                 .and_then(rotcheck::client::dataplane::derive_from_api),
         });
         url.map_or_else(DataPlaneTarget::default, DataPlaneTarget::Url)
+    }
+
+    /// The runner's configuration for these settings.
+    fn config(settings: &Settings, region: String, data_plane: DataPlaneTarget) -> RunConfig {
+        RunConfig {
+            seed: settings.seed,
+            time_scale: settings.time_scale,
+            live: settings.live,
+            only: settings.only.clone(),
+            checks: settings.checks.clone(),
+            concurrency: settings.concurrency,
+            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
+            embedded: settings.embedded(),
+            region,
+            strict_selection: true,
+            endpoint_source: settings.endpoint_source.clone(),
+            limits: runner::Limits {
+                retry: rotcheck::client::RetryPolicy::with_base(settings.retry_base),
+                max_tunnels: settings.max_tunnels,
+                max_opened: settings.max_tunnels_opened,
+                stall: settings.stall,
+                request_timeout: settings.timeout,
+                ..runner::Limits::default()
+            },
+            expiry_grace: settings.expiry_grace,
+            mode: settings.mode,
+            data_plane,
+        }
+    }
+
+    /// What a run of `cases` with these settings will use, computed without sending anything.
+    pub fn footprint(settings: &Settings, cases: &[Case]) -> Footprint {
+        let config = config(settings, String::new(), data_plane_at(None, settings));
+        let plan = runner::prepare(cases.to_vec(), &config).plan;
+        Footprint {
+            cost: plan.cost(settings.rate, settings.time_scale),
+            plan,
+        }
+    }
+
+    /// The plan of a run and what it costs.
+    pub struct Footprint {
+        pub plan: runner::plan::Plan,
+        pub cost: runner::plan::Cost,
+    }
+
+    /// The budget, for the first line of a command against a remote endpoint ("" otherwise).
+    pub fn budget_note(settings: &Settings, f: &Footprint) -> String {
+        if !settings.remote {
+            return String::new();
+        }
+        let n = |v: Option<usize>| v.map_or("unlimited".to_owned(), |n| n.to_string());
+        format!(
+            "; budget: {} tunnel(s) opened ({} planned), {} at once, {} requests/s (about {} requests)",
+            n(settings.max_tunnels_opened),
+            f.cost.tunnels,
+            n(settings.max_tunnels),
+            settings.rate.map_or("unlimited".to_owned(), fmt_num),
+            f.cost.requests,
+        )
+    }
+
+    /// A budget in all below what the plan needs is refused before anything is sent.
+    pub fn check_budget(settings: &Settings, f: &Footprint) -> anyhow::Result<()> {
+        match settings.max_tunnels_opened {
+            Some(max) if max < f.cost.tunnels => anyhow::bail!(
+                "--max-tunnels-opened {max} is below the {} tunnels this run needs ({}); raise it{}",
+                f.cost.tunnels,
+                tunnels_needed(&f.plan),
+                if f.plan.live {
+                    ", or leave the live check out with --no-live"
+                } else {
+                    ""
+                }
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    fn tunnels_needed(plan: &runner::plan::Plan) -> String {
+        let mut v = Vec::new();
+        if !plan.shared.is_empty() {
+            v.push("one shared by the cases and scenarios");
+        }
+        if plan.live {
+            v.push("a 1-minute tunnel for the live check");
+        }
+        v.join(", ")
+    }
+
+    /// `--plan`: what the run will use, in a few lines.
+    pub fn render_plan(settings: &Settings, f: &Footprint) -> String {
+        use runner::plan::Unit;
+        let p = &f.plan;
+        let s = &p.shared;
+        let target = settings
+            .endpoint
+            .as_deref()
+            .map(rotcheck::report::display_endpoint)
+            .unwrap_or_else(|| "the built-in reference implementation".into());
+        let groups = s.open.iter().filter(|u| matches!(u, Unit::Group(_))).count();
+        let alone = s.open.iter().filter(|u| matches!(u, Unit::One(_))).count();
+        let open_cases: usize = s.open.iter().map(|u| u.cases().len()).sum();
+        let rate = settings
+            .rate
+            .map_or("no rate limit".to_owned(), |r| format!("--rate {}", fmt_num(r)));
+        let mut out = format!(
+            "plan against {target}: {} tunnel(s) opened ({}), about {} requests, about {} at {rate}\n",
+            f.cost.tunnels,
+            tunnels_needed(p),
+            f.cost.requests,
+            rotcheck::report::fmt_duration(f.cost.time),
+        );
+        if !s.is_empty() {
+            out.push_str(&format!(
+                "  shared tunnel: {}{open_cases} case(s) on the OPEN tunnel ({groups} group(s) verified together, {alone} alone), {} data-plane scenario(s), {} case(s) on the CLOSED tunnel\n",
+                if s.aged { "the aged rotation, " } else { "" },
+                s.scenarios.len(),
+                s.closed.len(),
+            ));
+        }
+        if p.live {
+            out.push_str(&format!(
+                "  live tunnel: about {} requests over about {} (the cases run meanwhile)\n",
+                runner::live::requests_estimate(),
+                rotcheck::report::fmt_duration(runner::live::duration_estimate(runner::live::real_lifetime(
+                    settings.time_scale
+                ))),
+            ));
+        }
+        if !p.tunnel_less.is_empty() {
+            out.push_str(&format!("  no tunnel: {} case(s)\n", p.tunnel_less.len()));
+        }
+        out.push_str(&format!(
+            "  budget: {} tunnel(s) opened at most, {} at once; retries and replacements of tunnels an implementation closed come on top\n",
+            settings.max_tunnels_opened.map_or("unlimited".to_owned(), |n| n.to_string()),
+            settings.max_tunnels.map_or("unlimited".to_owned(), |n| n.to_string()),
+        ));
+        out.push_str("nothing was sent (--plan)\n");
+        out
     }
 
     pub fn load_cases(seed: u64, fixtures: Option<&Path>) -> anyhow::Result<Vec<Case>> {
@@ -843,27 +1043,7 @@ pub mod engine {
         progress: &Progress,
         cancel: tokio::sync::watch::Receiver<bool>,
     ) -> RunResult {
-        let config = RunConfig {
-            seed: settings.seed,
-            time_scale: settings.time_scale,
-            live: settings.live,
-            only: settings.only.clone(),
-            checks: settings.checks.clone(),
-            concurrency: settings.concurrency,
-            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
-            embedded: settings.embedded(),
-            region: target.region.clone(),
-            strict_selection: true,
-            endpoint_source: settings.endpoint_source.clone(),
-            limits: runner::Limits {
-                retry: rotcheck::client::RetryPolicy::with_base(settings.retry_base),
-                max_tunnels: settings.max_tunnels,
-                ..runner::Limits::default()
-            },
-            expiry_grace: settings.expiry_grace,
-            mode: settings.mode,
-            data_plane: data_plane(target, settings),
-        };
+        let config = config(settings, target.region.clone(), data_plane(target, settings));
         // The client implements the runner's Transport (src/runner/transport.rs).
         let transport = Arc::new(target.client.clone());
         runner::run(transport, cases, &config, &Sink(progress), cancel).await

@@ -45,6 +45,10 @@ pub struct FuzzConfig {
     pub endpoint: String,
     pub embedded: bool,
     pub region: String,
+    /// Most tunnels opened in all (`--max-tunnels-opened`); None: unlimited. The campaign keeps
+    /// its tunnels from batch to batch (rotations are free), so it opens two unless the endpoint
+    /// closes them; when the budget is spent it stops and says so.
+    pub max_tunnels_opened: Option<usize>,
 }
 
 impl Default for FuzzConfig {
@@ -60,6 +64,7 @@ impl Default for FuzzConfig {
             endpoint: "embedded".into(),
             embedded: true,
             region: "us-east-1".into(),
+            max_tunnels_opened: None,
         }
     }
 }
@@ -96,15 +101,22 @@ pub struct FuzzSummary {
     /// Holds every token seen: reproductions go through it.
     pub redactor: Redactor,
     pub interrupted: bool,
+    /// Tunnels opened, and the budgets.
+    pub tunnels: runner::TunnelStats,
+    /// HTTP requests sent in all (setup, verification, shrinking and cleanup included).
+    pub requests_sent: u64,
+    /// The campaign stopped because `--max-tunnels-opened` was spent.
+    pub budget_spent: bool,
 }
 
 impl FuzzSummary {
     /// 1 on any finding; else 2 when a request could not be judged (as `rotcheck run`: setup or
-    /// transport failures); else 0.
+    /// transport failures) or none was; else 0. A campaign that stopped on its spent tunnel
+    /// budget judged what it could: the requests it could not send are not a failure.
     pub fn exit_code(&self) -> u8 {
         if !self.findings.is_empty() {
             1
-        } else if self.unjudged > 0 || self.requests == 0 {
+        } else if self.requests == 0 || (self.unjudged > 0 && !self.budget_spent) {
             // A campaign that judged nothing (an endpoint too slow for --duration, say) found
             // nothing: that is not a pass.
             2
@@ -220,6 +232,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         // client's rate limiter down.
         limits: runner::Limits {
             retry: crate::client::RetryPolicy::with_base(Duration::from_millis(10)),
+            max_opened: config.max_tunnels_opened,
             ..runner::Limits::default()
         },
         // Fuzzing judges by the spec only: an advisory is never a finding.
@@ -267,6 +280,9 @@ pub async fn fuzz<T: Transport>(
     let run_cfg = run_config(config, "fuzz/");
     let shrink_cfg = run_config(config, "shrink/");
     let redactor = Redactor::new();
+    // One session for every batch and the shrinking: its shared tunnels are kept throughout.
+    let session = runner::Session::new(transport.clone(), &run_cfg, true);
+    let mut budget_spent = false;
     let mut stream = CaseStream::new(config.seed);
     let mut seen: BTreeSet<(CheckId, String)> = BTreeSet::new();
     let mut found: Vec<(CheckId, String, Case, CaseResult)> = Vec::new();
@@ -277,7 +293,8 @@ pub async fn fuzz<T: Transport>(
     while !*stop.borrow() {
         let batch: Vec<Case> = stream.by_ref().take(config.batch.max(1)).collect();
         let by_id: std::collections::HashMap<String, Case> = batch.iter().map(|c| (c.id.clone(), c.clone())).collect();
-        let result = runner::run(transport.clone(), batch, &run_cfg, &counter, stop.clone()).await;
+        let result = session.run(batch, &run_cfg, &counter, stop.clone()).await;
+        budget_spent = session.budget_spent();
         merge_tokens(&redactor, &result.cases);
         for e in result.harness_errors {
             if !harness_errors.contains(&e) && harness_errors.len() < 10 {
@@ -287,6 +304,10 @@ pub async fn fuzz<T: Transport>(
         for case in result.cases {
             if let Some(o) = case.outcomes.iter().find(|o| o.status == Status::Error) {
                 unjudged += 1;
+                if budget_spent {
+                    // Said once, below: these were not sent for want of a tunnel.
+                    continue;
+                }
                 let why = format!("{} {}: {}", o.check, case.id, o.message);
                 if harness_errors.len() < 10 {
                     harness_errors.push(why);
@@ -318,6 +339,9 @@ pub async fn fuzz<T: Transport>(
             interrupted = *cancel.borrow();
             break;
         }
+        if budget_spent {
+            break;
+        }
         // Nothing answers: more batches would only repeat the same setup error.
         if requests.load(Ordering::Relaxed) > 0
             && unjudged == requests.load(Ordering::Relaxed)
@@ -334,7 +358,7 @@ pub async fn fuzz<T: Transport>(
         progress.shrinking(n + 1, check);
         let stop = deadline_cancel(shrink_deadline, cancel.clone());
         let (shrunk, outcome, spent, names_tunnel) = shrink_finding(
-            &transport,
+            &session,
             &shrink_cfg,
             &template,
             &original,
@@ -354,7 +378,19 @@ pub async fn fuzz<T: Transport>(
             names_tunnel,
         });
     }
+    let end = session.close().await;
+    for e in end.harness_errors {
+        if !harness_errors.contains(&e) && harness_errors.len() < 10 {
+            harness_errors.push(e);
+        }
+    }
+    if budget_spent {
+        harness_errors.retain(|e| !e.contains("tunnel budget is spent"));
+    }
     FuzzSummary {
+        tunnels: end.tunnels,
+        requests_sent: end.requests,
+        budget_spent,
         requests: requests.load(Ordering::Relaxed),
         elapsed: fuzz_elapsed,
         findings,
@@ -402,7 +438,7 @@ fn failing(result: &CaseResult, check: CheckId) -> Option<CheckOutcome> {
 /// Greedy shrinking: send the one-step candidates of the current request as one batch, keep the
 /// first (largest reduction) that still fails `check`, repeat.
 async fn shrink_finding<T: Transport>(
-    transport: &Arc<T>,
+    session: &runner::Session<T>,
     run_cfg: &RunConfig,
     template: &Case,
     original: &CaseResult,
@@ -436,14 +472,9 @@ async fn shrink_finding<T: Transport>(
                     ..best_case.clone()
                 })
                 .collect();
-            let result = runner::run(
-                transport.clone(),
-                cases.clone(),
-                run_cfg,
-                &runner::NoProgress,
-                stop.clone(),
-            )
-            .await;
+            let result = session
+                .run(cases.clone(), run_cfg, &runner::NoProgress, stop.clone())
+                .await;
             // Results are sorted by id, which follows the candidates' order.
             let hit = result
                 .cases
@@ -502,6 +533,9 @@ mod tests {
             harness_errors: Vec::new(),
             redactor: Redactor::new(),
             interrupted: false,
+            tunnels: Default::default(),
+            requests_sent: 0,
+            budget_spent: false,
         };
         assert_eq!(s.exit_code(), 0);
         s.unjudged = 10;

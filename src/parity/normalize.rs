@@ -506,6 +506,7 @@ mod tests {
             baseline: None,
             setup_failure: None,
             tunnels: Default::default(),
+            requests: 0,
             redactor: Redactor::new(),
         }
     }

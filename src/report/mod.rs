@@ -185,6 +185,20 @@ pub fn display_endpoint(endpoint: &str) -> String {
     }
 }
 
+/// A duration for people: `850 ms`, `42 s`, `2.8 min`, `1.5 h`.
+pub fn fmt_duration(d: std::time::Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs < 1.0 {
+        format!("{} ms", d.as_millis())
+    } else if secs < 100.0 {
+        format!("{secs:.0} s")
+    } else if secs < 6000.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,18 +1,18 @@
-//! The aged-rotation scenario for duration-static: rotate a tunnel at least [`MIN_AGE`] after it
-//! opened and compare with the DescribeTunnel read right after OpenTunnel. Servers with
+//! The aged-rotation scenario for duration-static: rotate the shared tunnel at least [`MIN_AGE`]
+//! after it opened and compare with the DescribeTunnel read before. Servers with
 //! whole-second timestamps make a createdAt reset invisible to a rotation in the same second as
 //! the open; this scenario guarantees one rotation across a second boundary, however fast the
 //! rest of the run is.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::recorder::{REQUEST, SETUP, VERIFY};
+use super::out::Stop;
+use super::recorder::{REQUEST, VERIFY};
 use super::result::CaseResult;
-use super::state::{Harness, POOL_LIFETIME_MINUTES};
+use super::shared::{rotate_request, Shared};
 use super::transport::Transport;
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::{self, AgedObservation, CheckId, Evidence, Subject};
@@ -25,9 +25,16 @@ pub const AGED_CASE_ID: &str = "scenario/duration-static-aged";
 /// More than one second, so a whole-second createdAt must move if a rotation resets it.
 pub const MIN_AGE: Duration = Duration::from_millis(1100);
 
-pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>) -> CaseResult {
+/// Run on the shared tunnel: `before` is DescribeTunnel as read after it opened (or as last
+/// read), the rotation waits until the tunnel is [`MIN_AGE`] old.
+pub async fn run<T: Transport>(
+    shared: &mut Shared<T>,
+    selected: &BTreeSet<CheckId>,
+    stop: &Stop,
+) -> Option<CaseResult> {
     let started = Instant::now();
-    let mut rec = h.recorder();
+    let h = shared.harness();
+    let mut rec = h.recorder().labelled(AGED_CASE_ID);
     let mut request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "", "clientMode": "ALL"}));
     let mut response = None;
     let mut transport_error = None;
@@ -35,33 +42,45 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>
         age_ms: u64::try_from(MIN_AGE.as_millis()).unwrap_or(u64::MAX),
         ..Default::default()
     };
-    match h.open(&mut rec, None, Some(POOL_LIFETIME_MINUTES)).await {
-        Err(e) => {
+    let prepared = match h.stop_reason() {
+        Some(why) => Err(why),
+        None => shared.ensure_open(&mut rec, None).await.map_err(|e| {
             h.harness_error(format!("{AGED_CASE_ID}: {e}"));
-            obs.inconclusive = Some(e.to_string());
-        }
-        Ok(tunnel) => {
-            let _retire = super::budget::RetireOnDrop(Arc::clone(h), tunnel.id.clone());
-            let opened = Instant::now();
-            obs.before = h.describe(&mut rec, SETUP, &tunnel.id).await;
-            tokio::time::sleep_until((opened + MIN_AGE).into()).await;
-            request = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": tunnel.id, "clientMode": "ALL"}));
-            match rec.send(REQUEST, request.clone()).await {
-                Ok(resp) if resp.is_success() => {
-                    response = Some(resp);
-                    obs.after = h.describe(&mut rec, VERIFY, &tunnel.id).await;
-                }
-                Ok(resp) => {
-                    obs.inconclusive = Some(format!(
-                        "the rotation of a tunnel opened {} ms earlier was refused ({})",
-                        obs.age_ms,
-                        checks::summary(&resp)
-                    ));
-                    response = Some(resp);
-                }
-                Err(e) => {
-                    obs.inconclusive = Some(format!("no response: {e}"));
-                    transport_error = Some(e.to_string());
+            e.to_string()
+        }),
+    };
+    match prepared {
+        Err(why) => obs.inconclusive = Some(why),
+        Ok(before) => {
+            obs.before = before;
+            let opened = shared.tunnel.as_ref().map_or_else(Instant::now, |t| t.opened_at);
+            if !stop.sleep_until(opened + MIN_AGE, &h.guard.watchdog).await {
+                // Cut short: there is nothing to judge.
+                return None;
+            } else {
+                request = rotate_request(&shared.id(), ClientMode::All, None);
+                match rec.send(REQUEST, request.clone()).await {
+                    Ok(resp) if resp.is_success() => {
+                        if let Some(b) = resp.body_json() {
+                            shared.record_answer(&b);
+                        }
+                        response = Some(resp);
+                        obs.after = shared.describe(&mut rec, VERIFY).await;
+                    }
+                    Ok(resp) => {
+                        shared.last = None;
+                        obs.inconclusive = Some(format!(
+                            "the rotation of a tunnel opened {} ms earlier was refused ({})",
+                            obs.age_ms,
+                            checks::summary(&resp)
+                        ));
+                        response = Some(resp);
+                    }
+                    Err(e) => {
+                        shared.last = None;
+                        obs.inconclusive = Some(format!("no response: {e}"));
+                        transport_error = Some(e.to_string());
+                    }
                 }
             }
         }
@@ -74,11 +93,11 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>
         },
         selected,
     );
-    CaseResult {
+    Some(CaseResult {
         id: AGED_CASE_ID.into(),
         kind: CaseKind::Fixture,
         description: format!(
-            "scenario: rotate ALL on a tunnel opened {} ms earlier; createdAt and timeoutConfig must equal those read right after OpenTunnel",
+            "scenario: rotate ALL on a tunnel opened at least {} ms earlier; createdAt and timeoutConfig must equal those read before",
             MIN_AGE.as_millis()
         ),
         operator: None,
@@ -91,5 +110,5 @@ pub async fn run<T: Transport>(h: &Arc<Harness<T>>, selected: &BTreeSet<CheckId>
         outcomes,
         exchanges: rec.exchanges,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    }
+    })
 }

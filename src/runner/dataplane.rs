@@ -1,9 +1,12 @@
-//! The data-plane scenarios: each opens tunnels of its own, rotates or closes them through the
-//! control plane, and connects to the data plane (`client::dataplane`) the way a local proxy
-//! does. They record what every handshake showed; the checks in `src/checks/` judge it.
+//! The data-plane scenarios: each runs on the shared tunnel, takes fresh tokens from a rotation
+//! (a token is single use; rotation is free), rotates or closes the tunnel through the control
+//! plane, and connects to the data plane (`client::dataplane`) the way a local proxy does. They
+//! record what every handshake showed; the checks in `src/checks/` judge it.
 //!
 //! No token connects before the step that needs it fresh, so every refusal has one cause:
 //! revocation in token-revoked, single use in token-single-use, the CLOSED tunnel in closed-tunnel.
+//! connection-state runs first (no connection was ever made on the tunnel), closed-tunnel last
+//! (it closes the tunnel).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -14,7 +17,8 @@ use serde_json::{json, Value};
 
 use super::recorder::{Recorder, REQUEST, VERIFY};
 use super::result::CaseResult;
-use super::state::{close_request, Harness, Tunnel, POOL_LIFETIME_MINUTES};
+use super::shared::{rotate_request, Shared};
+use super::state::{close_request, Harness};
 use super::transport::Transport;
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::connection_state::StateObservation;
@@ -58,17 +62,32 @@ pub enum Scenario {
 }
 
 impl Scenario {
+    /// In the order they run on the shared tunnel.
     pub const ALL: [Scenario; 9] = [
+        Scenario::ConnectionState,
         Scenario::Handshake,
         Scenario::Revoked(ClientMode::Source),
         Scenario::Revoked(ClientMode::Destination),
         Scenario::Revoked(ClientMode::All),
         Scenario::SingleUse,
         Scenario::SourceDestinationConfig,
-        Scenario::ClosedTunnel,
-        Scenario::ConnectionState,
         Scenario::RotatedConnection,
+        Scenario::ClosedTunnel,
     ];
+
+    /// Control-plane requests the scenario sends against a conformant endpoint: the rotation
+    /// for fresh tokens, then its own.
+    pub fn requests(self) -> usize {
+        1 + match self {
+            Scenario::Handshake | Scenario::SingleUse => 0,
+            // The initial read, one poll each way, the other side's status.
+            Scenario::ConnectionState => 4,
+            Scenario::Revoked(_)
+            | Scenario::SourceDestinationConfig
+            | Scenario::RotatedConnection
+            | Scenario::ClosedTunnel => 1,
+        }
+    }
 
     pub fn id(self) -> &'static str {
         match self {
@@ -128,17 +147,10 @@ fn client_token() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 40)
 }
 
-fn rotate_request(tunnel_id: &str, mode: ClientMode, destination_config: Option<&Value>) -> HttpRequest {
-    let mut body = json!({"tunnelId": tunnel_id, "clientMode": mode.as_str()});
-    if let Some(d) = destination_config {
-        body["destinationConfig"] = d.clone();
-    }
-    HttpRequest::json(facts::ROTATE, &body)
-}
-
 /// What a scenario carries from step to step.
 struct Run<'h, T: Transport> {
     h: &'h Arc<Harness<T>>,
+    shared: &'h mut Shared<T>,
     dp: &'h DataPlane,
     rec: Recorder<'h, T>,
     request: HttpRequest,
@@ -154,7 +166,18 @@ impl<'h, T: Transport> Run<'h, T> {
             offered: attempt.subprotocols.iter().map(|p| (*p).to_owned()).collect(),
             ..Default::default()
         };
-        match self.dp.connect(&attempt).await {
+        let connected = {
+            let _waiting = self
+                .h
+                .guard
+                .watchdog
+                .waiting(format!("the data-plane handshake: {label}"));
+            self.dp.connect(&attempt).await
+        };
+        if connected.is_ok() {
+            self.h.guard.watchdog.progress();
+        }
+        match connected {
             Err(e) => {
                 h.error = Some(self.h.redactor.scrub(&e.to_string()));
                 (h, None)
@@ -195,8 +218,13 @@ impl<'h, T: Transport> Run<'h, T> {
     /// The scenario's own request (a rotation or CloseTunnel): recorded as the case's request.
     async fn send(&mut self, request: HttpRequest) -> Option<HttpResponse> {
         self.request = request.clone();
+        // The request may change the tunnel: the next step reads it again.
+        self.shared.last = None;
         match self.rec.send(REQUEST, request).await {
             Ok(r) => {
+                if let Some(b) = r.body_json().filter(|_| r.is_success()) {
+                    self.shared.record_answer(&b);
+                }
                 self.response = Some(r.clone());
                 Some(r)
             }
@@ -207,19 +235,10 @@ impl<'h, T: Transport> Run<'h, T> {
         }
     }
 
-    async fn open(
-        &mut self,
-        destination_config: Option<&Value>,
-    ) -> Result<(Tunnel, SecretString, SecretString), String> {
-        let t = self
-            .h
-            .open(&mut self.rec, destination_config, Some(POOL_LIFETIME_MINUTES))
-            .await
-            .map_err(|e| e.to_string())?;
-        match (t.source_token.clone(), t.destination_token.clone()) {
-            (Some(s), Some(d)) if !s.is_empty() && !d.is_empty() => Ok((t, s, d)),
-            _ => Err("OpenTunnel returned no source or destination token".into()),
-        }
+    /// Fresh tokens of both sides of the shared tunnel, and its id.
+    async fn fresh(&mut self) -> Result<(String, SecretString, SecretString), String> {
+        let (source, destination) = self.shared.fresh_pair(&mut self.rec).await?;
+        Ok((self.shared.id(), source, destination))
     }
 
     /// The connection status of `side` (`source`/`destination`) in DescribeTunnel.
@@ -253,26 +272,34 @@ pub const DATA_PLANE_ONLY: [CheckId; 5] = [
     CheckId::ROTATED_CONNECTION,
 ];
 
-/// Run one scenario against the data plane `dp`.
+/// Run one scenario on the shared tunnel against the data plane `dp`.
 pub async fn run<T: Transport>(
-    h: &Arc<Harness<T>>,
+    shared: &mut Shared<T>,
     dp: &DataPlane,
     scenario: Scenario,
     selected: &BTreeSet<CheckId>,
 ) -> CaseResult {
     let started = Instant::now();
+    let h = &shared.harness();
     let mut run = Run {
         h,
+        shared,
         dp,
-        rec: h.recorder(),
+        rec: h.recorder().labelled(scenario.id()),
         request: HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "", "clientMode": "ALL"})),
         response: None,
         transport_error: None,
     };
-    let obs = match body(&mut run, scenario).await {
+    let obs = match h.stop_reason() {
+        Some(why) => Err(super::error::SetupError::NotRun(why).to_string()),
+        None => body(&mut run, scenario).await,
+    };
+    let obs = match obs {
         Ok(o) => o,
         Err(why) => {
-            h.harness_error(format!("{}: {why}", scenario.id()));
+            if h.stop_reason().is_none() {
+                h.harness_error(format!("{}: {why}", scenario.id()));
+            }
             DataPlaneObservation::NotRun {
                 check: scenario.check(),
                 why,
@@ -321,8 +348,8 @@ async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<
 }
 
 async fn handshake<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, destination) = run.open(None).await?;
-    run.request = super::state::describe_request(&tunnel.id);
+    let (tunnel_id, source, destination) = run.fresh().await?;
+    run.request = super::state::describe_request(&tunnel_id);
     let mismatch = run
         .try_token(
             "the source token in destination mode",
@@ -348,12 +375,12 @@ fn new_token(resp: &HttpResponse, member: &str) -> Option<SecretString> {
 }
 
 async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, destination) = run.open(None).await?;
+    let (tunnel_id, source, destination) = run.fresh().await?;
     let mut obs = RevokedObservation {
         mode: mode.as_str().to_owned(),
         ..Default::default()
     };
-    let Some(resp) = run.send(rotate_request(&tunnel.id, mode, None)).await else {
+    let Some(resp) = run.send(rotate_request(&tunnel_id, mode, None)).await else {
         obs.inconclusive = Some("the rotation got no response".into());
         return Ok(DataPlaneObservation::Revoked(obs));
     };
@@ -389,8 +416,8 @@ async fn revoked<T: Transport>(run: &mut Run<'_, T>, mode: ClientMode) -> Result
 }
 
 async fn single_use<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, destination) = run.open(None).await?;
-    run.request = super::state::describe_request(&tunnel.id);
+    let (tunnel_id, source, destination) = run.fresh().await?;
+    run.request = super::state::describe_request(&tunnel_id);
     let first = run
         .try_token("the source token, first use", Attempt::new("source", source.clone()))
         .await;
@@ -423,10 +450,10 @@ async fn single_use<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObser
 }
 
 async fn source_destination_config<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, _) = run.open(None).await?;
+    let (tunnel_id, source, _) = run.fresh().await?;
     let config = json!({"services": ["SSH"]});
     let Some(resp) = run
-        .send(rotate_request(&tunnel.id, ClientMode::Source, Some(&config)))
+        .send(rotate_request(&tunnel_id, ClientMode::Source, Some(&config)))
         .await
     else {
         return Err("SOURCE + destinationConfig got no response".into());
@@ -444,7 +471,7 @@ async fn source_destination_config<T: Transport>(run: &mut Run<'_, T>) -> Result
 }
 
 async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, destination) = run.open(None).await?;
+    let (tunnel_id, source, destination) = run.fresh().await?;
     let (open_before, conn) = run
         .handshake(
             "the source token before CloseTunnel",
@@ -452,7 +479,7 @@ async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneOb
             true,
         )
         .await;
-    let Some(resp) = run.send(close_request(&tunnel.id, false)).await else {
+    let Some(resp) = run.send(close_request(&tunnel_id, false)).await else {
         return Err("CloseTunnel got no response".into());
     };
     if !resp.is_success() {
@@ -481,29 +508,29 @@ async fn closed_tunnel<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneOb
 }
 
 async fn connection_state<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, _) = run.open(None).await?;
-    run.request = super::state::describe_request(&tunnel.id);
+    let (tunnel_id, source, _) = run.fresh().await?;
+    run.request = super::state::describe_request(&tunnel_id);
     let mut obs = StateObservation {
         side: "source".into(),
         wait_ms: ms(STATE_WAIT),
         ..Default::default()
     };
-    obs.initial = run.side_status(&tunnel.id, "source").await;
+    obs.initial = run.side_status(&tunnel_id, "source").await;
     let (connect, conn) = run
         .handshake("the source token", Attempt::new("source", source), true)
         .await;
     obs.connect = connect;
     if let Some(conn) = conn {
-        obs.while_connected = run.wait_status(&tunnel.id, "source", "CONNECTED").await;
-        obs.other_while_connected = run.side_status(&tunnel.id, "destination").await;
+        obs.while_connected = run.wait_status(&tunnel_id, "source", "CONNECTED").await;
+        obs.other_while_connected = run.side_status(&tunnel_id, "destination").await;
         conn.close().await;
-        obs.after_disconnect = run.wait_status(&tunnel.id, "source", "DISCONNECTED").await;
+        obs.after_disconnect = run.wait_status(&tunnel_id, "source", "DISCONNECTED").await;
     }
     Ok(DataPlaneObservation::ConnectionState(obs))
 }
 
 async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
-    let (tunnel, source, _) = run.open(None).await?;
+    let (tunnel_id, source, _) = run.fresh().await?;
     let mut obs = RotatedObservation {
         wait_ms: ms(ROTATED_WAIT),
         ..Default::default()
@@ -515,7 +542,7 @@ async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPl
         obs.not_observed = Some(format!("no connection ({})", connect.summary()));
         return Ok(DataPlaneObservation::Rotated(obs));
     };
-    match run.send(rotate_request(&tunnel.id, ClientMode::Source, None)).await {
+    match run.send(rotate_request(&tunnel_id, ClientMode::Source, None)).await {
         Some(r) if r.is_success() => {
             obs.closed = conn.closed_within(ROTATED_WAIT).await;
         }

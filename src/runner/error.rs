@@ -22,8 +22,6 @@ pub enum SetupError {
     NoTunnelId,
     #[error("a freshly prepared tunnel is {found}, not {wanted}")]
     WrongState { found: String, wanted: &'static str },
-    #[error("this state has no tunnel")]
-    NoTunnel,
     /// A task of the runner's own failed (a panic or an abort).
     #[error("{operation}: internal error: {detail}")]
     Internal { operation: &'static str, detail: String },
@@ -31,9 +29,12 @@ pub enum SetupError {
     /// (auth, tunnel quota) stopped the run.
     #[error("not run: {0}")]
     NotRun(String),
-    /// No tunnel could be had within the run's budget or the account's quota.
+    /// No tunnel could be had within the account's quota.
     #[error("{0}")]
     Budget(String),
+    /// No tunnel may be opened any more: `--max-tunnels-opened` is reached.
+    #[error("{0}")]
+    Spent(super::budget::BudgetError),
 }
 
 impl SetupError {

@@ -51,7 +51,8 @@ impl<'a, T: Transport> Sweep<'a, T> {
             transport,
             redactor: Redactor::new(),
             reached: AtomicBool::new(false),
-            guard: Guard::new(retry),
+            // The cleanup command has no watchdog loop: the request timeout given here is unused.
+            guard: Guard::new(retry, std::time::Duration::from_secs(30)),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::out::Stop;
 use super::recorder::{REQUEST, SETUP, VERIFY};
 use super::result::CaseResult;
 use super::state::Harness;
@@ -39,13 +40,26 @@ fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Requests of one pass of the scenario against an endpoint that closes on time: OpenTunnel,
+/// DescribeTunnel, the mid-life rotation, a poll every 1/20 lifetime from 60 % of the lifetime
+/// until the tunnel shows CLOSED, the late rotation and its DescribeTunnel, the deletion.
+pub fn requests_estimate() -> usize {
+    3 + 9 + 3
+}
+
+/// How long the scenario takes against an endpoint that closes on time.
+pub fn duration_estimate(lifetime: Duration) -> Duration {
+    lifetime.mul_f64(1.1)
+}
+
 /// `grace`: how late the closing may be (`--expiry-grace`); None: 20 % of the lifetime.
 pub async fn run<T: Transport>(
     h: &Arc<Harness<T>>,
     time_scale: f64,
     grace: Option<Duration>,
     selected: &BTreeSet<CheckId>,
-) -> CaseResult {
+    stop: &Stop,
+) -> Option<CaseResult> {
     let started = Instant::now();
     let lifetime = real_lifetime(time_scale);
     let fresh = || LiveObservation {
@@ -54,7 +68,7 @@ pub async fn run<T: Transport>(
         ..Default::default()
     };
     let mut obs = fresh();
-    let mut rec = h.recorder();
+    let mut rec = h.recorder().labelled(LIVE_CASE_ID);
     let mut request = rotate_all("");
     let mut response: Option<HttpResponse> = None;
     let mut transport_error = None;
@@ -62,27 +76,36 @@ pub async fn run<T: Transport>(
     for attempt in 1..=SCENARIO_ATTEMPTS {
         obs = fresh();
         let first_exchange = rec.exchanges.len();
-        match h.open(&mut rec, None, Some(LIFETIME_MINUTES)).await {
+        let opened = match h.stop_reason() {
+            Some(why) => Err(super::error::SetupError::NotRun(why)),
+            None => h.open(&mut rec, None, LIFETIME_MINUTES).await,
+        };
+        match opened {
             Err(e) => {
-                h.harness_error(format!("{LIVE_CASE_ID}: {e}"));
+                if h.stop_reason().is_none() {
+                    h.harness_error(format!("{LIVE_CASE_ID}: {e}"));
+                }
                 obs.inconclusive = Some(e.to_string());
             }
             Ok(tunnel) => {
-                let _retire = super::budget::RetireOnDrop(Arc::clone(h), tunnel.id.clone());
                 let t0 = Instant::now();
                 request = rotate_all(&tunnel.id);
-                observe(
+                let mut watch = Watch {
                     h,
-                    &mut rec,
-                    &tunnel.id,
+                    rec: &mut rec,
+                    id: &tunnel.id,
                     t0,
                     lifetime,
-                    &mut obs,
-                    &mut response,
-                    &mut transport_error,
-                )
-                .await;
+                    stop,
+                };
+                watch.observe(&mut obs, &mut response, &mut transport_error).await;
+                // The tunnel is done with (expired, or the scenario gave up): its slot is free.
+                let _ = h.delete(&mut rec, &tunnel.id).await;
             }
+        }
+        if stop.is_set() {
+            // Cut short: there is nothing to judge.
+            return None;
         }
         // A request that had to be retried (throttled, a transient 5xx) may push the mid-life
         // rotation past a short lifetime: that says nothing about the endpoint; start over.
@@ -102,7 +125,7 @@ pub async fn run<T: Transport>(
         },
         selected,
     );
-    CaseResult {
+    Some(CaseResult {
         id: LIVE_CASE_ID.into(),
         kind: CaseKind::Fixture,
         description: format!(
@@ -120,7 +143,7 @@ pub async fn run<T: Transport>(
         outcomes,
         exchanges: rec.exchanges,
         duration_ms: ms(started.elapsed()),
-    }
+    })
 }
 
 /// Read createdAt/status; note a createdAt different from the first one read.
@@ -137,92 +160,116 @@ fn note_created_at(obs: &mut LiveObservation, tunnel: &Value, at: Duration) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn observe<T: Transport>(
-    h: &Harness<T>,
-    rec: &mut super::recorder::Recorder<'_, T>,
-    id: &str,
+/// The scenario's tunnel and clock.
+struct Watch<'a, 'r, T: Transport> {
+    h: &'a Harness<T>,
+    rec: &'a mut super::recorder::Recorder<'r, T>,
+    id: &'a str,
     t0: Instant,
     lifetime: Duration,
-    obs: &mut LiveObservation,
-    response: &mut Option<HttpResponse>,
-    transport_error: &mut Option<String>,
-) {
-    let Some(first) = h.describe(rec, SETUP, id).await else {
-        obs.inconclusive = Some("DescribeTunnel could not be read after OpenTunnel".into());
-        return;
-    };
-    note_created_at(obs, &first, t0.elapsed());
-    if tunnel_status(&first) != Some("OPEN") {
-        obs.inconclusive = Some("the new tunnel is not OPEN".into());
-        return;
-    }
+    stop: &'a Stop,
+}
 
-    tokio::time::sleep_until((t0 + lifetime.mul_f64(0.6)).into()).await;
-    match rec.send(REQUEST, rotate_all(id)).await {
-        Ok(resp) => {
-            let ok = resp.is_success();
-            let what = summary(&resp);
-            *response = Some(resp);
-            if !ok {
-                obs.inconclusive = Some(format!("the mid-life rotation was refused ({what})"));
-                return;
-            }
-        }
-        Err(e) => {
-            obs.inconclusive = Some(format!("the mid-life rotation got no response: {e}"));
-            *transport_error = Some(e.to_string());
-            return;
-        }
-    }
-
-    // Poll until CLOSED, or until a poll sent after the deadline still sees OPEN.
-    let deadline = Duration::from_millis(obs.deadline_ms());
-    let interval = (lifetime / 20).max(Duration::from_millis(10));
-    loop {
-        let sent = t0.elapsed();
-        let Some(t) = h.describe(rec, VERIFY, id).await else {
-            obs.inconclusive = Some("DescribeTunnel could not be read while waiting for expiry".into());
+impl<T: Transport> Watch<'_, '_, T> {
+    async fn observe(
+        &mut self,
+        obs: &mut LiveObservation,
+        response: &mut Option<HttpResponse>,
+        transport_error: &mut Option<String>,
+    ) {
+        let (h, id, t0, lifetime) = (self.h, self.id, self.t0, self.lifetime);
+        let rec = &mut *self.rec;
+        let Some(first) = h.describe(rec, SETUP, id).await else {
+            obs.inconclusive = Some("DescribeTunnel could not be read after OpenTunnel".into());
             return;
         };
-        note_created_at(obs, &t, sent);
-        let retried = rec.exchanges.last().is_some_and(|x| x.attempts > 1);
-        match tunnel_status(&t) {
-            // A poll retried (throttled, a transient 5xx) until after the deadline saw CLOSED at
-            // some time after it was first sent: that says nothing about closing in time.
-            Some("CLOSED") if retried && t0.elapsed() > deadline => {
-                obs.inconclusive =
-                    Some("a poll was retried past the deadline: whether the tunnel closed in time is unknown".into());
-                return;
-            }
-            Some("CLOSED") => {
-                obs.closed_seen_ms = Some(ms(sent));
-                break;
-            }
-            _ if sent > deadline => {
-                obs.open_after_deadline_ms = Some(ms(sent));
-                return;
-            }
-            _ => {}
-        }
-        // Make sure one poll is sent just after the deadline: that is the one that decides.
-        let until_deadline = deadline.saturating_sub(t0.elapsed()) + Duration::from_millis(1);
-        tokio::time::sleep(interval.min(until_deadline)).await;
-    }
-
-    // The tunnel is CLOSED: a rotation must not reopen it (its refusal is only inferred).
-    match rec.send(VERIFY, rotate_all(id)).await {
-        Ok(resp) => obs.late_rotation_status = Some(resp.status),
-        Err(e) => {
-            obs.inconclusive = Some(format!("the rotation after expiry got no response: {e}"));
+        note_created_at(obs, &first, t0.elapsed());
+        if tunnel_status(&first) != Some("OPEN") {
+            obs.inconclusive = Some("the new tunnel is not OPEN".into());
             return;
         }
-    }
-    match h.describe(rec, VERIFY, id).await {
-        Some(t) => match tunnel_status(&t) {
-            Some(s) => obs.status_after_late_rotation = Some(s.to_owned()),
-            None => obs.inconclusive = Some("DescribeTunnel shows no status after the late rotation".into()),
-        },
-        None => obs.inconclusive = Some("DescribeTunnel could not be read after the late rotation".into()),
+
+        if !self
+            .stop
+            .sleep_until(t0 + lifetime.mul_f64(0.6), &h.guard.watchdog)
+            .await
+        {
+            obs.inconclusive = Some("the run stopped".into());
+            return;
+        }
+        match rec.send(REQUEST, rotate_all(id)).await {
+            Ok(resp) => {
+                let ok = resp.is_success();
+                let what = summary(&resp);
+                *response = Some(resp);
+                if !ok {
+                    obs.inconclusive = Some(format!("the mid-life rotation was refused ({what})"));
+                    return;
+                }
+            }
+            Err(e) => {
+                obs.inconclusive = Some(format!("the mid-life rotation got no response: {e}"));
+                *transport_error = Some(e.to_string());
+                return;
+            }
+        }
+
+        // Poll until CLOSED, or until a poll sent after the deadline still sees OPEN.
+        let deadline = Duration::from_millis(obs.deadline_ms());
+        let interval = (lifetime / 20).max(Duration::from_millis(10));
+        loop {
+            let sent = t0.elapsed();
+            let Some(t) = h.describe(rec, VERIFY, id).await else {
+                obs.inconclusive = Some("DescribeTunnel could not be read while waiting for expiry".into());
+                return;
+            };
+            note_created_at(obs, &t, sent);
+            let retried = rec.exchanges.last().is_some_and(|x| x.attempts > 1);
+            match tunnel_status(&t) {
+                // A poll retried (throttled, a transient 5xx) until after the deadline saw CLOSED at
+                // some time after it was first sent: that says nothing about closing in time.
+                Some("CLOSED") if retried && t0.elapsed() > deadline => {
+                    obs.inconclusive = Some(
+                        "a poll was retried past the deadline: whether the tunnel closed in time is unknown".into(),
+                    );
+                    return;
+                }
+                Some("CLOSED") => {
+                    obs.closed_seen_ms = Some(ms(sent));
+                    break;
+                }
+                _ if sent > deadline => {
+                    obs.open_after_deadline_ms = Some(ms(sent));
+                    return;
+                }
+                _ => {}
+            }
+            // Make sure one poll is sent just after the deadline: that is the one that decides.
+            let until_deadline = deadline.saturating_sub(t0.elapsed()) + Duration::from_millis(1);
+            if !self
+                .stop
+                .sleep_until(Instant::now() + interval.min(until_deadline), &h.guard.watchdog)
+                .await
+            {
+                obs.inconclusive = Some("the run stopped".into());
+                return;
+            }
+        }
+
+        // The tunnel is CLOSED: a rotation must not reopen it (its refusal is only inferred).
+        match rec.send(VERIFY, rotate_all(id)).await {
+            Ok(resp) => obs.late_rotation_status = Some(resp.status),
+            Err(e) => {
+                obs.inconclusive = Some(format!("the rotation after expiry got no response: {e}"));
+                return;
+            }
+        }
+        match h.describe(rec, VERIFY, id).await {
+            Some(t) => match tunnel_status(&t) {
+                Some(s) => obs.status_after_late_rotation = Some(s.to_owned()),
+                None => obs.inconclusive = Some("DescribeTunnel shows no status after the late rotation".into()),
+            },
+            None => obs.inconclusive = Some("DescribeTunnel could not be read after the late rotation".into()),
+        }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod aged;
 pub mod budget;
+mod case;
 pub mod compact;
 pub mod coverage;
 pub mod dataplane;
@@ -14,21 +15,25 @@ pub mod history;
 pub mod judge;
 pub mod leftovers;
 pub mod live;
+mod out;
+pub mod plan;
 pub mod preflight;
 pub mod recorder;
 pub mod result;
 pub mod select;
+mod shared;
+mod shared_track;
 pub mod state;
 pub mod strict;
 pub mod transport;
+mod tunnel_less;
+pub mod watchdog;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
-use serde_json::Value;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
 
 pub use budget::{Limits, TunnelStats};
 pub use error::SetupError;
@@ -36,10 +41,9 @@ pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Mode};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
-use crate::cases::{Case, TunnelState};
-use crate::checks::{self, CheckId};
+use crate::cases::Case;
+use crate::checks::CheckId;
 use crate::redact::Redactor;
-use recorder::{REQUEST, VERIFY};
 use state::Harness;
 
 /// How to run. `Default` is a sensible local run.
@@ -55,7 +59,8 @@ pub struct RunConfig {
     pub only: Option<String>,
     /// Checks to run; empty selects every check.
     pub checks: Vec<CheckId>,
-    /// Cases run at once (each on its own tunnel); at least 1.
+    /// Cases that need no tunnel run this many at a time beside the shared tunnel's (which run
+    /// one at a time: their verdicts depend on its state); at least 1.
     pub concurrency: usize,
     /// For the result's metadata.
     pub endpoint: String,
@@ -120,6 +125,7 @@ impl Default for RunConfig {
 }
 
 /// Where the runner reports progress (the CLI draws a bar). Every method has a no-op default.
+/// Called from the run's own task.
 pub trait ProgressSink: Send + Sync {
     /// `total` cases (the live scenario included) will run.
     fn run_started(&self, _total: usize) {}
@@ -152,210 +158,282 @@ async fn cancelled(cancel: &mut Cancel) {
     }
 }
 
-/// Run `cases` against the endpoint behind `transport`.
+/// What a run will do, decided before anything is sent: the plan, the checks and why some are
+/// skipped, and the data plane's URL.
+pub struct Prepared {
+    pub plan: plan::Plan,
+    pub selected: BTreeSet<CheckId>,
+    pub skipped_checks: Vec<SkippedCheck>,
+    pub data_plane: Option<String>,
+}
+
+/// Plan a run of `cases` under `config` (also what `--plan` prints the footprint of).
+pub fn prepare(cases: Vec<Case>, config: &RunConfig) -> Prepared {
+    let selected = select::selected_checks(&config.checks);
+    let only = select::OnlyFilter::new(config.only.as_deref());
+    let mut skipped_checks = select::unselected(&selected);
+    let cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
+    let live = live_plan(config, &selected, &only, &mut skipped_checks);
+    let aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
+    let (data_plane, scenarios) = data_plane_plan(config, &selected, &only, &mut skipped_checks);
+    Prepared {
+        plan: plan::Plan::new(cases, aged, live, scenarios),
+        selected,
+        skipped_checks,
+        data_plane,
+    }
+}
+
+/// Run `cases` against the endpoint behind `transport`; every tunnel the run opened is deleted
+/// by the time it returns.
 pub async fn run<T: Transport>(
     transport: Arc<T>,
     cases: Vec<Case>,
     config: &RunConfig,
     progress: &dyn ProgressSink,
-    mut cancel: Cancel,
+    cancel: Cancel,
 ) -> RunResult {
-    let started = Instant::now();
-    let redactor = Redactor::new();
-    let time_scale = if config.time_scale.is_finite() && config.time_scale > 0.0 {
-        config.time_scale
-    } else {
-        1.0
-    };
-    let harness = Arc::new(Harness::new(
-        transport,
-        redactor.clone(),
-        time_scale,
-        config.limits.clone(),
-    ));
-    if time_scale != config.time_scale {
-        harness.harness_error(format!(
-            "invalid time scale {}: it must be a positive number",
+    let session = Session::new(transport, config, false);
+    let mut result = session.run(cases, config, progress, cancel).await;
+    progress.cleanup_started(session.h.held_count());
+    let end = session.close().await;
+    result.harness_errors.extend(end.harness_errors);
+    result.harness_errors.sort();
+    result.harness_errors.dedup();
+    result.tunnels = end.tunnels;
+    result.requests = end.requests;
+    result
+}
+
+/// Runs that share their tunnels: the request fuzzer sends batch after batch of cases on the
+/// same shared tunnel (rotations are free; tunnels are not). [`run`] is one batch and the end.
+pub struct Session<T: Transport> {
+    h: Arc<Harness<T>>,
+    /// Tunnels kept from one batch for the next.
+    kept: std::sync::Mutex<shared_track::Kept>,
+    /// Whether the preflight passed (None: not sent yet).
+    preflight: std::sync::Mutex<Option<bool>>,
+    keep: bool,
+}
+
+/// What [`Session::close`] reports.
+pub struct SessionEnd {
+    pub tunnels: TunnelStats,
+    /// Requests sent in all (every attempt).
+    pub requests: u64,
+    /// Problems of the cleanup.
+    pub harness_errors: Vec<String>,
+}
+
+/// How long a stopped run waits for its tracks to end the step they are in.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl<T: Transport> Session<T> {
+    /// `keep`: hand the shared tunnels from batch to batch (deleted by [`Session::close`]).
+    pub fn new(transport: Arc<T>, config: &RunConfig, keep: bool) -> Session<T> {
+        let time_scale = if config.time_scale.is_finite() && config.time_scale > 0.0 {
             config.time_scale
+        } else {
+            1.0
+        };
+        let h = Arc::new(Harness::new(
+            transport,
+            Redactor::new(),
+            time_scale,
+            config.limits.clone(),
         ));
-    }
-    let selected = select::selected_checks(&config.checks);
-    let only = select::OnlyFilter::new(config.only.as_deref());
-    let mut skipped_checks = select::unselected(&selected);
-
-    let mut cases: Vec<Case> = cases.into_iter().filter(|c| only.matches(&c.id)).collect();
-    // Grouped by the tunnel they need, so that all lanes work through one kind of tunnel at a
-    // time: a lane then holds about one tunnel, and a tunnel budget is not spent re-opening
-    // tunnels of other kinds (see budget.rs). Still a fixed order, so runs stay deterministic.
-    cases.sort_by(|a, b| (state::pool_key(&a.tunnel), &a.id).cmp(&(state::pool_key(&b.tunnel), &b.id)));
-    let run_live = live_plan(config, &selected, &only, &mut skipped_checks);
-    let run_aged = selected.contains(&CheckId::DURATION_STATIC) && only.matches(aged::AGED_CASE_ID);
-    let data_plane = data_plane_plan(config, &harness, &selected, &only, &mut skipped_checks);
-    progress.run_started(
-        cases.len() + usize::from(run_live) + usize::from(run_aged) + data_plane.as_ref().map_or(0, |(_, s)| s.len()),
-    );
-
-    let mut results = Vec::new();
-    let mut interrupted = *cancel.borrow();
-    // An auth failure (here or later) or a tunnel quota held by others stops the run: exit 2.
-    let mut setup_stop = harness.guard.stopped();
-    let mut stopped = interrupted || !harness.preflight().await;
-    // Scenarios run beside the cases: they mostly wait.
-    let mut scenarios = Vec::new();
-    if run_live && !stopped {
-        let (h, scale, sel) = (harness.clone(), config.time_scale, selected.clone());
-        let grace = config.expiry_grace;
-        progress.case_started(live::LIVE_CASE_ID);
-        scenarios.push((
-            live::LIVE_CASE_ID,
-            tokio::spawn(async move { live::run(&h, scale, grace, &sel).await }),
-        ));
-    }
-    if run_aged && !stopped {
-        let (h, sel) = (harness.clone(), selected.clone());
-        progress.case_started(aged::AGED_CASE_ID);
-        scenarios.push((
-            aged::AGED_CASE_ID,
-            tokio::spawn(async move { aged::run(&h, &sel).await }),
-        ));
-    }
-    if let (Some((dp, planned)), false) = (&data_plane, interrupted) {
-        for &scenario in planned {
-            let (h, dp, sel) = (harness.clone(), dp.clone(), selected.clone());
-            progress.case_started(scenario.id());
-            scenarios.push((
-                scenario.id(),
-                tokio::spawn(async move { dataplane::run(&h, &dp, scenario, &sel).await }),
+        if time_scale != config.time_scale {
+            h.harness_error(format!(
+                "invalid time scale {}: it must be a positive number",
+                config.time_scale
             ));
         }
+        // Keeping a CLOSED tunnel between batches needs room for a second one at once.
+        let keep = keep && config.limits.max_tunnels.is_none_or(|m| m >= 2);
+        Session {
+            h,
+            kept: std::sync::Mutex::new(shared_track::Kept::default()),
+            preflight: std::sync::Mutex::new(None),
+            keep,
+        }
     }
 
-    // Lanes: case i always runs in lane i % concurrency, and a lane runs its cases one after the
-    // other on tunnels of its own. Which tunnel serves which case, and so every request and
-    // recorded exchange, is then the same on every run with the same seed, whatever the timing.
-    // Each lane holds one tunnel at a time, and so does each scenario: more lanes than the tunnel
-    // budget leaves room for would only take tunnels from each other.
-    let scenario_tunnels = usize::from(run_live) + usize::from(run_aged);
-    let concurrency = match config.limits.max_tunnels {
-        Some(max) => config.concurrency.min(max.saturating_sub(scenario_tunnels)).max(1),
-        None => config.concurrency,
+    /// Tunnels opened so far and the budgets.
+    pub fn tunnel_stats(&self) -> TunnelStats {
+        self.h.tunnel_stats()
     }
-    .max(1);
-    let mut lanes: Vec<Vec<Case>> = (0..concurrency).map(|_| Vec::new()).collect();
-    for (i, case) in cases.into_iter().enumerate() {
-        lanes[i % concurrency].push(case);
+
+    /// Whether a tunnel could not be opened because `--max-tunnels-opened` was spent.
+    pub fn budget_spent(&self) -> bool {
+        self.h.budget.spent()
     }
-    let mut lanes: Vec<std::vec::IntoIter<Case>> = lanes.into_iter().map(Vec::into_iter).collect();
-    let mut idle: Vec<usize> = (0..concurrency).rev().collect();
-    let mut running: JoinSet<CaseResult> = JoinSet::new();
-    let mut names = BTreeMap::new();
-    while !stopped {
-        while let Some(lane) = idle.pop() {
-            let Some(case) = lanes[lane].next() else {
-                harness.retire_lane(lane);
-                continue;
+
+    /// Requests sent so far.
+    pub fn requests(&self) -> u64 {
+        self.h.guard.requests()
+    }
+
+    /// Why the session cannot go on (auth refused, unreachable, stalled, quota held by others).
+    pub fn stop_reason(&self) -> Option<String> {
+        self.h.stop_reason()
+    }
+
+    async fn preflight_ok(&self) -> bool {
+        if let Some(ok) = *state::lock(&self.preflight) {
+            return ok;
+        }
+        let ok = self.h.preflight().await;
+        *state::lock(&self.preflight) = Some(ok);
+        ok
+    }
+
+    /// Run one batch of cases.
+    pub async fn run(
+        &self,
+        cases: Vec<Case>,
+        config: &RunConfig,
+        progress: &dyn ProgressSink,
+        mut cancel: Cancel,
+    ) -> RunResult {
+        let started = Instant::now();
+        let h = &self.h;
+        h.guard.watchdog.progress();
+        let Prepared {
+            plan,
+            selected,
+            mut skipped_checks,
+            data_plane,
+        } = prepare(cases, config);
+        let dp = data_plane.and_then(|url| {
+            let built = crate::client::dataplane::DataPlane::new(&url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
+            built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
+        });
+        progress.run_started(plan.total());
+
+        let mut interrupted = *cancel.borrow();
+        let mut stopped = interrupted || !self.preflight_ok().await;
+        let (stop_tx, stop_rx) = watch::channel(stopped);
+        let out = out::Out::new(
+            progress,
+            config.mode,
+            &h.redactor,
+            selected.clone(),
+            out::Stop::new(stop_rx),
+        );
+        if !stopped {
+            let kept = std::mem::take(&mut *state::lock(&self.kept));
+            let shared_work = shared_track::run(h, plan.shared, dp.as_ref(), &out, kept, self.keep);
+            let live_work = async {
+                if plan.live {
+                    out.started(live::LIVE_CASE_ID);
+                    let r = live::run(h, config.time_scale, config.expiry_grace, &out.selected, &out.stop).await;
+                    if let Some(r) = r {
+                        out.finished(r);
+                    }
+                }
             };
-            progress.case_started(&case.id);
-            let id = case.id.clone();
-            let handle = running.spawn(run_case(harness.clone(), case, selected.clone(), lane));
-            names.insert(handle.id(), (id, lane));
+            let lanes = config.concurrency.max(1);
+            let tracks = async {
+                let (kept, (), ()) = tokio::join!(
+                    shared_work,
+                    live_work,
+                    tunnel_less::run(h, plan.tunnel_less, lanes, &out)
+                );
+                kept
+            };
+            let mut tracks = Box::pin(tracks);
+            let mut setup_stop = h.guard.stopped();
+            let stall = config.limits.stall;
+            let watchdog = async {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                    if let Some(why) = h.guard.watchdog.stalled(stall) {
+                        h.guard.fail_setup(why);
+                        return;
+                    }
+                }
+            };
+            let kept = tokio::select! {
+                biased;
+                () = cancelled(&mut setup_stop) => None,
+                () = watchdog => None,
+                kept = &mut tracks => Some(kept),
+                () = cancelled(&mut cancel) => {
+                    interrupted = true;
+                    let _ = stop_tx.send(true);
+                    // Each track ends the step it is in (what it holds is then handed back in
+                    // order), unless that takes too long or the run must stop now.
+                    tokio::select! {
+                        biased;
+                        () = cancelled(&mut setup_stop) => None,
+                        kept = &mut tracks => Some(kept),
+                        () = tokio::time::sleep(STOP_GRACE) => None,
+                    }
+                }
+            };
+            drop(tracks);
+            if let Some(kept) = kept {
+                *state::lock(&self.kept) = kept;
+            }
+            stopped = stopped || h.guard.setup_failure().is_some();
         }
-        tokio::select! {
-            biased;
-            () = cancelled(&mut cancel) => (interrupted, stopped) = (true, true),
-            () = cancelled(&mut setup_stop) => stopped = true,
-            joined = running.join_next_with_id() => match joined {
-                None => break,
-                Some(Ok((task, mut r))) => {
-                    idle.extend(names.get(&task).map(|(_, lane)| *lane));
-                    strict::apply(config.mode, &mut r);
-                    progress.case_finished(&r.id, r.worst());
-                    compact::compact(&mut r, &redactor);
-                    results.push(r);
-                }
-                Some(Err(e)) => {
-                    let (id, lane) = names.get(&e.id()).cloned().unwrap_or_default();
-                    idle.push(lane);
-                    harness.harness_error(format!("case {id}: internal error: {e}"));
-                }
+        drop(stop_tx);
+        let mut results = out.into_results();
+        if let Some(why) = h.unreachable_reason() {
+            h.harness_error(why);
+        }
+        results.sort_by(|a, b| a.id.cmp(&b.id));
+        if config.strict_selection && !stopped && !interrupted {
+            for gap in coverage::gaps(&config.checks, &results, &skipped_checks) {
+                h.harness_error(gap);
+            }
+        }
+        skipped_checks.sort_by_key(|s| report_rank(s.check));
+        let mut harness_errors = h.take_harness_errors();
+        harness_errors.sort();
+        RunResult {
+            meta: RunMeta {
+                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                seed: config.seed,
+                endpoint: config.endpoint.clone(),
+                embedded: config.embedded,
+                region: config.region.clone(),
+                time_scale: config.time_scale,
+                live: config.live,
+                only: config.only.clone(),
+                checks: selected.iter().copied().collect(),
+                concurrency: config.concurrency.max(1),
+                endpoint_source: config.endpoint_source.clone(),
+                mode: config.mode,
             },
-        }
-    }
-    if stopped {
-        running.abort_all();
-        // Wait for aborted cases to stop, so none opens a tunnel after cleanup has listed them.
-        while running.join_next().await.is_some() {}
-    }
-    for (scenario_id, mut task) in scenarios {
-        let finished = tokio::select! {
-            biased;
-            () = cancelled(&mut cancel) => {
-                interrupted = true;
-                task.abort();
-                // Let it stop before cleanup lists the tunnels (it may be opening one).
-                let _ = (&mut task).await;
-                None
-            }
-            () = cancelled(&mut setup_stop) => {
-                task.abort();
-                // Let it stop before cleanup lists the tunnels (it may be opening one).
-                let _ = (&mut task).await;
-                None
-            }
-            r = &mut task => Some(r),
-        };
-        if let Some(r) = finished {
-            match r {
-                Ok(mut r) => {
-                    strict::apply(config.mode, &mut r);
-                    progress.case_finished(&r.id, r.worst());
-                    compact::compact(&mut r, &redactor);
-                    results.push(r);
-                }
-                Err(e) if e.is_cancelled() => {}
-                Err(e) => harness.harness_error(format!("{scenario_id}: internal error: {e}")),
-            }
+            cases: results,
+            skipped_checks,
+            harness_errors,
+            interrupted,
+            setup_failure: h.guard.setup_failure(),
+            tunnels: h.tunnel_stats(),
+            requests: h.guard.requests(),
+            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            baseline: None,
+            redactor: h.redactor.clone(),
         }
     }
 
-    progress.cleanup_started(harness.opened_count());
-    harness.cleanup().await;
-    if let Some(why) = harness.unreachable_reason() {
-        harness.harness_error(why);
-    }
-    results.sort_by(|a, b| a.id.cmp(&b.id));
-    if config.strict_selection && !stopped {
-        for gap in coverage::gaps(&config.checks, &results, &skipped_checks) {
-            harness.harness_error(gap);
+    /// Delete every tunnel the session opened; its footprint and the cleanup's problems.
+    pub async fn close(self) -> SessionEnd {
+        *state::lock(&self.kept) = shared_track::Kept::default();
+        self.h.cleanup().await;
+        SessionEnd {
+            tunnels: self.h.tunnel_stats(),
+            requests: self.h.guard.requests(),
+            harness_errors: self.h.take_harness_errors(),
         }
     }
-    let mut harness_errors = harness.take_harness_errors();
-    harness_errors.sort();
-    RunResult {
-        meta: RunMeta {
-            tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-            seed: config.seed,
-            endpoint: config.endpoint.clone(),
-            embedded: config.embedded,
-            region: config.region.clone(),
-            time_scale: config.time_scale,
-            live: config.live,
-            only: config.only.clone(),
-            checks: selected.iter().copied().collect(),
-            concurrency,
-            endpoint_source: config.endpoint_source.clone(),
-            mode: config.mode,
-        },
-        cases: results,
-        skipped_checks,
-        harness_errors,
-        interrupted,
-        setup_failure: harness.guard.setup_failure(),
-        tunnels: harness.tunnel_stats(),
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        baseline: None,
-        redactor,
-    }
+}
+
+/// Skipped checks in report order (the order they were found in is the plan's).
+fn report_rank(id: CheckId) -> usize {
+    CheckId::all().position(|c| c == id).unwrap_or(usize::MAX)
 }
 
 /// Whether the live scenario runs; when it cannot, say why in `skipped`.
@@ -385,17 +463,18 @@ fn live_plan(
     false
 }
 
-/// The data plane and the scenarios to run on it; without one, the data-plane checks are skipped.
-fn data_plane_plan<T: Transport>(
+/// The data plane's URL and the scenarios to run on it; without one, the data-plane checks are
+/// skipped.
+fn data_plane_plan(
     config: &RunConfig,
-    harness: &Harness<T>,
     selected: &BTreeSet<CheckId>,
     only: &select::OnlyFilter,
     skipped: &mut Vec<SkippedCheck>,
-) -> Option<(Arc<crate::client::dataplane::DataPlane>, Vec<dataplane::Scenario>)> {
+) -> (Option<String>, Vec<dataplane::Scenario>) {
     let planned = dataplane::planned(selected, only);
-    let url = match &config.data_plane {
-        DataPlaneTarget::Url(url) => url,
+    match &config.data_plane {
+        DataPlaneTarget::Url(url) if !planned.is_empty() => (Some(url.clone()), planned),
+        DataPlaneTarget::Url(_) => (None, Vec::new()),
         DataPlaneTarget::Off(reason) => {
             for check in dataplane::DATA_PLANE_ONLY.into_iter().filter(|c| selected.contains(c)) {
                 skipped.push(SkippedCheck {
@@ -403,17 +482,7 @@ fn data_plane_plan<T: Transport>(
                     reason: reason.clone(),
                 });
             }
-            return None;
-        }
-    };
-    if planned.is_empty() {
-        return None;
-    }
-    match crate::client::dataplane::DataPlane::new(url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT) {
-        Ok(dp) => Some((Arc::new(dp), planned)),
-        Err(e) => {
-            harness.harness_error(format!("data plane: {e}"));
-            None
+            (None, Vec::new())
         }
     }
 }
@@ -421,103 +490,3 @@ fn data_plane_plan<T: Transport>(
 /// Timeouts of a data-plane handshake (connect, and the whole handshake).
 const DATA_PLANE_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const DATA_PLANE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// Prepare, send, verify and judge one case.
-async fn run_case<T: Transport>(
-    h: Arc<Harness<T>>,
-    case: Case,
-    selected: BTreeSet<CheckId>,
-    lane: usize,
-) -> CaseResult {
-    let started = Instant::now();
-    let mut rec = h.recorder();
-    let mut setup_error = h
-        .unreachable_reason()
-        .or_else(|| h.guard.setup_failure())
-        .map(SetupError::NotRun);
-
-    let mut prepared = None;
-    if setup_error.is_none() && state::pool_key(&case.tunnel).is_some() {
-        match h.prepare(&mut rec, &case.tunnel, lane).await {
-            Ok(p) => prepared = Some(p),
-            Err(e) => {
-                // Recorded without the case id, so a failure every case meets (an account's tunnel
-                // limit, an unreachable endpoint) is one line; the case's outcomes name it too.
-                if h.unreachable_reason().is_none() {
-                    h.harness_error(format!("setup: {e}"));
-                }
-                setup_error = Some(e);
-            }
-        }
-    }
-    let request = match (&case.tunnel, &prepared) {
-        (_, Some(p)) => case.materialize(&p.tunnel.id),
-        (TunnelState::Unknown { id }, _) => case.materialize(id),
-        _ => case.request.clone(),
-    };
-
-    let mut response = None;
-    let mut transport_error = None;
-    let mut after = None;
-    if setup_error.is_none() {
-        match rec.send(REQUEST, request.clone()).await {
-            Ok(r) => response = Some(r),
-            Err(e) => {
-                transport_error = Some(e.to_string());
-                h.transport_failed(format!("case {}", case.id), e);
-            }
-        }
-        if let Some(p) = &prepared {
-            after = h.describe(&mut rec, VERIFY, &p.tunnel.id).await;
-        }
-    }
-    let body: Option<Value> = response.as_ref().filter(|r| r.is_success()).and_then(|r| r.body_json());
-    // A request another operation accepted may have opened a tunnel (a mutated X-Amz-Target).
-    if let (Some(b), Some("OpenTunnel")) = (&body, request.operation()) {
-        if let Some(id) = b.get("tunnelId").and_then(Value::as_str) {
-            h.register_opened(id);
-        }
-    }
-
-    let setup_error = setup_error.map(|e| e.to_string());
-    let outcomes = {
-        let evidence = judge::Evidence {
-            case: &case,
-            request: &request,
-            response: match (&response, &transport_error) {
-                (Some(r), _) => Some(Ok(r)),
-                (None, Some(e)) => Some(Err(e.as_str())),
-                (None, None) => None,
-            },
-            setup_error: setup_error.as_deref(),
-            tunnel_arn: prepared.as_ref().and_then(|p| p.tunnel.arn.as_deref()),
-            earlier_tokens: prepared.as_ref().map_or(&[], |p| p.tunnel.tokens.tokens()),
-            before: prepared.as_ref().and_then(|p| p.before.as_ref()),
-            after: after.as_ref(),
-            exchanges: &rec.exchanges,
-        };
-        judge::judge(&evidence, &selected)
-    };
-
-    if let Some(mut p) = prepared {
-        if let Some(b) = &body {
-            p.tunnel.tokens.record(b);
-        }
-        h.release(&case.tunnel, p.tunnel, after.as_ref(), lane);
-    }
-    CaseResult {
-        error_type: checks::error_type_of(response.as_ref()),
-        id: case.id,
-        kind: case.kind,
-        description: case.description,
-        operator: case.operator,
-        tunnel: case.tunnel,
-        expect: case.expect,
-        request,
-        response,
-        transport_error,
-        outcomes,
-        exchanges: rec.exchanges,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    }
-}

@@ -19,7 +19,7 @@ impl<T: Transport> Harness<T> {
     /// Send the preflight call; false when the run cannot go on (see `unreachable_reason` and
     /// `guard.setup_failure`).
     pub async fn preflight(&self) -> bool {
-        let mut rec = self.recorder();
+        let mut rec = self.recorder().labelled("preflight");
         if let Err(e) = rec.send(SETUP, preflight_request()).await {
             self.transport_failed("preflight ListTunnels", e);
         }

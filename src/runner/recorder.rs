@@ -30,6 +30,8 @@ pub struct Recorder<'a, T> {
     reached: &'a AtomicBool,
     guard: &'a Guard,
     pub exchanges: Vec<Exchange>,
+    /// What the exchanges are for (a case id, a scenario): named when the run stalls.
+    pub label: String,
 }
 
 impl<'a, T: Transport> Recorder<'a, T> {
@@ -40,7 +42,14 @@ impl<'a, T: Transport> Recorder<'a, T> {
             reached,
             guard,
             exchanges: Vec::new(),
+            label: String::new(),
         }
+    }
+
+    /// The same recorder, labelled (see [`Recorder::label`]).
+    pub fn labelled(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     /// Send `request` with the standard retries; one exchange is recorded, the last answer returned.
@@ -50,10 +59,19 @@ impl<'a, T: Transport> Recorder<'a, T> {
         let start = Instant::now();
         let mut retried = Vec::new();
         let mut attempts = 0;
+        let dog = &self.guard.watchdog;
+        let _waiting = dog.waiting(format!(
+            "the answer to {} ({role}{}{})",
+            operation.as_deref().unwrap_or("a request"),
+            if self.label.is_empty() { "" } else { ", " },
+            self.label
+        ));
         let result = loop {
             attempts += 1;
+            self.guard.count_request();
             let result = self.transport.send(&request).await;
             if let Ok(resp) = &result {
+                dog.progress();
                 self.reached.store(true, Ordering::Relaxed);
                 if let Some(body) = resp.body_json() {
                     self.redactor.add_tokens_from(&body);
@@ -71,7 +89,9 @@ impl<'a, T: Transport> Recorder<'a, T> {
                 Some(reason) if attempts < policy.max_attempts => {
                     tracing::debug!(role, operation = operation.as_deref().unwrap_or("-"), %reason, "retrying");
                     retried.push(reason);
-                    tokio::time::sleep(policy.delay(attempts, wait)).await;
+                    let delay = policy.delay(attempts, wait);
+                    dog.scheduled(delay);
+                    tokio::time::sleep(delay).await;
                 }
                 _ => break result,
             }
@@ -137,9 +157,10 @@ mod tests {
     }
 
     fn guard() -> Guard {
-        Guard::new(crate::client::RetryPolicy::with_base(std::time::Duration::from_millis(
-            1,
-        )))
+        Guard::new(
+            crate::client::RetryPolicy::with_base(std::time::Duration::from_millis(1)),
+            std::time::Duration::from_secs(30),
+        )
     }
 
     fn req() -> HttpRequest {

@@ -92,6 +92,8 @@ pub struct RunResult {
     pub setup_failure: Option<String>,
     /// How many tunnels the run opened, and the most it held at once.
     pub tunnels: super::budget::TunnelStats,
+    /// HTTP requests sent to the endpoint (every attempt, setup and cleanup included).
+    pub requests: u64,
     pub duration_ms: u64,
     /// The baseline the failures were gated with (`--baseline`), applied after the run.
     pub baseline: Option<BaselineApplied>,

@@ -1,11 +1,10 @@
-//! Tunnel state for cases: opening, closing, describing, a pool of reusable tunnels, and cleanup.
+//! What a run shares between its tracks: the transport, the redactor, the guard (setup failures,
+//! retries, the watchdog), the tunnel budget, the list of tunnels to delete, and the calls that
+//! open, describe, close and delete tunnels.
 //!
-//! Real AWS limits how many tunnels an account may have open, so OPEN tunnels are pooled: a case
-//! borrows one (one case at a time per tunnel) and returns it if it is still in the state the pool
-//! promises. Closed tunnels are pooled the same way. Every tunnel the run opened is recorded the
-//! moment OpenTunnel answers, so that cleanup can close it with `delete: true` whatever happens.
+//! Every tunnel the run opened is recorded the moment OpenTunnel answers, so that cleanup can
+//! delete it whatever happens (a track cancelled mid-call included).
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,8 +18,7 @@ use super::guard::Guard;
 use super::history::TokenHistory;
 use super::recorder::{Recorder, CLEANUP, SETUP};
 use super::transport::Transport;
-use crate::cases::TunnelState;
-use crate::checks::{summary, tunnel_status};
+use crate::checks::summary;
 use crate::client::TransportError;
 use crate::redact::Redactor;
 use crate::secret::SecretString;
@@ -30,8 +28,8 @@ use crate::wire::HttpRequest;
 
 /// Description given to every tunnel the run opens (visible in the AWS console).
 const DESCRIPTION: &str = "rotcheck conformance run";
-/// Lifetime of pooled OPEN tunnels. Deliberately not the model's default (720): a rotation that
-/// resets timeoutConfig to the default must show up as a change (duration-static).
+/// Lifetime of the shared OPEN tunnel. Deliberately not the model's default (720): a rotation
+/// that resets timeoutConfig to the default must show up as a change (duration-static).
 pub const POOL_LIFETIME_MINUTES: u32 = 600;
 
 /// A tunnel the run opened.
@@ -40,15 +38,38 @@ pub struct Tunnel {
     pub id: String,
     /// From OpenTunnel, else from DescribeTunnel.
     pub arn: Option<String>,
+    /// Every token the tunnel has had (token-fresh compares new ones against them).
     pub tokens: TokenHistory,
-    /// The tokens OpenTunnel returned, by member (the data-plane scenarios connect with them).
+    /// The tokens of each side as last returned (OpenTunnel's, then each rotation's).
     pub source_token: Option<SecretString>,
     pub destination_token: Option<SecretString>,
     /// When OpenTunnel answered (local clock).
     pub opened_at: Instant,
+    /// The destinationConfig given to OpenTunnel.
+    pub opened_with: Option<Value>,
+    pub lifetime_minutes: u32,
 }
 
-/// What the run shares between concurrently running cases.
+impl Tunnel {
+    /// Take note of a successful answer's tokens (OpenTunnel's or a rotation's).
+    pub fn record_answer(&mut self, body: &Value) {
+        self.tokens.record(body);
+        let token = |member: &str| {
+            body.get(member)
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(SecretString::new)
+        };
+        if let Some(t) = token(SOURCE_TOKEN) {
+            self.source_token = Some(t);
+        }
+        if let Some(t) = token(DESTINATION_TOKEN) {
+            self.destination_token = Some(t);
+        }
+    }
+}
+
+/// What the run's tracks share.
 pub struct Harness<T> {
     pub transport: Arc<T>,
     pub redactor: Redactor,
@@ -56,26 +77,28 @@ pub struct Harness<T> {
     pub reached: AtomicBool,
     /// Set when setup failed at the transport level before the endpoint ever answered.
     pub unreachable: Mutex<Option<SetupError>>,
-    /// Retries, and the setup failure that stops the run.
+    /// Retries, the watchdog, and the setup failure that stops the run.
     pub guard: Guard,
-    /// Most tunnels held at once.
     pub(super) budget: Budget,
     /// The value of the run tag on every tunnel it opens.
     pub(super) run_id: String,
-    pub(super) pool: Mutex<Pool>,
+    /// Every tunnel opened and not yet deleted.
+    registry: Mutex<Vec<String>>,
     harness_errors: Mutex<Vec<String>>,
-    /// Pooled OPEN tunnels are retired at half their lifetime, so that none expires during a case
-    /// (an expiry between the before and after reads would look like a closed tunnel).
-    max_pool_age: Duration,
-    /// OpenTunnel calls and early deletions in flight (cleanup waits for them).
+    /// How many times faster than real time the endpoint's clock runs.
+    pub time_scale: f64,
+    /// OpenTunnel calls in flight (cleanup waits for them).
     opening: watch::Sender<usize>,
+    /// How long cleanup may take in all: against an endpoint that stopped answering, a run must
+    /// end too (the stall allowance plus three request timeouts: one call with its retries).
+    cleanup_deadline: Duration,
 }
 
-/// Counts an OpenTunnel call (or an early deletion) in flight for as long as it lives.
-pub(super) struct InFlight<T: Transport>(pub(super) Arc<Harness<T>>);
+/// Counts an OpenTunnel call in flight for as long as it lives.
+struct InFlight<T: Transport>(Arc<Harness<T>>);
 
 impl<T: Transport> InFlight<T> {
-    pub(super) fn new(h: Arc<Harness<T>>) -> Self {
+    fn new(h: Arc<Harness<T>>) -> Self {
         h.opening.send_modify(|n| *n += 1);
         InFlight(h)
     }
@@ -87,38 +110,8 @@ impl<T: Transport> Drop for InFlight<T> {
     }
 }
 
-#[derive(Default)]
-pub(super) struct Pool {
-    /// Pooled tunnels by `lane/key`.
-    pub(super) idle: BTreeMap<String, Vec<Tunnel>>,
-    /// Every tunnel opened and not yet deleted.
-    pub(super) opened: Vec<String>,
-    /// Tunnels no case will use again: deleted first when the budget needs room.
-    pub(super) retired: Vec<String>,
-}
-
 pub(super) fn lock<X>(m: &Mutex<X>) -> std::sync::MutexGuard<'_, X> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The pool a tunnel state draws from; `None` for states without a tunnel.
-pub fn pool_key(state: &TunnelState) -> Option<String> {
-    match state {
-        TunnelState::Open { destination_config } => Some(format!(
-            "open:{}",
-            destination_config.as_ref().map(Value::to_string).unwrap_or_default()
-        )),
-        TunnelState::Closed => Some("closed".into()),
-        TunnelState::Unknown { .. } | TunnelState::None => None,
-    }
-}
-
-/// The status a pooled tunnel of this state must have.
-fn wanted_status(state: &TunnelState) -> &'static str {
-    match state {
-        TunnelState::Closed => "CLOSED",
-        _ => "OPEN",
-    }
 }
 
 pub fn open_request(destination_config: Option<&Value>, lifetime_minutes: Option<u32>, run_id: &str) -> HttpRequest {
@@ -143,29 +136,22 @@ pub fn close_request(tunnel_id: &str, delete: bool) -> HttpRequest {
     HttpRequest::json("CloseTunnel", &json!({ "tunnelId": tunnel_id, "delete": delete }))
 }
 
-/// A tunnel prepared for a case.
-pub struct PreparedTunnel {
-    pub tunnel: Tunnel,
-    /// DescribeTunnel's `tunnel` object before the case (None: could not be read).
-    pub before: Option<Value>,
-}
-
 impl<T: Transport> Harness<T> {
     /// `time_scale`: how many times faster than real time the endpoint's clock runs (> 0).
     pub fn new(transport: Arc<T>, redactor: Redactor, time_scale: f64, limits: Limits) -> Self {
-        let lifetime_secs = f64::from(POOL_LIFETIME_MINUTES) * 60.0 / time_scale;
         Harness {
-            guard: Guard::new(limits.retry),
-            budget: Budget::new(limits.max_tunnels),
+            guard: Guard::new(limits.retry, limits.request_timeout),
+            budget: Budget::new(limits.max_tunnels, limits.max_opened),
             run_id: limits.run_id,
-            max_pool_age: Duration::try_from_secs_f64(lifetime_secs / 2.0).unwrap_or(Duration::MAX),
             transport,
             redactor,
             reached: AtomicBool::new(false),
             unreachable: Mutex::new(None),
-            pool: Mutex::new(Pool::default()),
+            registry: Mutex::new(Vec::new()),
             harness_errors: Mutex::new(Vec::new()),
+            time_scale,
             opening: watch::channel(0).0,
+            cleanup_deadline: limits.stall + limits.request_timeout * 3,
         }
     }
 
@@ -193,22 +179,29 @@ impl<T: Transport> Harness<T> {
             .map(|e| format!("endpoint unreachable: {e}"))
     }
 
-    /// Remember a tunnel a case's own request opened: it counts against the budget and is
-    /// deleted as soon as room is needed (or at cleanup).
-    pub fn register_opened(&self, tunnel_id: &str) {
-        if self.record_opened(tunnel_id) {
+    /// Why nothing more may be sent: the endpoint is unreachable, or a setup failure stopped
+    /// the run.
+    pub fn stop_reason(&self) -> Option<String> {
+        self.unreachable_reason().or_else(|| self.guard.setup_failure())
+    }
+
+    /// A tunnel a case's own request opened (a mutated request the endpoint served as
+    /// OpenTunnel): it counts against the budget and must be deleted. False when known already.
+    pub fn register_stray(&self, tunnel_id: &str) -> bool {
+        let new = self.record_opened(tunnel_id);
+        if new {
             self.budget.force_take();
-            lock(&self.pool).retired.push(tunnel_id.to_owned());
         }
+        new
     }
 
     /// Remember a tunnel for cleanup; false when it was known already.
     fn record_opened(&self, tunnel_id: &str) -> bool {
-        let mut pool = lock(&self.pool);
-        if pool.opened.iter().any(|t| t == tunnel_id) {
+        let mut registry = lock(&self.registry);
+        if registry.iter().any(|t| t == tunnel_id) {
             return false;
         }
-        pool.opened.push(tunnel_id.to_owned());
+        registry.push(tunnel_id.to_owned());
         true
     }
 
@@ -226,33 +219,80 @@ impl<T: Transport> Harness<T> {
         e
     }
 
-    /// OpenTunnel. The call runs in a task of its own, so that cancelling the case (Ctrl-C) cannot
-    /// lose a tunnel the endpoint created: the id is registered for cleanup when the answer
-    /// arrives, and cleanup waits for calls still in flight.
+    /// Take a budget slot for an OpenTunnel: at once if there is room, else by waiting until
+    /// another track deletes its tunnel. Never called while the caller holds a slot (see
+    /// budget.rs: that is what keeps the run free of deadlocks).
+    async fn take_slot(&self) -> Result<(), SetupError> {
+        loop {
+            if let Some(why) = self.stop_reason() {
+                return Err(SetupError::NotRun(why));
+            }
+            match self.budget.try_take() {
+                Ok(true) => return Ok(()),
+                Err(spent) => return Err(SetupError::Spent(spent)),
+                Ok(false) => {
+                    let _waiting = self.guard.watchdog.waiting(format!(
+                        "a free tunnel slot (--max-tunnels {}: another part of the run holds it)",
+                        self.budget.stats().max.unwrap_or_default()
+                    ));
+                    self.budget.wait().await;
+                }
+            }
+        }
+    }
+
+    /// OpenTunnel answered LimitExceededException: the account's tunnel quota is reached.
+    /// Retrying does not clear it, closing tunnels does (PROTOCOL.md). If the run holds
+    /// tunnels, it uses fewer from now on and waits for one to be freed; if it holds none,
+    /// the quota is used by others: a setup failure.
+    async fn on_tunnel_quota(&self, hits: u32) -> Result<(), SetupError> {
+        let held = self.budget.held();
+        if held == 0 || hits > 10 {
+            let msg = format!(
+                "OpenTunnel refused with LimitExceededException: the account's quota of open tunnels \
+                 is reached{}. Tunnels held by others (earlier interrupted runs: `rotcheck cleanup \
+                 --endpoint URL`) count against it; close them, or ask for a higher quota, then run again",
+                if held == 0 {
+                    " while this run held no tunnel".to_owned()
+                } else {
+                    format!(" again and again while this run held only {held}")
+                }
+            );
+            self.guard.fail_setup(msg.clone());
+            return Err(SetupError::Budget(msg));
+        }
+        tracing::info!(held, "tunnel quota reached: lowering the run's tunnel budget");
+        self.budget.lower_to(held);
+        self.budget.wait().await;
+        Ok(())
+    }
+
+    /// OpenTunnel, within the budget. The call runs in a task of its own, so that cancelling
+    /// the run (Ctrl-C) cannot lose a tunnel the endpoint created: the id is registered for
+    /// cleanup when the answer arrives, and cleanup waits for calls still in flight.
     pub async fn open(
         self: &Arc<Self>,
         rec: &mut Recorder<'_, T>,
         destination_config: Option<&Value>,
-        lifetime_minutes: Option<u32>,
+        lifetime_minutes: u32,
     ) -> Result<Tunnel, SetupError> {
         let mut quota_hits = 0;
         let resp = loop {
-            self.take_slot(rec).await?;
-            let request = open_request(destination_config, lifetime_minutes, &self.run_id);
+            self.take_slot().await?;
+            let request = open_request(destination_config, Some(lifetime_minutes), &self.run_id);
             let guard = InFlight::new(Arc::clone(self));
+            let label = rec.label.clone();
             let task = tokio::spawn(async move {
                 let h = &guard.0;
-                let mut own = h.recorder();
+                let mut own = h.recorder().labelled(label);
                 let result = own.send(SETUP, request).await;
                 let body = result
                     .as_ref()
                     .ok()
                     .filter(|r| r.is_success())
                     .and_then(|r| r.body_json());
-                match body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str) {
-                    Some(id) if h.record_opened(id) => h.budget.opened(),
-                    _ => h.budget.give_back(),
-                }
+                let id = body.as_ref().and_then(|b| b.get("tunnelId")).and_then(Value::as_str);
+                h.budget.open_done(id.is_some_and(|id| h.record_opened(id)));
                 (result, own.exchanges)
             });
             let (result, exchanges) = task.await.map_err(|e| SetupError::Internal {
@@ -263,7 +303,7 @@ impl<T: Transport> Harness<T> {
             let resp = result.map_err(|e| self.transport_failed("OpenTunnel", e))?;
             if crate::client::retry::is_tunnel_quota(&resp, Some("OpenTunnel")) {
                 quota_hits += 1;
-                self.on_tunnel_quota(rec, quota_hits).await?;
+                self.on_tunnel_quota(quota_hits).await?;
                 continue;
             }
             break resp;
@@ -278,17 +318,18 @@ impl<T: Transport> Harness<T> {
         let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
             return Err(SetupError::NoTunnelId);
         };
-        let mut tokens = TokenHistory::default();
-        tokens.record(&body);
-        let token = |member: &str| body.get(member).and_then(Value::as_str).map(SecretString::new);
-        Ok(Tunnel {
-            source_token: token(SOURCE_TOKEN),
-            destination_token: token(DESTINATION_TOKEN),
+        let mut tunnel = Tunnel {
             id: id.to_owned(),
             arn: body.get("tunnelArn").and_then(Value::as_str).map(str::to_owned),
-            tokens,
+            tokens: TokenHistory::default(),
+            source_token: None,
+            destination_token: None,
             opened_at: Instant::now(),
-        })
+            opened_with: destination_config.cloned(),
+            lifetime_minutes,
+        };
+        tunnel.record_answer(&body);
+        Ok(tunnel)
     }
 
     /// DescribeTunnel's `tunnel` object, or None when it cannot be read.
@@ -300,120 +341,61 @@ impl<T: Transport> Harness<T> {
         resp.body_json()?.get("tunnel").filter(|t| t.is_object()).cloned()
     }
 
-    async fn new_tunnel(
-        self: &Arc<Self>,
-        rec: &mut Recorder<'_, T>,
-        state: &TunnelState,
-    ) -> Result<Tunnel, SetupError> {
-        match state {
-            TunnelState::Open { destination_config } => {
-                self.open(rec, destination_config.as_ref(), Some(POOL_LIFETIME_MINUTES))
-                    .await
-            }
-            TunnelState::Closed => {
-                let tunnel = self.open(rec, None, Some(POOL_LIFETIME_MINUTES)).await?;
-                let resp = rec
-                    .send(SETUP, close_request(&tunnel.id, false))
-                    .await
-                    .map_err(|e| self.transport_failed("CloseTunnel", e))?;
-                if !resp.is_success() {
-                    return Err(SetupError::Refused {
-                        operation: "CloseTunnel",
-                        answer: summary(&resp),
-                    });
-                }
-                Ok(tunnel)
-            }
-            TunnelState::Unknown { .. } | TunnelState::None => Err(SetupError::NoTunnel),
-        }
-    }
-
-    /// Borrow a tunnel in `state` (from `lane`'s pool, else a new one) and read its state. A pooled
-    /// tunnel found in another state (expired, say) is dropped and a fresh one opened.
-    pub async fn prepare(
-        self: &Arc<Self>,
-        rec: &mut Recorder<'_, T>,
-        state: &TunnelState,
-        lane: usize,
-    ) -> Result<PreparedTunnel, SetupError> {
-        let key = format!("{lane}/{}", pool_key(state).ok_or(SetupError::NoTunnel)?);
-        let wanted = wanted_status(state);
-        let pooled = lock(&self.pool).idle.get_mut(&key).and_then(Vec::pop);
-        // Too old to be sure it outlives the case: leave it for cleanup and open a fresh one.
-        let (pooled, aged): (Option<Tunnel>, Option<Tunnel>) = match pooled {
-            Some(t) if wanted == "CLOSED" || t.opened_at.elapsed() < self.max_pool_age => (Some(t), None),
-            other => (None, other),
-        };
-        if let Some(t) = aged {
-            lock(&self.pool).retired.push(t.id);
-        }
-        if let Some(mut tunnel) = pooled {
-            let before = self.describe(rec, SETUP, &tunnel.id).await;
-            if before.as_ref().and_then(tunnel_status) == Some(wanted) {
-                fill_arn(&mut tunnel, before.as_ref());
-                return Ok(PreparedTunnel { tunnel, before });
-            }
-        }
-        let mut tunnel = self.new_tunnel(rec, state).await?;
-        let before = self.describe(rec, SETUP, &tunnel.id).await;
-        match before.as_ref().map(tunnel_status) {
-            Some(Some(s)) if s != wanted => {
-                return Err(SetupError::WrongState {
-                    found: s.to_owned(),
-                    wanted,
-                });
-            }
-            _ => {}
-        }
-        fill_arn(&mut tunnel, before.as_ref());
-        Ok(PreparedTunnel { tunnel, before })
-    }
-
-    /// Give a tunnel back to `lane`'s pool if `after` shows it still in the state the pool promises.
-    pub fn release(&self, state: &TunnelState, tunnel: Tunnel, after: Option<&Value>, lane: usize) {
-        let Some(key) = pool_key(state).map(|k| format!("{lane}/{k}")) else {
-            return;
-        };
-        if after.and_then(tunnel_status) == Some(wanted_status(state)) {
-            lock(&self.pool).idle.entry(key).or_default().push(tunnel);
+    /// CloseTunnel without delete (the tunnel becomes CLOSED and stays listed).
+    pub async fn close(&self, rec: &mut Recorder<'_, T>, tunnel_id: &str) -> Result<(), SetupError> {
+        let resp = rec
+            .send(SETUP, close_request(tunnel_id, false))
+            .await
+            .map_err(|e| self.transport_failed("CloseTunnel", e))?;
+        if resp.is_success() {
+            Ok(())
         } else {
-            // Not reusable: delete it when room is needed, not only at the end.
-            lock(&self.pool).retired.push(tunnel.id);
+            Err(SetupError::Refused {
+                operation: "CloseTunnel",
+                answer: summary(&resp),
+            })
         }
-        self.budget.poke();
     }
 
-    /// How many tunnels the run has opened so far.
-    pub fn opened_count(&self) -> usize {
-        lock(&self.pool).opened.len()
+    /// How many tunnels the run has opened and not deleted.
+    pub fn held_count(&self) -> usize {
+        lock(&self.registry).len()
     }
 
-    /// Close every tunnel the run opened with `delete: true`. Problems become harness errors; a
-    /// tunnel already gone (ResourceNotFoundException) is fine.
+    /// Delete every tunnel the run still holds, within a deadline (an endpoint that stopped
+    /// answering must not keep the run from ending). Problems become harness errors; a tunnel
+    /// already gone (ResourceNotFoundException) is fine.
     pub async fn cleanup(&self) {
-        let _ = self.opening.subscribe().wait_for(|n| *n == 0).await;
-        let opened = {
-            let mut pool = lock(&self.pool);
-            pool.idle.clear();
-            pool.retired.clear();
-            std::mem::take(&mut pool.opened)
+        let deadline = self.cleanup_deadline;
+        let work = async {
+            let _ = self.opening.subscribe().wait_for(|n| *n == 0).await;
+            let ids = lock(&self.registry).clone();
+            let mut rec = self.recorder().labelled("cleanup");
+            let mut failed = Vec::new();
+            for id in ids {
+                if self.delete(&mut rec, &id).await.is_err() {
+                    failed.push(id);
+                }
+            }
+            // One more pass after a pause: each CloseTunnel was already retried, but a tunnel
+            // left behind holds a slot of the account's quota for up to 12 hours.
+            if !failed.is_empty() {
+                tokio::time::sleep(self.guard.retry.cap.min(Duration::from_secs(2))).await;
+            }
+            for id in failed {
+                if let Err(e) = self.delete(&mut rec, &id).await {
+                    self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}"));
+                }
+            }
         };
-        let mut rec = self.recorder();
-        let mut failed = Vec::new();
-        for id in opened {
-            if self.delete(&mut rec, &id).await.is_err() {
-                failed.push(id);
-            }
-        }
-        // One more pass after a pause: each CloseTunnel was already retried, but a tunnel left
-        // behind holds a slot of the account's quota for up to 12 hours.
-        if !failed.is_empty() {
-            tokio::time::sleep(self.guard.retry.cap.min(Duration::from_secs(2))).await;
-        }
-        for id in failed {
-            if let Err(e) = self.delete(&mut rec, &id).await {
-                self.harness_error(format!("cleanup: CloseTunnel (delete) of tunnel {id} failed: {e}"));
-            }
+        if tokio::time::timeout(deadline, work).await.is_err() {
+            let left = lock(&self.registry).len();
+            self.harness_error(format!(
+                "cleanup: {left} tunnel(s) may be left after {} s without answers; delete them with \
+                 `rotcheck cleanup --endpoint URL --run {}`",
+                deadline.as_secs(),
+                self.run_id
+            ));
         }
     }
 
@@ -427,11 +409,10 @@ impl<T: Transport> Harness<T> {
         };
         if outcome.is_ok() {
             let known = {
-                let mut pool = lock(&self.pool);
-                let before = pool.opened.len();
-                pool.opened.retain(|t| t != id);
-                pool.retired.retain(|t| t != id);
-                before != pool.opened.len()
+                let mut registry = lock(&self.registry);
+                let before = registry.len();
+                registry.retain(|t| t != id);
+                before != registry.len()
             };
             if known {
                 self.budget.give_back();
@@ -449,11 +430,7 @@ impl<T: Transport> Harness<T> {
     }
 }
 
-fn fill_arn(tunnel: &mut Tunnel, described: Option<&Value>) {
-    if tunnel.arn.is_none() {
-        tunnel.arn = described
-            .and_then(|t| t.get("tunnelArn"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-    }
+/// The status member of a DescribeTunnel `tunnel` object.
+pub fn status_of(described: Option<&Value>) -> Option<&str> {
+    described.and_then(crate::checks::tunnel_status)
 }

@@ -39,6 +39,11 @@ impl Control {
         self.state.clock.advance(by);
     }
 
+    /// How many tunnels OpenTunnel created since the server started (what a run paid for).
+    pub fn tunnels_opened(&self) -> u64 {
+        self.state.store().opened()
+    }
+
     /// Real seconds one tunnel-minute lasts on this server's clock (`60 / time_scale`).
     pub fn tunnel_minute(&self) -> Duration {
         Duration::from_secs_f64(self.state.clock.tunnel_minutes(1.0))

@@ -257,6 +257,7 @@ pub fn sample(t: u64) -> RunResult {
         interrupted: false,
         setup_failure: None,
         tunnels: Default::default(),
+        requests: 0,
         duration_ms: 100 + t,
         baseline: None,
         redactor,
