@@ -6,6 +6,7 @@ pub mod groups;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod output_paths;
 pub mod progress;
 pub mod repro;
 pub mod snapfile;
