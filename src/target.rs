@@ -8,12 +8,26 @@ use aws_credential_types::Credentials;
 use crate::client::{Client, ClientError, ConnectOptions};
 use crate::server::{self, Control, RunningServer, ServerConfig, ServerError};
 
+/// Shows its cause in its message and so does not return it from `source()` (a reporter walking
+/// the chain would print it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum EmbeddedError {
     #[error("cannot start the built-in reference implementation: {0}")]
-    Server(#[from] ServerError),
+    Server(ServerError),
     #[error("cannot create a client for the built-in reference implementation: {0}")]
-    Client(#[from] ClientError),
+    Client(ClientError),
+}
+
+impl From<ServerError> for EmbeddedError {
+    fn from(e: ServerError) -> Self {
+        EmbeddedError::Server(e)
+    }
+}
+
+impl From<ClientError> for EmbeddedError {
+    fn from(e: ClientError) -> Self {
+        EmbeddedError::Client(e)
+    }
 }
 
 /// Start the reference implementation on a free loopback port and a client for it. Only the

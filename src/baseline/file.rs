@@ -38,20 +38,12 @@ pub struct Baseline {
 
 #[derive(Debug, thiserror::Error)]
 pub enum BaselineError {
-    #[error("cannot read the baseline {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read the baseline {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
     #[error("the baseline {path} is larger than {MAX_FILE_BYTES} bytes")]
     TooLarge { path: PathBuf },
-    #[error("the baseline {path} is not JSON: {source}")]
-    Json {
-        path: PathBuf,
-        #[source]
-        source: serde_json::Error,
-    },
+    #[error("the baseline {path} is not JSON: {error}")]
+    Json { path: PathBuf, error: serde_json::Error },
     #[error(
         "the baseline {path} does not follow the format (docs/baseline.md, schema docs/baseline.schema.json):\n{}",
         issues.join("\n")
@@ -90,9 +82,9 @@ fn validator() -> &'static jsonschema::Validator {
 
 /// Read and validate a baseline file.
 pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-    let read_err = |source| BaselineError::Read {
+    let read_err = |error| BaselineError::Read {
         path: path.to_owned(),
-        source,
+        error,
     };
     let file = std::fs::File::open(path).map_err(read_err)?;
     let mut bytes = Vec::new();
@@ -107,9 +99,9 @@ pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
 
 /// Validate a baseline's bytes (`path` only names it in errors).
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Baseline, BaselineError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|source| BaselineError::Json {
+    let value: Value = serde_json::from_slice(bytes).map_err(|error| BaselineError::Json {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     let invalid = |issues| BaselineError::Invalid {
         path: path.to_owned(),

@@ -75,12 +75,8 @@ impl fmt::Display for Issue {
 
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
-    #[error("{}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: {len} bytes, more than the {max}-byte limit for a fixture file", path.display())]
     TooLarge { path: PathBuf, len: u64, max: u64 },
     #[error("{file}: not valid JSON (line {line}, column {column}): {message}")]
@@ -118,7 +114,7 @@ pub fn embedded_fixtures() -> Result<Vec<Case>, FixtureError> {
 pub fn load_fixtures(dir: &Path) -> Result<Vec<Case>, FixtureError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
-        move |source| FixtureError::Io { path, source }
+        move |error| FixtureError::Io { path, error }
     };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io(dir))? {

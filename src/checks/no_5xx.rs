@@ -29,7 +29,7 @@ impl Check for No5xx {
         let outcome = check(e.exchanges);
         // A case request without an answer cannot be judged.
         match e.as_case().and_then(|c| c.response) {
-            Some(Err(err)) if outcome.status == Status::Pass => {
+            Some(Err(err)) if outcome.status != Status::Fail => {
                 vec![CheckOutcome::error(ID, format!("no response: {err}"))]
             }
             _ => vec![outcome],
@@ -38,6 +38,7 @@ impl Check for No5xx {
 }
 
 pub fn check(exchanges: &[Exchange]) -> CheckOutcome {
+    let answered = exchanges.iter().filter(|x| x.response.is_some()).count();
     let bad: Vec<String> = exchanges
         .iter()
         .filter_map(|x| {
@@ -48,10 +49,24 @@ pub fn check(exchanges: &[Exchange]) -> CheckOutcome {
             })
         })
         .collect();
-    if bad.is_empty() {
-        CheckOutcome::pass(ID, format!("{} exchange(s), no 5xx", exchanges.len()))
+    if !bad.is_empty() {
+        return CheckOutcome::fail(ID, format!("{} server error(s)", bad.len())).with("no 5xx", bad.join("; "));
+    }
+    // Nothing answered is nothing judged: an endpoint that never replies must not collect passes.
+    if answered == 0 {
+        return match exchanges.iter().find_map(|x| x.transport_error.as_deref()) {
+            Some(err) => CheckOutcome::error(ID, format!("no exchange got an HTTP answer: {err}")),
+            None => CheckOutcome::skip(ID, "no request was sent"),
+        };
+    }
+    let unanswered = exchanges.len() - answered;
+    if unanswered == 0 {
+        CheckOutcome::pass(ID, format!("{answered} exchange(s), no 5xx"))
     } else {
-        CheckOutcome::fail(ID, format!("{} server error(s)", bad.len())).with("no 5xx", bad.join("; "))
+        CheckOutcome::pass(
+            ID,
+            format!("{answered} answered exchange(s), no 5xx ({unanswered} got no answer)"),
+        )
     }
 }
 
@@ -72,6 +87,27 @@ mod tests {
             retried: Vec::new(),
             elapsed_ms: 1,
         }
+    }
+
+    fn unanswered(role: &str) -> Exchange {
+        Exchange {
+            response: None,
+            transport_error: Some("connection refused".into()),
+            ..x(role, 200)
+        }
+    }
+
+    /// Regression: data-plane scenarios whose every call got no answer (endpoint unreachable)
+    /// were counted as no-5xx passes.
+    #[test]
+    fn no_answer_at_all_is_not_a_pass() {
+        let o = check(&[unanswered("setup")]);
+        assert_eq!(o.status, Status::Error);
+        assert!(o.message.contains("connection refused"), "{}", o.message);
+        assert_eq!(check(&[]).status, Status::Skip);
+        let some = check(&[x("setup", 200), unanswered("verify")]);
+        assert_eq!(some.status, Status::Pass);
+        assert!(some.message.contains("1 got no answer"), "{}", some.message);
     }
 
     #[test]

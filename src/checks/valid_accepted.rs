@@ -18,7 +18,7 @@ impl Check for ValidAccepted {
         About {
             id: ID,
             description: "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200",
-            citation: facts::CITE_MODEL_SHAPES,
+            citation: facts::CITE_ACCEPTED,
         }
     }
 

@@ -153,6 +153,7 @@ fn check_replayable(reference: &Recording, sel: &Selection) -> anyhow::Result<()
 
 pub async fn run(args: CompareArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let ignores = ignore_rules(&args)?;
+    super::outputs::check_compare(&args)?;
     let (reference, selection) = match &args.file {
         Some(path) => {
             let given = args.selection.given();

@@ -4,6 +4,7 @@ pub mod cleanup;
 pub mod compare;
 pub mod fuzz;
 mod fuzz_sequences;
+mod outputs;
 pub mod record;
 pub mod run;
 pub mod schema;

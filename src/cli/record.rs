@@ -294,6 +294,7 @@ pub async fn run(args: RecordArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         &Selection::from_args(&args.selection),
         &args.target,
     )?;
+    super::outputs::check_record(&args)?;
     eprintln!(
         "rotcheck record: seed {}, target {}, time-scale {}, concurrency {} -> {}",
         settings.seed,

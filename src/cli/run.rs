@@ -420,6 +420,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let settings = Settings::from_args(&args)?;
     // A bad baseline or snapshot path is a usage error before anything runs.
     let gating = gate::Gating::prepare(&args.gate)?;
+    super::outputs::check_run(&args)?;
     let seed_note = if settings.seed == DEFAULT_SEED {
         " (the default; --seed S for others)"
     } else {

@@ -195,8 +195,9 @@ impl AuthFailure {
             }
             AuthCause::Permissions => {
                 "the credentials are valid but not allowed to call the API: grant the IAM actions \
-                 iotsecuretunneling:OpenTunnel, CloseTunnel, DescribeTunnel, ListTunnels and \
-                 RotateTunnelAccessToken (see README, \"against AWS\")"
+                 iot:OpenTunnel, iot:CloseTunnel, iot:DescribeTunnel, iot:ListTunnels, \
+                 iot:RotateTunnelAccessToken and iot:TagResource on arn:aws:iot:REGION:ACCOUNT:tunnel/* \
+                 (a minimal policy: docs/iam-policy.json; see README, \"Against AWS\")"
             }
             AuthCause::Signature => {
                 "the signature is refused: check the credentials (secret access key), the region \
@@ -345,5 +346,25 @@ mod tests {
             Some(AuthCause::Permissions)
         );
         assert!(auth_failure(&resp(400, r#"{"__type":"ResourceNotFoundException"}"#)).is_none());
+    }
+
+    /// Regression: the advice for AccessDeniedException gave the actions the service's prefix
+    /// (`iotsecuretunneling`); IAM knows them only as `iot:...`, so a policy written from it denied all.
+    #[test]
+    fn permission_advice_names_the_iot_actions() {
+        let a = auth_failure(&resp(403, r#"{"__type":"AccessDeniedException"}"#)).unwrap();
+        let text = a.to_string();
+        for action in [
+            "OpenTunnel",
+            "CloseTunnel",
+            "DescribeTunnel",
+            "ListTunnels",
+            "RotateTunnelAccessToken",
+        ] {
+            assert!(text.contains(&format!("iot:{action}")), "{action}: {text}");
+        }
+        assert!(text.contains("arn:aws:iot:REGION:ACCOUNT:tunnel/*"), "{text}");
+        assert!(text.contains("docs/iam-policy.json"), "{text}");
+        assert!(!text.contains("iotsecuretunneling:"), "{text}");
     }
 }

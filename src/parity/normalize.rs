@@ -6,7 +6,7 @@
 //!   same tunnel is the same reference everywhere ("DescribeTunnel returns the id OpenTunnel
 //!   returned" survives). They are learnt from responses first, then replaced everywhere, inside
 //!   messages and request bodies too.
-//! - A tunnel ARN keeps its shape: `arn:aws:iotsecuretunneling:<region>:<account>:tunnel/<tunnel-id:1>`
+//! - A tunnel ARN keeps its shape: `arn:aws:iot:<region>:<account>:tunnel/<tunnel-id:1>`
 //!   (the region is replaced only when it is the run's region).
 //! - Timestamps become relations: a tunnel's `createdAt` is `<created-at>` the first time it is
 //!   read and `<created-at:unchanged>` / `<created-at:changed>` after; `lastUpdatedAt` is

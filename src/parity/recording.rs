@@ -141,10 +141,11 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
     Value::deserialize(d).map(Some)
 }
 
+/// Causes are part of the message, not a `source()` (printed once by chain-walking reporters).
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
     #[error("not JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("not a rotcheck recording: {0}")]
     Schema(String),
     #[error("recording format version {found}; this rotcheck reads version {VERSION} (re-record with this version)")]
@@ -163,7 +164,7 @@ impl Recording {
 
     /// Parse and validate a recording (schema first, so a hand-edited file gets a precise error).
     pub fn parse(text: &str) -> Result<Recording, RecordingError> {
-        let value: Value = serde_json::from_str(text)?;
+        let value: Value = serde_json::from_str(text).map_err(RecordingError::Json)?;
         if let Some(v) = value.get("version").and_then(Value::as_u64) {
             if v != u64::from(VERSION) && value.get("format").and_then(Value::as_str) == Some(FORMAT) {
                 return Err(RecordingError::Version { found: v });
@@ -179,7 +180,7 @@ impl Recording {
                 }
             )));
         }
-        Ok(serde_json::from_value(value)?)
+        serde_json::from_value(value).map_err(RecordingError::Json)
     }
 }
 

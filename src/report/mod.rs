@@ -6,6 +6,7 @@ pub mod groups;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod output_paths;
 pub mod progress;
 pub mod repro;
 pub mod snapfile;
@@ -49,28 +50,20 @@ pub struct RenderOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write the report to {path}: {source}")]
-    Write {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot write the report to {path}: {error}")]
+    Write { path: PathBuf, error: std::io::Error },
     #[error("cannot render the JUnit report: {0}")]
-    Xml(#[source] std::io::Error),
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    Xml(std::io::Error),
+    #[error("cannot read {path}: {error}")]
+    Read { path: PathBuf, error: std::io::Error },
 }
 
 /// Append to a file (created if missing), e.g. the CI step summary.
 pub fn append_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
     use std::io::Write as _;
-    let err = |source| ReportError::Write {
+    let err = |error| ReportError::Write {
         path: path.to_owned(),
-        source,
+        error,
     };
     let mut f = std::fs::OpenOptions::new()
         .create(true)
@@ -82,9 +75,9 @@ pub fn append_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
 
 /// Write a rendered report, creating missing parent directories.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
-    let err = |source| ReportError::Write {
+    let err = |error| ReportError::Write {
         path: path.to_owned(),
-        source,
+        error,
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(err)?;

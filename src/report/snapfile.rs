@@ -93,19 +93,19 @@ pub fn check(path: &Path, text: &str, update: bool) -> Result<SnapOutcome, Repor
     let existing = match std::fs::read_to_string(path) {
         Ok(s) => Some(s),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(source) => {
+        Err(error) => {
             return Err(ReportError::Read {
                 path: path.to_owned(),
-                source,
+                error,
             })
         }
     };
     let remove_pending = || match std::fs::remove_file(&pending) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(ReportError::Write {
+        Err(error) => Err(ReportError::Write {
             path: pending.clone(),
-            source,
+            error,
         }),
     };
     let Some(existing) = existing else {

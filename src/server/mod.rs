@@ -100,12 +100,8 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error("invalid server configuration: {0}")]
     Config(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: SocketAddr, error: std::io::Error },
 }
 
 impl ServerConfig {
@@ -214,10 +210,10 @@ pub async fn spawn_with_control(
 async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+        .map_err(|error| ServerError::Bind { addr: bind, error })?;
     let addr = listener
         .local_addr()
-        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+        .map_err(|error| ServerError::Bind { addr: bind, error })?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

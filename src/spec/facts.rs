@@ -74,113 +74,56 @@ pub struct Citation {
     pub text: &'static str,
 }
 
-macro_rules! cite {
-    ($name:ident, $src:expr, $text:expr) => {
-        pub const $name: Citation = Citation {
+macro_rules! citations {
+    ($($name:ident: $src:expr, $text:expr;)+) => {
+        $(pub const $name: Citation = Citation {
             source: $src,
             text: $text,
-        };
+        };)+
+        /// Every citation above with its name: a test finds each quote in the file it names.
+        pub const ALL_CITATIONS: &[(&str, Citation)] = &[$((stringify!($name), $name)),+];
     };
 }
 
-cite!(
-    CITE_SUCCESS,
-    PROTOCOL_MD,
-    "Success: HTTP 200, same content type, JSON body. Timestamps (`createdAt`, `lastUpdatedAt`) are epoch seconds as JSON numbers (may be fractional)."
-);
-cite!(
-    CITE_TOKENS_PER_MODE,
-    PROTOCOL_MD,
-    "Response per mode (developer guide examples): `SOURCE` -> `sourceAccessToken` + `tunnelArn` only; `DESTINATION` -> `destinationAccessToken` + `tunnelArn` only; `ALL` -> both tokens + `tunnelArn`."
-);
-cite!(
-    CITE_REVOKES,
-    API_PAGE,
-    "Revokes the current client access token (CAT) and returns new CAT for clients to use when reconnecting to secure tunneling to access the same tunnel."
-);
-cite!(
-    CITE_ERRORS,
-    PROTOCOL_MD,
-    "Errors: a 4xx/5xx status, JSON body `{\"__type\": \"<ShapeName>\", \"message\": \"...\"}`; the type may also come in the `X-Amzn-Errortype` header."
-);
-cite!(
-    CITE_NOT_FOUND,
-    API_PAGE,
-    "ResourceNotFoundException: Thrown when an operation is attempted on a resource that does not exist. HTTP Status Code: 400"
-);
-cite!(
-    CITE_SOURCE_DEST_CONFIG,
-    PROTOCOL_MD,
-    "\"You can not use DestinationConfig with source clientMode\": a 4xx error, and nothing rotated."
-);
-cite!(
-    CITE_INVALID_INPUT,
-    PROTOCOL_MD,
-    "Invalid input (pattern, length, enum, missing required member): HTTP 400."
-);
-cite!(
-    CITE_NOT_EXTENDED,
-    PROTOCOL_MD,
-    "\"Rotating the CAT doesn't extend the tunnel duration\": the tunnel still closes at createdAt + maxLifetimeTimeoutMinutes; `createdAt` and `timeoutConfig` do not change."
-);
-cite!(
-    CITE_LIFECYCLE,
-    PROTOCOL_MD,
-    "Status `OPEN` until CloseTunnel or until its max lifetime passes, then `CLOSED`; a closed tunnel never reopens."
-);
-cite!(
-    CITE_LISTING,
-    PROTOCOL_MD,
-    "DescribeTunnel / ListTunnels still show it for at least 3 hours; CloseTunnel with `delete: true` removes it at once (then ResourceNotFoundException). ListTunnels is newest first."
-);
-cite!(
-    CITE_TAGS,
-    MODEL_JSON,
-    "ListTagsForResource: Lists the tags for the specified resource."
-);
-cite!(
-    CITE_CLOSED_ROTATION,
-    PROTOCOL_MD,
-    "Inferred (no public source): rotating a CLOSED tunnel fails with a 4xx"
-);
-cite!(
-    CITE_NO_5XX,
-    PROTOCOL_MD,
-    "Left open by the spec (a harness must accept every listed outcome; only a 5xx or a crash fails)"
-);
-cite!(
-    CITE_MODEL_SHAPES,
-    MODEL_JSON,
-    "The service model's shapes: every member's type, pattern, length, enum and required flag."
-);
-
-cite!(
-    CITE_DP_HANDSHAKE,
-    PROTOCOL_MD,
-    "Success: `101 Switching Protocols` with a `channel-id` header and one of the offered subprotocols echoed in `Sec-WebSocket-Protocol` (clients give up without it). Right after, the service sends a `SERVICE_IDS` control message; the mode must match the token's side or the handshake fails."
-);
-cite!(
-    CITE_DP_SINGLE_USE,
-    PROTOCOL_MD,
-    "One use: without a client token, a CAT is spent by its first successful handshake; a second handshake with it is refused. With the optional `client-token` header the same CAT may reconnect as long as the same client token comes with it; a different client token is refused."
-);
-cite!(
-    CITE_DP_CONNECTION_STATE,
-    PROTOCOL_MD,
-    "Connection state: DescribeTunnel's `sourceConnectionState` / `destinationConnectionState` start `DISCONNECTED`, become `CONNECTED` while that side's local proxy is connected, and go back to `DISCONNECTED` when it disconnects while the tunnel is OPEN."
-);
-cite!(
-    CITE_DP_ROTATION,
-    PROTOCOL_MD,
-    "Rotation: the old CAT of each rotated side stops working for new handshakes; the new CAT works (that is what clients reconnect with). The side not rotated keeps its token."
-);
-cite!(
-    CITE_DP_CLOSE,
-    PROTOCOL_MD,
-    "CloseTunnel (and expiry) closes the tunnel's WebSocket connections so no data flows; a closed tunnel's tokens cannot connect."
-);
-cite!(
-    CITE_DP_INFERRED,
-    PROTOCOL_MD,
-    "Inferred (no public source): whether a connection that is already open with the old token is dropped on rotation (and with which close code) [...]. A harness must not fail an implementation on these."
-);
+citations! {
+    CITE_SUCCESS: PROTOCOL_MD,
+        "Success: HTTP 200, same content type, JSON body. Timestamps (`createdAt`, `lastUpdatedAt`) are epoch seconds as JSON numbers (may be fractional).";
+    CITE_TOKENS_PER_MODE: PROTOCOL_MD,
+        "Response per mode (developer guide examples): `SOURCE` -> `sourceAccessToken` + `tunnelArn` only; `DESTINATION` -> `destinationAccessToken` + `tunnelArn` only; `ALL` -> both tokens + `tunnelArn`.";
+    CITE_REVOKES: API_PAGE,
+        "Revokes the current client access token (CAT) and returns new CAT for clients to use when reconnecting to secure tunneling to access the same tunnel.";
+    CITE_ERRORS: PROTOCOL_MD,
+        "Errors: a 4xx/5xx status, JSON body `{\"__type\": \"<ShapeName>\", \"message\": \"...\"}`; the type may also come in the `X-Amzn-Errortype` header.";
+    CITE_NOT_FOUND: API_PAGE,
+        "ResourceNotFoundException Thrown when an operation is attempted on a resource that does not exist. HTTP Status Code: 400";
+    CITE_SOURCE_DEST_CONFIG: PROTOCOL_MD,
+        "\"You can not use DestinationConfig with source clientMode\": a 4xx error, and nothing rotated.";
+    CITE_INVALID_INPUT: PROTOCOL_MD,
+        "Invalid input (pattern, length, enum, missing required member): HTTP 400.";
+    CITE_NOT_EXTENDED: PROTOCOL_MD,
+        "\"Rotating the CAT doesn't extend the tunnel duration\": the tunnel still closes at createdAt + maxLifetimeTimeoutMinutes; `createdAt` and `timeoutConfig` do not change.";
+    CITE_LIFECYCLE: PROTOCOL_MD,
+        "Status `OPEN` until CloseTunnel or until its max lifetime passes, then `CLOSED`; a closed tunnel never reopens.";
+    CITE_LISTING: PROTOCOL_MD,
+        "DescribeTunnel / ListTunnels still show it for at least 3 hours; CloseTunnel with `delete: true` removes it at once (then ResourceNotFoundException). ListTunnels is newest first.";
+    CITE_TAGS: MODEL_JSON,
+        "Lists the tags for the specified resource.";
+    CITE_CLOSED_ROTATION: PROTOCOL_MD,
+        "Inferred (no public source): rotating a CLOSED tunnel fails with a 4xx";
+    CITE_NO_5XX: PROTOCOL_MD,
+        "Left open by the spec (a harness must accept every listed outcome; only a 5xx or a crash fails)";
+    CITE_ACCEPTED: API_PAGE,
+        "The request accepts the following data in JSON format. [...] If the action is successful, the service sends back an HTTP 200 response.";
+    CITE_DP_HANDSHAKE: PROTOCOL_MD,
+        "Handshake: an HTTP/1.1 WebSocket upgrade (`GET /tunnel?local-proxy-mode=source|destination`); the mode must match the token's side or the handshake fails. The token comes in the `access-token` header (or the `awsiot-tunnel-token` cookie) [...] Success: `101 Switching Protocols` with a `channel-id` header and one of the offered subprotocols echoed in `Sec-WebSocket-Protocol` (clients give up without it). Right after, the service sends a `SERVICE_IDS` control message; clients expect it before any stream starts.";
+    CITE_DP_SINGLE_USE: PROTOCOL_MD,
+        "One use: without a client token, a CAT is spent by its first successful handshake; a second handshake with it is refused. With the optional `client-token` header (`^[a-zA-Z0-9-]{32,128}$`, unique per account among open tunnels) the same CAT may reconnect as long as the same client token comes with it; a different client token is refused (\"Invalid client token: ... does not match ...\").";
+    CITE_DP_CONNECTION_STATE: PROTOCOL_MD,
+        "Connection state: DescribeTunnel's `sourceConnectionState` / `destinationConnectionState` start `DISCONNECTED`, become `CONNECTED` while that side's local proxy is connected, and go back to `DISCONNECTED` when it disconnects while the tunnel is OPEN; `lastUpdatedAt` is when that status last changed.";
+    CITE_DP_ROTATION: PROTOCOL_MD,
+        "Rotation: the old CAT of each rotated side stops working for new handshakes; the new CAT works (that is what clients reconnect with). The side not rotated keeps its token.";
+    CITE_DP_CLOSE: PROTOCOL_MD,
+        "CloseTunnel (and expiry) closes the tunnel's WebSocket connections so no data flows; a closed tunnel's tokens cannot connect.";
+    CITE_DP_INFERRED: PROTOCOL_MD,
+        "Inferred (no public source): whether a connection that is already open with the old token is dropped on rotation (and with which close code) [...]. A harness must not fail an implementation on these.";
+}

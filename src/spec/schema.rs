@@ -45,10 +45,10 @@ const ERROR_POLICY: &str = "Error bodies: the type may come only in the X-Amzn-E
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
-    #[error("cannot create {}: {source}", path.display())]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
+    #[error("cannot create {}: {error}", path.display())]
+    CreateDir { path: PathBuf, error: std::io::Error },
+    #[error("cannot write {}: {error}", path.display())]
+    Write { path: PathBuf, error: std::io::Error },
 }
 
 /// Relative path of an operation's request schema.
@@ -125,14 +125,14 @@ pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, SchemaError> {
     for (rel, doc) in generate() {
         let path = dir.join(&rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|source| SchemaError::CreateDir {
+            std::fs::create_dir_all(parent).map_err(|error| SchemaError::CreateDir {
                 path: parent.to_owned(),
-                source,
+                error,
             })?;
         }
-        std::fs::write(&path, render(&doc)).map_err(|source| SchemaError::Write {
+        std::fs::write(&path, render(&doc)).map_err(|error| SchemaError::Write {
             path: path.clone(),
-            source,
+            error,
         })?;
         written.push(path);
     }
