@@ -477,6 +477,7 @@ fn the_first_line_states_the_tunnel_budget() {
     );
 }
 
+/// Guards against a budget that cannot be honoured (0 tunnels) or is silently misread.
 #[test]
 fn a_tunnel_budget_below_one_or_not_a_number_is_a_usage_error() {
     for bad in ["0", "-3", "ten", "1.5"] {

@@ -41,7 +41,7 @@ Examples:
     rotcheck fuzz --write-dict fuzz/rotcheck.dict
 
 Exit codes:
-  0  no finding
+  0  no finding (also when the campaign stopped because its --max-tunnels-opened budget was spent)
   1  at least one finding (each printed, shrunk, with a curl reproduction)
   2  usage or setup error, or the endpoint never answered";
 

@@ -105,6 +105,7 @@ mod tests {
         assert_eq!(described["tunnel"]["status"], "CLOSED");
     }
 
+    /// Guards the budget tests' yardstick: only tunnels actually opened count, and a restore does not reset it.
     #[tokio::test]
     async fn tunnels_opened_counts_successful_opens_only_and_survives_a_restore() {
         let (app, control) = router_with_control(ServerConfig {

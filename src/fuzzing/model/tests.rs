@@ -185,6 +185,7 @@ fn kept() -> Known {
     m.known(0).expect("an OPEN tunnel with every property seen can be kept")
 }
 
+/// Guards reuse against missed findings: an adopted tunnel keeps its token history, createdAt and expiry.
 #[test]
 fn an_adopted_tunnel_is_judged_as_a_fresh_one_with_its_token_history() {
     let known = kept();
@@ -208,6 +209,7 @@ fn an_adopted_tunnel_is_judged_as_a_fresh_one_with_its_token_history() {
     assert!(e.message.contains("model says Closed"), "{e}");
 }
 
+/// Guards reuse against false findings: a tunnel not as it was left is not judged as if it were.
 #[test]
 fn a_tunnel_that_changed_since_it_was_kept_is_not_adopted() {
     let known = kept();
@@ -229,6 +231,7 @@ fn a_tunnel_that_changed_since_it_was_kept_is_not_adopted() {
     assert!(m.adopt(&known, &described("OPEN", 100, 10)).is_err());
 }
 
+/// Guards reuse against ambiguity: a tunnel whose createdAt or destinationConfig is not pinned is not kept.
 #[test]
 fn a_tunnel_is_kept_only_once_every_property_it_reports_is_pinned() {
     let mut m = Model::new(60.0);
