@@ -400,6 +400,8 @@ async fn a_spent_tunnel_budget_stops_the_campaign_with_exit_0_and_says_so() {
             "--sequences",
             "--endpoint",
             &url,
+            "--time-scale",
+            "60",
             "--max-tunnels-opened",
             "2",
             "--duration",
