@@ -253,16 +253,17 @@ fn sequence_flags_that_cannot_apply_are_usage_errors() {
 }
 
 /// An interruption (SIGINT) stops `rotcheck fuzz --sequences` with 130 and leaves no tunnel: the
-/// running sequences stop at their next step and delete what they opened.
+/// running sequences stop at their next step and delete what they opened, and on a tunnel budget
+/// the tunnels kept between sequences are deleted too.
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_interrupted_sequence_campaign_leaves_no_tunnel() {
-    use rotcheck::wire::HttpRequest;
-    let srv = fast_server(Vec::new()).await;
-    let url = srv.url();
-    let home = tempfile::tempdir().expect("temp dir");
-    let child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
-        .args([
+    for budget in [None, Some("10")] {
+        let srv = fast_server(Vec::new()).await;
+        let url = srv.url();
+        let home = tempfile::tempdir().expect("temp dir");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rotcheck"));
+        command.args([
             "fuzz",
             "--sequences",
             "--endpoint",
@@ -271,52 +272,228 @@ async fn an_interrupted_sequence_campaign_leaves_no_tunnel() {
             "60",
             "--duration",
             "60s",
-        ])
-        .arg("--no-progress")
-        .env_clear()
-        .env("HOME", home.path())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("rotcheck starts");
+        ]);
+        if let Some(b) = budget {
+            command.args(["--max-tunnels-opened", b]);
+        }
+        let child = command
+            .arg("--no-progress")
+            .env_clear()
+            .env("HOME", home.path())
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("rotcheck starts");
+        // Mid-campaign: some sequence has a tunnel open.
+        let started = std::time::Instant::now();
+        while tunnels_listed(&url).await == 0 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "no tunnel was opened"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let killed = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(130), "budget {budget:?}: {}", text(&out));
+        assert_eq!(
+            tunnels_listed(&url).await,
+            0,
+            "budget {budget:?}: tunnels left: {}",
+            text(&out)
+        );
+        srv.shutdown().await;
+    }
+}
+
+/// Tunnels the server at `url` lists (each page of 100 is enough here).
+async fn tunnels_listed(url: &str) -> usize {
+    use rotcheck::wire::HttpRequest;
     let client = rotcheck::client::Client::for_endpoint(
-        &url,
+        url,
         "us-east-1",
         aws_credential_types::Credentials::new("AKIDTEST", "secret", None, None, "test"),
         &rotcheck::client::ConnectOptions::default(),
     )
     .expect("a client");
-    let listed = || async {
-        let resp = client
-            .send(&HttpRequest::json(
-                "ListTunnels",
-                &serde_json::json!({"maxResults": 100}),
-            ))
-            .await
-            .expect("ListTunnels");
-        resp.body_json()
-            .and_then(|b| b["tunnelSummaries"].as_array().map(Vec::len))
-            .unwrap_or(0)
-    };
-    // Mid-campaign: some sequence has a tunnel open.
-    let started = std::time::Instant::now();
-    while listed().await == 0 {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(20),
-            "no tunnel was opened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+    let resp = client
+        .send(&HttpRequest::json(
+            "ListTunnels",
+            &serde_json::json!({"maxResults": 100}),
+        ))
         .await
-        .unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-    assert_eq!(listed().await, 0, "tunnels left: {}", text(&out));
+        .expect("ListTunnels");
+    resp.body_json()
+        .and_then(|b| b["tunnelSummaries"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// The number in the summary's "N tunnel(s) opened".
+fn tunnels_reported(out: &str) -> u64 {
+    out.split(" tunnel(s) opened)")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a tunnel count in the summary: {out}"))
+}
+
+/// Guards the bill against AWS: `--max-tunnels-opened` is the most tunnels a sequence campaign
+/// opens in all (shrinking and the re-runs of findings included), by the server's own count; the
+/// summary reports the same number, and no tunnel is left open at the end (the ones kept between
+/// sequences are deleted too). Before the budget, 10 s of sequences opened 133 tunnels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sequence_campaign_never_opens_more_tunnels_than_its_budget() {
+    for (budget, faults, code) in [
+        (3, Vec::new(), 0),
+        (10, Vec::new(), 0),
+        // A finding is re-run, then shrunk: on the same budget.
+        (3, vec![Fault::TokensRecycled], 1),
+    ] {
+        let srv = fast_server(faults.clone()).await;
+        let url = srv.url();
+        let args: Vec<String> = [
+            "--sequences",
+            "--endpoint",
+            &url,
+            "--time-scale",
+            "60",
+            "--max-tunnels-opened",
+            &budget.to_string(),
+            "--duration",
+            "6s",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let o =
+            tokio::task::spawn_blocking(move || rotcheck_fuzz(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+                .await
+                .expect("fuzz ran");
+        let out = text(&o);
+        let what = format!("budget {budget}, faults {faults:?}");
+        assert_eq!(o.status.code(), Some(code), "{what}: {out}");
+        let opened = srv.tunnels_opened();
+        assert!(opened <= budget, "{what}: the server opened {opened} tunnels: {out}");
+        assert!(opened > 0, "{what}: {out}");
+        assert_eq!(tunnels_reported(&out), opened, "{what}: {out}");
+        assert_eq!(tunnels_listed(&url).await, 0, "{what}: tunnels left open: {out}");
+        srv.shutdown().await;
+    }
+}
+
+/// A campaign whose tunnel budget is spent before --duration stops there: exit 0 without a
+/// finding, and it says why it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spent_tunnel_budget_stops_the_campaign_with_exit_0_and_says_so() {
+    let srv = fast_server(Vec::new()).await;
+    let url = srv.url();
+    let started = std::time::Instant::now();
+    let o = tokio::task::spawn_blocking(move || {
+        rotcheck_fuzz(&[
+            "--sequences",
+            "--endpoint",
+            &url,
+            "--time-scale",
+            "60",
+            "--max-tunnels-opened",
+            "2",
+            "--duration",
+            "60s",
+        ])
+    })
+    .await
+    .expect("fuzz ran");
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("tunnel budget spent: 2 of 2 tunnels opened (--max-tunnels-opened)"),
+        "{out}"
+    );
+    assert!(out.contains("0 finding(s)"), "{out}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(50),
+        "it stopped early: {out}"
+    );
+    assert!(srv.tunnels_opened() <= 2);
     srv.shutdown().await;
+}
+
+/// The first line of a sequence campaign states its budget before anything is sent: 10 tunnels
+/// by default against a remote endpoint (here one whose name never resolves, and no credentials:
+/// the campaign stops at the setup error right after), unlimited on loopback.
+#[test]
+fn the_first_line_states_the_tunnel_budget() {
+    let first_line = |o: &Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let remote = rotcheck_fuzz(&[
+        "--sequences",
+        "--endpoint",
+        "http://rotcheck-remote.invalid",
+        "--duration",
+        "1s",
+    ]);
+    assert_eq!(remote.status.code(), Some(2), "{}", text(&remote));
+    assert!(
+        first_line(&remote).contains("budget: at most 10 tunnel(s) opened (--max-tunnels-opened)"),
+        "{}",
+        text(&remote)
+    );
+    let chosen = rotcheck_fuzz(&[
+        "--sequences",
+        "--endpoint",
+        "http://rotcheck-remote.invalid",
+        "--max-tunnels-opened",
+        "4",
+        "--duration",
+        "1s",
+    ]);
+    assert!(first_line(&chosen).contains("at most 4 tunnel(s)"), "{}", text(&chosen));
+    let replay = rotcheck_fuzz(&[
+        "--replay",
+        "open:2m rotate:#0:ALL",
+        "--endpoint",
+        "http://rotcheck-remote.invalid",
+    ]);
+    assert!(
+        first_line(&replay).contains("opens 1 tunnel(s); budget: at most 10 tunnel(s)"),
+        "{}",
+        text(&replay)
+    );
+    let local = fuzz(&["--sequences"]);
+    assert!(
+        first_line(&local).contains("budget: tunnels unlimited"),
+        "{}",
+        text(&local)
+    );
+}
+
+/// Guards against a budget that cannot be honoured (0 tunnels) or is silently misread.
+#[test]
+fn a_tunnel_budget_below_one_or_not_a_number_is_a_usage_error() {
+    for bad in ["0", "-3", "ten", "1.5"] {
+        let flag = format!("--max-tunnels-opened={bad}");
+        let o = rotcheck_fuzz(&["--sequences", &flag, "--duration", "1s"]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains("--max-tunnels-opened"), "{bad}: {}", text(&o));
+    }
+    // A replay that opens more tunnels than the budget is refused before it opens any.
+    let o = rotcheck_fuzz(&["--replay", "open:2m open:3m", "--max-tunnels-opened", "1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("opens 2 tunnels, more than --max-tunnels-opened 1"),
+        "{}",
+        text(&o)
+    );
 }

@@ -1,7 +1,8 @@
 //! The stateful fuzz target's oracle (`rotcheck::fuzzing::lifecycle`): every seed sequence passes
 //! against the faithful reference implementation, and each lifecycle fault that no single request
 //! can show is caught by a short sequence that exhibits it. (`scripts/fuzz-lifecycle-faults.sh`
-//! shows the cargo-fuzz target finding each one on its own.)
+//! shows the cargo-fuzz target finding each one on its own.) `rotcheck fuzz --sequences` finds
+//! each of them too on a budget of 10 tunnels.
 
 use rotcheck::fuzzing::driver::Verdict;
 use rotcheck::fuzzing::input::Mode;
@@ -128,5 +129,64 @@ fn each_sequence_only_fault_is_caught_and_the_faithful_server_passes_the_same_se
             }
             other => panic!("{name}: not caught by {steps:?}: {other:?}"),
         }
+    }
+}
+
+/// Guards the verdicts of a campaign on a tunnel budget: with 10 tunnels (the default against
+/// AWS), `rotcheck fuzz --sequences` still finds every lifecycle fault of the catalog that a
+/// sequence shows (before the budget, a 60 s campaign opening hundreds of tunnels found all but
+/// extend-lifetime-hidden), and the server opened no more than 10. One campaign per fault, all
+/// at once, each against its own server on 127.0.0.1 whose clock runs 60 times faster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sequence_only_fault_is_found_by_a_campaign_on_a_budget_of_10_tunnels() {
+    use rotcheck::server::{self, ServerConfig};
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    let campaigns = sequence_faults().into_iter().map(|(name, _)| async move {
+        let config = ServerConfig {
+            faults: vec![name.parse().expect("a catalog fault")],
+            time_scale: 60.0,
+            ..ServerConfig::default()
+        };
+        let srv = server::spawn(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+            .await
+            .expect("server starts");
+        let url = srv.url();
+        let home = tempfile::tempdir().expect("temp dir");
+        let home_path = home.path().to_owned();
+        let o = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+                .args(["fuzz", "--sequences", "--endpoint", &url, "--time-scale", "60"])
+                .args(["--max-tunnels-opened", "10", "--duration", "30s", "--max-findings", "2"])
+                .arg("--no-progress")
+                .env_clear()
+                .env("HOME", &home_path)
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .output()
+                .expect("rotcheck runs")
+        })
+        .await
+        .expect("fuzz ran");
+        let opened = srv.tunnels_opened();
+        srv.shutdown().await;
+        (name, o, opened)
+    });
+    for (name, o, opened) in futures_util::future::join_all(campaigns).await {
+        let out = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1), "{name} not found: {out}");
+        // The check `rotcheck run` names, or the one the sequence shows the fault by.
+        let rules = match name {
+            "rotation-closes-tunnel" => vec!["closed-tunnel".to_owned(), "valid-accepted".to_owned()],
+            _ => vec![catalog_check(name)],
+        };
+        assert!(
+            rules.iter().any(|r| out.contains(&format!("finding 1: {r} —"))),
+            "{name}: expected a finding by {rules:?}: {out}"
+        );
+        assert!(opened <= 10, "{name}: the server opened {opened} tunnels: {out}");
     }
 }

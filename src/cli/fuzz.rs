@@ -32,12 +32,16 @@ Examples:
     rotcheck serve --port 8080 --time-scale 60 &
     rotcheck fuzz --sequences --endpoint http://127.0.0.1:8080 --time-scale 60
 
+  Sequences against AWS for two minutes, opening at most 5 tunnels (AWS bills each one opened):
+    rotcheck fuzz --sequences --endpoint https://api.tunneling.iot.us-east-1.amazonaws.com \
+      --duration 2m --max-tunnels-opened 5
+
   Write the cargo-fuzz seed corpus (fuzz/seeds) from the catalog's cases, and the dictionary:
     rotcheck fuzz --write-seeds fuzz/seeds
     rotcheck fuzz --write-dict fuzz/rotcheck.dict
 
 Exit codes:
-  0  no finding
+  0  no finding (also when the campaign stopped because its --max-tunnels-opened budget was spent)
   1  at least one finding (each printed, shrunk, with a curl reproduction)
   2  usage or setup error, or the endpoint never answered";
 
@@ -73,8 +77,9 @@ pub struct FuzzArgs {
 
     /// Fuzz sequences of operations (OpenTunnel, rotations in every mode, DescribeTunnel,
     /// CloseTunnel, ListTunnels, TagResource, time passing) instead of single requests, each
-    /// answer judged by the tunnel lifecycle model. Each sequence deletes its tunnels; findings are
-    /// shrunk to a short sequence with a --replay command.
+    /// answer judged by the tunnel lifecycle model. Each sequence deletes its tunnels (on a tunnel
+    /// budget, one is kept open for the next); findings are shrunk to a short sequence with a
+    /// --replay command.
     #[arg(long)]
     pub sequences: bool,
 
@@ -92,6 +97,15 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N")]
     pub time_scale: Option<f64>,
 
+    /// The most tunnels the campaign opens in all, shrinking included (AWS bills every tunnel
+    /// opened; rotations are free). Default: 10 for a remote endpoint, unlimited on loopback and
+    /// for the built-in target. With --sequences, each concurrent sequence keeps a tunnel open
+    /// for the next: sequences that only rotate, describe, list or tag run on it, and the ones
+    /// that open more tunnels, close one or let time pass take new ones, spread over --duration.
+    /// The campaign stops when the budget is spent (exit 0 without a finding).
+    #[arg(long, value_name = "N", value_parser = parse_tunnel_budget)]
+    pub max_tunnels_opened: Option<u64>,
+
     /// Distinct findings (check and operator) to shrink and print.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_findings: u16,
@@ -107,6 +121,17 @@ pub struct FuzzArgs {
     /// Write the libFuzzer dictionary of the protocol's tokens to PATH and exit.
     #[arg(long, value_name = "PATH")]
     pub write_dict: Option<PathBuf>,
+}
+
+/// `--max-tunnels-opened`: a whole number of tunnels, at least 1.
+fn parse_tunnel_budget(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("a campaign needs at least 1 tunnel (give 1 or more, e.g. 10)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{s:?} is not a number of tunnels (give a whole number of at least 1, e.g. 10)"
+        )),
+    }
 }
 
 /// `60s`, `5m`, `1h`, `500ms`, or seconds.
@@ -256,6 +281,33 @@ pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<St
     Ok((endpoint, opts))
 }
 
+/// `--max-tunnels-opened` unless given, for a remote endpoint.
+pub(super) const DEFAULT_REMOTE_MAX_TUNNELS_OPENED: u64 = 10;
+
+/// The campaign's tunnel budget (`None`: unlimited): `--max-tunnels-opened`, else 10 for a remote
+/// `endpoint` and unlimited on loopback or for the built-in target (`None`). Both campaigns read
+/// it here.
+pub(super) fn tunnel_budget(args: &FuzzArgs, endpoint: Option<&str>) -> Option<u64> {
+    let remote = endpoint
+        .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
+        .is_some_and(|u| !rotcheck::client::config::is_loopback(&u));
+    args.max_tunnels_opened
+        .or(remote.then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED))
+}
+
+/// How the budget reads on a campaign's first line.
+pub(super) fn budget_words(budget: Option<u64>, rate: Option<f64>) -> String {
+    let tunnels = match budget {
+        Some(n) => format!("at most {n} tunnel(s) opened (--max-tunnels-opened)"),
+        None => "tunnels unlimited".to_owned(),
+    };
+    let rate = match rate {
+        Some(r) => format!("at most {r} requests/s"),
+        None => "requests not rate-limited".to_owned(),
+    };
+    format!("budget: {tunnels}, {rate}")
+}
+
 /// How a fuzz campaign exits: 130 when interrupted; an error (exit 2) when nothing was judged
 /// (no `unit` within --duration) or when `code` is 2 (`why`); else `code`.
 pub(super) fn campaign_exit(
@@ -356,6 +408,14 @@ impl FuzzProgress for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tunnel_budgets_are_whole_numbers_of_at_least_one() {
+        assert_eq!(parse_tunnel_budget("10"), Ok(10));
+        for bad in ["0", "-1", "2.5", "ten", ""] {
+            assert!(parse_tunnel_budget(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn durations() {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context as _};
 use rotcheck::client::Client;
 use rotcheck::fuzzing::driver::{Until, Verdict};
+use rotcheck::fuzzing::lifecycle::Step;
 use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
 use rotcheck::fuzzing::{notation, SequenceSummary};
 use rotcheck::report::progress::ProgressMode;
@@ -23,7 +24,9 @@ struct Targets {
     servers: Vec<RunningServer>,
     /// The `rotcheck fuzz` flags a replay needs to reach the same endpoint the same way.
     command: String,
-    describe: String,
+    /// The client's note on its credentials (placeholder credentials on loopback), shown after
+    /// the first line.
+    notice: Option<String>,
 }
 
 async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
@@ -38,7 +41,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
         command.push_str(&format!(" --region {r}"));
     }
     match endpoint {
-        Some(url) => {
+        Some(_) => {
             let time_scale = args.time_scale.unwrap_or(1.0);
             if !(time_scale.is_finite() && (1.0..=3600.0).contains(&time_scale)) {
                 bail!("--time-scale must be between 1 and 3600");
@@ -47,9 +50,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                 command.push_str(&format!(" --time-scale {t}"));
             }
             let client = Client::connect(opts).await?;
-            if let Some(n) = client.notice() {
-                eprintln!("note: {n}");
-            }
+            let notice = client.notice().map(str::to_owned);
             // One client (and its connection pool, rate limiter and retry budget) for all.
             let apis = (0..count)
                 .map(|_| ClientApi {
@@ -62,7 +63,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                 apis,
                 servers: Vec::new(),
                 command,
-                describe: url,
+                notice,
             })
         }
         None => {
@@ -85,7 +86,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                 apis,
                 servers,
                 command,
-                describe: "the built-in reference implementation".into(),
+                notice: None,
             })
         }
     }
@@ -95,14 +96,36 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     if args.write_seeds.is_some() || args.write_dict.is_some() {
         bail!("--write-seeds and --write-dict do not fuzz: give them without --sequences or --replay");
     }
+    // The first line states what the campaign may spend, before anything is sent (or the
+    // credentials are even looked up).
+    let (endpoint, _) = super::fuzz::endpoint_and_options(&args)?;
+    let budget = super::fuzz::tunnel_budget(&args, endpoint.as_deref());
+    let describe = endpoint
+        .clone()
+        .unwrap_or_else(|| "the built-in reference implementation".into());
     if let Some(text) = &args.replay {
         let steps = notation::parse(text).context("--replay")?;
         if steps.is_empty() {
             bail!("--replay: the sequence has no step");
         }
+        let opens = steps.iter().filter(|s| matches!(s, Step::Open { .. })).count() as u64;
+        eprintln!(
+            "rotcheck fuzz --replay: {describe}, a sequence that opens {opens} tunnel(s); {}",
+            super::fuzz::budget_words(budget, None)
+        );
+        if let Some(limit) = budget.filter(|&l| opens > l) {
+            bail!("--replay: the sequence opens {opens} tunnels, more than --max-tunnels-opened {limit}");
+        }
         let targets = connect(&args, 1).await?;
         return replay(&targets, &steps).await;
     }
+    eprintln!(
+        "rotcheck fuzz --sequences: seed {}, {describe} for {:.1?}, {} sequence(s) at once; {}",
+        args.seed,
+        args.duration,
+        args.concurrency,
+        super::fuzz::budget_words(budget, None)
+    );
     let targets = connect(&args, usize::from(args.concurrency)).await?;
     let time_steps = targets.apis.iter().all(ClientApi::time_steps);
     let config = SequenceConfig {
@@ -110,15 +133,12 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         max_findings: usize::from(args.max_findings),
         time_steps,
+        max_tunnels_opened: budget,
         ..SequenceConfig::default()
     };
-    eprintln!(
-        "rotcheck fuzz --sequences: seed {}, {} for {:.1?}, {} sequence(s) at once",
-        config.seed,
-        targets.describe,
-        config.duration,
-        targets.apis.len()
-    );
+    if let Some(n) = &targets.notice {
+        eprintln!("note: {n}");
+    }
     if !time_steps {
         eprintln!(
             "note: no time-passing steps: the endpoint's tunnel clock runs in real time (give --time-scale 60 or more for a server whose clock runs faster)"
@@ -152,10 +172,16 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
 
 fn print_totals(s: &SequenceSummary) {
     let secs = s.elapsed.as_secs_f64().max(1e-9);
+    let reused = if s.reused > 0 {
+        format!(", {} on a tunnel kept from an earlier one", s.reused)
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "\n{} sequences ({} requests) in {:.1} s ({:.1} sequences/s), {} finding(s)",
+        "\n{} sequences{reused} ({} requests, {} tunnel(s) opened) in {:.1} s ({:.1} sequences/s), {} finding(s)",
         s.sequences,
         s.requests,
+        s.tunnels_opened,
         secs,
         s.sequences as f64 / secs,
         s.findings.len()
@@ -164,6 +190,23 @@ fn print_totals(s: &SequenceSummary) {
         line.push_str(&format!(", {} more failing sequence(s) repeating them", s.repeated));
     }
     println!("{line}");
+    if let (true, Some(limit)) = (s.budget_spent, s.max_tunnels_opened) {
+        println!(
+            "tunnel budget spent: {} of {limit} tunnels opened (--max-tunnels-opened)",
+            s.tunnels_opened
+        );
+    }
+    if s.shrink_out_of_tunnels {
+        eprintln!(
+            "shrinking stopped early: the tunnel budget was spent (a larger --max-tunnels-opened shrinks further)"
+        );
+    }
+    if !s.not_reused.is_empty() {
+        eprintln!(
+            "note: kept tunnel(s) not reused, changed while no sequence used them: {}",
+            terminal_safe(&s.not_reused.join("; "))
+        );
+    }
     if s.inconclusive > 0 {
         eprintln!(
             "{} sequence(s) could not be judged: {}",
@@ -179,7 +222,7 @@ fn print_totals(s: &SequenceSummary) {
     }
 }
 
-async fn replay(targets: &Targets, steps: &[rotcheck::fuzzing::lifecycle::Step]) -> anyhow::Result<ExitCode> {
+async fn replay(targets: &Targets, steps: &[Step]) -> anyhow::Result<ExitCode> {
     let Some(api) = targets.apis.first() else {
         bail!("no endpoint to replay on");
     };
@@ -187,7 +230,10 @@ async fn replay(targets: &Targets, steps: &[rotcheck::fuzzing::lifecycle::Step])
     if !api.time_steps() && text.split(' ').any(|s| s.starts_with("advance:")) {
         bail!("--replay: the sequence lets time pass, which needs the built-in target or --endpoint with --time-scale 60 or more");
     }
-    eprintln!("replaying on {}: {text}", targets.describe);
+    eprintln!("replaying: {text}");
+    if let Some(n) = &targets.notice {
+        eprintln!("note: {n}");
+    }
     let (verdict, requests, left) = sequences::run_and_clean(api, steps, Until::NEVER).await;
     if !left.is_empty() {
         eprintln!(

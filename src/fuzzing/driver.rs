@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::budget::TunnelBudget;
 use super::lifecycle::{Step, MAX_STEPS};
-use super::model::{broken, Broken, Model, Rule};
+use super::model::{broken, Broken, Known, Model, Rule};
 use crate::checks::CheckId;
 use crate::runner::budget::RUN_TAG_KEY;
 use crate::spec::facts::ClientMode;
@@ -104,6 +105,81 @@ pub struct SequenceRun {
     pub verdict: Verdict,
     pub requests: u64,
     pub model: Model,
+    /// The timeline after the sequence (how far it moved the endpoint's clock).
+    pub timeline: Timeline,
+    /// The sequence stopped at an Open step its tunnel budget could not pay for.
+    pub out_of_tunnels: bool,
+    /// The tunnel to adopt was not as the campaign left it (why): no step ran.
+    pub not_adopted: Option<String>,
+    /// The DescribeTunnel step run after the sequence to check the tunnel it keeps (see
+    /// [`Options::keep_one`]); a violation there is at index `steps.len()`.
+    pub appended: Option<Step>,
+    /// The tunnel kept open for a later sequence, and what the model knows of it.
+    pub kept: Option<Known>,
+}
+
+/// The clock a campaign's sequences on one endpoint share: real time since `origin` plus how far
+/// the endpoint's clock was moved. A tunnel kept for a later sequence opened at a reading of it,
+/// so the later model knows how old the tunnel is.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeline {
+    pub origin: Instant,
+    /// Seconds the endpoint's clock was moved forward (beyond real time).
+    pub moved: f64,
+}
+
+impl Timeline {
+    pub fn new() -> Timeline {
+        Timeline {
+            origin: Instant::now(),
+            moved: 0.0,
+        }
+    }
+
+    /// The reading now.
+    pub fn now(&self) -> f64 {
+        self.origin.elapsed().as_secs_f64() + self.moved
+    }
+}
+
+impl Default for Timeline {
+    fn default() -> Self {
+        Timeline::new()
+    }
+}
+
+/// How a sequence runs, beyond its steps.
+#[derive(Debug, Default)]
+pub struct Options<'a> {
+    pub until: Until<'a>,
+    pub timeline: Timeline,
+    /// The sequence's first tunnel is this one, which an earlier sequence left OPEN: its first
+    /// step (an Open) is not sent; a DescribeTunnel adopts the tunnel into the model instead.
+    pub adopt: Option<Known>,
+    /// Each OpenTunnel takes a tunnel from it; the sequence stops at an Open it cannot pay for.
+    pub budget: Option<&'a TunnelBudget>,
+    /// Added to the step numbers that the destinationConfig values sent are named after, so that
+    /// the values a reused tunnel sees stay distinct across sequences (a value it already has
+    /// would hide a config applied when it should not be).
+    pub label_offset: usize,
+    /// After a sequence that passed, keep its OPEN tunnel with the most life left (at least
+    /// `reuse_guard` and `reuse_room` of real time) for a later sequence: a DescribeTunnel of it is judged as
+    /// one more step, so whatever the sequence did to it is checked before another sequence
+    /// takes it as it is.
+    pub keep_one: bool,
+    /// An adopted tunnel is left alone this long (real time) before its expiry: a sequence on it
+    /// stops there (expiry is judged on tunnels a sequence opened itself, whose whole life it saw).
+    pub reuse_guard: Duration,
+    /// See `keep_one`.
+    pub reuse_room: Duration,
+}
+
+/// Why a step did not run.
+enum Stop {
+    /// The deadline or a flag: the sequence is cut here.
+    Until,
+    /// An Open step the tunnel budget cannot pay for.
+    Budget,
 }
 
 /// Time passed by an `Advance { secs }` step, in tunnel-seconds: 20 s to ~21 minutes.
@@ -135,12 +211,14 @@ struct Driver<'a, A: Api> {
     api: &'a A,
     model: Model,
     requests: u64,
-    started: Instant,
-    /// Seconds the endpoint's clock was moved forward (beyond real time).
-    moved: f64,
+    timeline: Timeline,
     /// The slowest call so far, in seconds (the model's expiry slack grows with it).
     slowest: f64,
     until: Until<'a>,
+    budget: Option<&'a TunnelBudget>,
+    label_offset: usize,
+    /// The timeline reading at which a sequence on an adopted tunnel stops.
+    reuse_until: Option<f64>,
 }
 
 impl<A: Api> Driver<'_, A> {
@@ -158,12 +236,32 @@ impl<A: Api> Driver<'_, A> {
         Ok(resp)
     }
 
-    /// The model's clock: real time since the sequence started plus what the clock was moved by;
+    /// The run as it ended (nothing kept yet).
+    fn finish(self, verdict: Verdict, out_of_tunnels: bool, not_adopted: Option<String>) -> SequenceRun {
+        SequenceRun {
+            verdict,
+            requests: self.requests,
+            model: self.model,
+            timeline: self.timeline,
+            out_of_tunnels,
+            not_adopted,
+            appended: None,
+            kept: None,
+        }
+    }
+
+    /// The model's clock: the timeline's reading (real time plus what the clock was moved by);
     /// its slack: a second plus twice the slowest call (the endpoint decides a tunnel's state
     /// somewhere between sending and receiving).
     fn sync_clock(&mut self) {
-        self.model.set_now(self.started.elapsed().as_secs_f64() + self.moved);
+        self.model.set_now(self.timeline.now());
         self.model.set_slack(1.0 + 2.0 * self.slowest);
+    }
+
+    /// Whether letting `by` more seconds pass (on the timeline) reaches the adopted tunnel's
+    /// guard before its expiry.
+    fn past_reuse(&self, by: f64) -> bool {
+        self.reuse_until.is_some_and(|limit| self.timeline.now() + by >= limit)
     }
 
     fn pick(&self, t: u8) -> (Option<usize>, String) {
@@ -174,21 +272,29 @@ impl<A: Api> Driver<'_, A> {
         }
     }
 
-    /// `Err(())`: the step would wait past the deadline (the sequence stops there).
-    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), NoAnswer>, ()> {
+    /// `Err`: the step would wait past the deadline, or open a tunnel the budget cannot pay for
+    /// (the sequence stops there).
+    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), NoAnswer>, Stop> {
         if let Step::Advance { secs } = step {
             let minute = self.api.tunnel_minute().as_secs_f64();
             let by = Duration::from_secs_f64(advance_tunnel_secs(*secs) as f64 * minute / 60.0);
             let moves = self.api.moves_clock();
-            if !moves && self.until.reached(Instant::now() + by) {
-                return Err(());
+            if (!moves && self.until.reached(Instant::now() + by)) || self.past_reuse(by.as_secs_f64()) {
+                return Err(Stop::Until);
             }
             self.api.advance(by).await;
             // A wait is real time already; a moved clock is ahead of it by `by`.
             if moves {
-                self.moved += by.as_secs_f64();
+                self.timeline.moved += by.as_secs_f64();
             }
             return Ok(Ok(()));
+        }
+        if matches!(step, Step::Open { .. }) {
+            if let Some(b) = self.budget {
+                if !b.take() {
+                    return Err(Stop::Budget);
+                }
+            }
         }
         Ok(self.call_step(n, step).await)
     }
@@ -198,7 +304,7 @@ impl<A: Api> Driver<'_, A> {
         match step {
             Step::Open { lifetime, config: with } => {
                 let minutes = open_minutes(*lifetime);
-                let c = with.then(|| config(&format!("open-{n}")));
+                let c = with.then(|| config(&format!("open-{}", n + self.label_offset)));
                 let mut body = json!({"timeoutConfig": {"maxLifetimeTimeoutMinutes": minutes}});
                 if let Some(c) = &c {
                     body["destinationConfig"] = c.clone();
@@ -219,7 +325,7 @@ impl<A: Api> Driver<'_, A> {
             } => {
                 let (i, id) = self.pick(*tunnel);
                 let mode: ClientMode = mode.client_mode();
-                let c = with.then(|| config(&format!("rotate-{n}")));
+                let c = with.then(|| config(&format!("rotate-{}", n + self.label_offset)));
                 let mut body = json!({"tunnelId": id, "clientMode": mode.as_str()});
                 if let Some(c) = &c {
                     body["destinationConfig"] = c.clone();
@@ -289,54 +395,147 @@ impl<A: Api> Driver<'_, A> {
 /// Runs `steps` (at most [`MAX_STEPS`]) against `api`, stopping early at `until`, and judges every
 /// answer. The tunnels the sequence opened are left as they are (see [`cleanup`]).
 pub async fn run_sequence<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> SequenceRun {
+    let options = Options {
+        until,
+        ..Options::default()
+    };
+    run_sequence_with(api, steps, options).await
+}
+
+/// [`run_sequence`] with a timeline, a tunnel budget, an adopted first tunnel, and a tunnel kept
+/// for the next sequence (see [`Options`]).
+pub async fn run_sequence_with<A: Api>(api: &A, steps: &[Step], options: Options<'_>) -> SequenceRun {
+    let until = options.until;
     let mut d = Driver {
         api,
         model: Model::new(api.tunnel_minute().as_secs_f64()),
         requests: 0,
-        started: Instant::now(),
-        moved: 0.0,
+        timeline: options.timeline,
         slowest: 0.0,
         until,
+        budget: options.budget,
+        label_offset: options.label_offset,
+        reuse_until: None,
     };
+    let guard = options.reuse_guard.as_secs_f64();
+    let mut first = 0;
     let mut verdict = Verdict::Passed;
-    for (n, step) in steps.iter().take(MAX_STEPS).enumerate() {
-        if until.reached(Instant::now()) {
+    let mut out_of_tunnels = false;
+    if let Some(known) = &options.adopt {
+        if !matches!(steps.first(), Some(Step::Open { .. })) {
+            return d.finish(
+                Verdict::Passed,
+                false,
+                Some("the sequence does not start with an Open step".into()),
+            );
+        }
+        d.sync_clock();
+        match d.call("DescribeTunnel", json!({"tunnelId": known.id})).await {
+            Ok(resp) => {
+                if let Err(why) = d.model.adopt(known, &resp) {
+                    return d.finish(Verdict::Passed, false, Some(why));
+                }
+            }
+            Err(NoAnswer::Broken(broken)) => return d.finish(Verdict::Violation { step: 0, broken }, false, None),
+            Err(NoAnswer::Inconclusive(why)) => return d.finish(Verdict::Inconclusive { step: 0, why }, false, None),
+            Err(NoAnswer::Setup(why)) => return d.finish(Verdict::Setup(why), false, None),
+        }
+        d.reuse_until = d.model.expires_at(0).map(|e| e - guard);
+        first = 1;
+    }
+    for (n, step) in steps.iter().enumerate().take(MAX_STEPS).skip(first) {
+        if until.reached(Instant::now()) || d.past_reuse(0.0) {
             verdict = Verdict::Truncated;
             break;
         }
         d.sync_clock();
-        let Ok(result) = d.step(n, step).await else {
-            verdict = Verdict::Truncated;
-            break;
+        let result = match d.step(n, step).await {
+            Ok(result) => result,
+            Err(stop) => {
+                out_of_tunnels = matches!(stop, Stop::Budget);
+                verdict = Verdict::Truncated;
+                break;
+            }
         };
-        match result {
-            Ok(()) => {}
-            Err(NoAnswer::Broken(broken)) => {
-                verdict = Verdict::Violation { step: n, broken };
-                break;
-            }
-            Err(NoAnswer::Inconclusive(why)) => {
-                verdict = Verdict::Inconclusive { step: n, why };
-                break;
-            }
-            Err(NoAnswer::Setup(why)) => {
-                verdict = Verdict::Setup(why);
-                break;
-            }
+        if let Some(v) = judged(n, result) {
+            verdict = v;
+            break;
         }
     }
-    SequenceRun {
-        verdict,
-        requests: d.requests,
-        model: d.model,
+    let mut run = d.finish(verdict, out_of_tunnels, None);
+    if options.keep_one && run.verdict == Verdict::Passed {
+        let least = guard + options.reuse_room.as_secs_f64();
+        keep_one(api, &mut run, steps.len().min(MAX_STEPS), options, least).await;
+    }
+    run
+}
+
+/// A step's result as the sequence's verdict, if it ends the sequence.
+fn judged(n: usize, result: Result<(), NoAnswer>) -> Option<Verdict> {
+    match result {
+        Ok(()) => None,
+        Err(NoAnswer::Broken(broken)) => Some(Verdict::Violation { step: n, broken }),
+        Err(NoAnswer::Inconclusive(why)) => Some(Verdict::Inconclusive { step: n, why }),
+        Err(NoAnswer::Setup(why)) => Some(Verdict::Setup(why)),
     }
 }
 
-/// Deletes every tunnel the sequence opened and did not delete (CloseTunnel with `delete`).
+/// Picks the OPEN tunnel with the most life left (more than `least` seconds), checks it with a
+/// DescribeTunnel judged as step `n`, and keeps it (`run.kept`) if the answer is as the model
+/// expects.
+async fn keep_one<A: Api>(api: &A, run: &mut SequenceRun, n: usize, options: Options<'_>, least: f64) {
+    let now = run.timeline.now();
+    run.model.set_now(now);
+    let best = (0..run.model.tunnels().len())
+        .filter(|&i| {
+            let t = &run.model.tunnels()[i];
+            run.model.life(t) == super::model::Life::Open && !run.model.closed(i)
+        })
+        .filter_map(|i| run.model.expires_at(i).map(|e| (i, e)))
+        .filter(|&(_, e)| e - now > least)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((i, _)) = best else { return };
+    let Ok(tunnel) = u8::try_from(i) else { return };
+    let step = Step::Describe { tunnel };
+    let mut d = Driver {
+        api,
+        model: std::mem::take(&mut run.model),
+        requests: 0,
+        timeline: run.timeline,
+        slowest: 0.0,
+        until: options.until,
+        budget: None,
+        label_offset: options.label_offset,
+        reuse_until: None,
+    };
+    d.sync_clock();
+    let result = d.call_step(n, &step).await;
+    run.requests += d.requests;
+    run.model = d.model;
+    run.appended = Some(step);
+    match judged(n, result) {
+        None => run.kept = run.model.known(i),
+        Some(v) => run.verdict = v,
+    }
+}
+
+/// Deletes every tunnel the sequence opened (or adopted) and did not delete (CloseTunnel with
+/// `delete`), but the one it keeps for a later sequence. Returns the ids it could not delete,
+/// with why.
+pub async fn cleanup<A: Api>(api: &A, model: &Model, keep: Option<&str>) -> Vec<String> {
+    let ids: Vec<String> = model
+        .undeleted()
+        .into_iter()
+        .filter(|id| Some(id.as_str()) != keep)
+        .collect();
+    delete_tunnels(api, &ids).await
+}
+
+/// Deletes the tunnels `ids` (CloseTunnel with `delete`); an unknown one is already gone.
 /// Returns the ids it could not delete, with why.
-pub async fn cleanup<A: Api>(api: &A, model: &Model) -> Vec<String> {
+pub async fn delete_tunnels<A: Api>(api: &A, ids: &[String]) -> Vec<String> {
     let mut failed = Vec::new();
-    for id in model.undeleted() {
+    for id in ids {
         match api.call("CloseTunnel", &json!({"tunnelId": id, "delete": true})).await {
             Ok(r) if r.status == 200 => {}
             // Already gone (expired and forgotten, or deleted by a fault): nothing left behind.

@@ -4,8 +4,10 @@
 //! lifecycle model that judges them (`model`) and their text form (`notation`); and `rotcheck
 //! fuzz`, which sends random requests from the mutation catalog to an endpoint and judges them with
 //! the runner's checks (`campaign`, shrinking each finding to a minimal request: `shrink`), or
-//! random sequences judged by the model (`sequences`).
+//! random sequences judged by the model (`sequences`), on a tunnel budget (`budget`) that reuses
+//! the tunnels a campaign already has (`reuse`).
 
+pub mod budget;
 pub mod campaign;
 pub mod dataplane;
 pub mod driver;
@@ -15,6 +17,7 @@ pub mod model;
 pub mod notation;
 pub mod oracles;
 pub mod repro;
+pub mod reuse;
 pub mod seeds;
 pub mod sequences;
 pub mod shrink;

@@ -18,6 +18,13 @@ pub struct Control {
     state: Arc<AppState>,
 }
 
+impl std::fmt::Debug for Control {
+    // The state holds tokens: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control").finish_non_exhaustive()
+    }
+}
+
 /// The tunnel store at one moment (ids, tokens, states, tags); opaque.
 #[derive(Debug, Clone)]
 pub struct StoreSnapshot(Store);
@@ -39,9 +46,10 @@ impl Control {
         self.state.clock.advance(by);
     }
 
-    /// How many tunnels OpenTunnel created since the server started (what a run paid for).
+    /// Tunnels this server has opened (successful OpenTunnel calls) since it started; a store
+    /// [`Control::restore`] does not change it.
     pub fn tunnels_opened(&self) -> u64 {
-        self.state.store().opened()
+        self.state.tunnels_opened.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Real seconds one tunnel-minute lasts on this server's clock (`60 / time_scale`).
@@ -95,5 +103,22 @@ mod tests {
         control.advance_clock(control.tunnel_minute() + Duration::from_secs(1));
         let (_, described) = call(&app, "DescribeTunnel", &describe).await;
         assert_eq!(described["tunnel"]["status"], "CLOSED");
+    }
+
+    /// Guards the budget tests' yardstick: only tunnels actually opened count, and a restore does not reset it.
+    #[tokio::test]
+    async fn tunnels_opened_counts_successful_opens_only_and_survives_a_restore() {
+        let (app, control) = router_with_control(ServerConfig {
+            max_tunnels: 1,
+            ..ServerConfig::default()
+        });
+        let empty = control.snapshot();
+        assert_eq!(call(&app, "OpenTunnel", "{}").await.0, 200);
+        // The store is full: LimitExceededException opens nothing.
+        assert_eq!(call(&app, "OpenTunnel", "{}").await.0, 400);
+        assert_eq!(control.tunnels_opened(), 1);
+        control.restore(&empty);
+        assert_eq!(call(&app, "OpenTunnel", "{}").await.0, 200);
+        assert_eq!(control.tunnels_opened(), 2);
     }
 }

@@ -167,6 +167,8 @@ fn sanitized(mut config: ServerConfig) -> ServerConfig {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    /// What [`RunningServer::tunnels_opened`] reads.
+    control: Control,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -174,6 +176,12 @@ pub struct RunningServer {
 impl RunningServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Tunnels this server has opened (successful OpenTunnel calls) since it started: the count
+    /// a client's tunnel budget is checked against.
+    pub fn tunnels_opened(&self) -> u64 {
+        self.control.tunnels_opened()
     }
 
     /// `http://HOST:PORT`.
@@ -194,7 +202,8 @@ impl RunningServer {
 /// Binds `bind` (port 0: any free port) and serves until shut down.
 pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServer, ServerError> {
     config.validate()?;
-    serve(router(config), bind).await
+    let (app, control) = router_with_control(config);
+    serve(app, control, bind).await
 }
 
 /// [`spawn`], with a [`Control`] on the server's state (to move its clock).
@@ -204,10 +213,10 @@ pub async fn spawn_with_control(
 ) -> Result<(RunningServer, Control), ServerError> {
     config.validate()?;
     let (app, control) = router_with_control(config);
-    Ok((serve(app, bind).await?, control))
+    Ok((serve(app, control.clone(), bind).await?, control))
 }
 
-async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+async fn serve(app: Router, control: Control, bind: SocketAddr) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|error| ServerError::Bind { addr: bind, error })?;
@@ -223,7 +232,12 @@ async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerErr
             })
             .await
     });
-    Ok(RunningServer { addr, stop, task })
+    Ok(RunningServer {
+        addr,
+        control,
+        stop,
+        task,
+    })
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         "destinationAccessToken": tunnel.destination_token.expose(),
     });
     store.insert(tunnel);
+    state.tunnels_opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(out)
 }
 

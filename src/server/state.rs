@@ -1,6 +1,7 @@
 //! The state every request handler reads: configuration, the active hooks (faults and variants)
 //! and the behaviour they configure, the tunnel clock and store.
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -30,6 +31,9 @@ pub(crate) struct AppState {
     pub(crate) production: super::production::Production,
     /// Whether the expiry sweep closes expired tunnels (false under `expiry-not-enforced`).
     sweep_expiry: bool,
+    /// Successful OpenTunnel calls since the server started (what AWS would bill): tests read it
+    /// to hold a client to its tunnel budget by the server's own count.
+    pub(crate) tunnels_opened: AtomicU64,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
             store: Mutex::default(),
             verifier,
             connections: Default::default(),
+            tunnels_opened: AtomicU64::new(0),
             config,
         }
     }

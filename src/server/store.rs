@@ -250,11 +250,6 @@ impl Store {
         Some(t)
     }
 
-    /// How many tunnels OpenTunnel created (each took one sequence number).
-    pub fn opened(&self) -> u64 {
-        self.next_seq
-    }
-
     /// The next sequence number; the caller builds the tunnel with it and calls [`Store::insert`].
     pub fn next_seq(&mut self) -> u64 {
         self.next_seq += 1;

@@ -23,13 +23,18 @@
 //!   is newest first.
 //! - Nothing is ever a 5xx.
 
+mod adopt;
+
 use std::collections::{BTreeMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::Value;
 
 use crate::checks::{error_type_of, CheckId};
 use crate::spec::facts::{self, Citation, ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN, TOKEN_MEMBERS};
 use crate::wire::HttpResponse;
+
+pub use adopt::Known;
 
 /// How long a closed tunnel stays visible at least, in tunnel-minutes ("at least 3 hours").
 const RETENTION_MINUTES: f64 = 180.0;
@@ -75,8 +80,10 @@ pub struct Model {
     now: f64,
     /// Real seconds of one tunnel-minute on the server's clock.
     minute: f64,
-    /// Every token handed out so far (by OpenTunnel or a rotation, any tunnel).
-    issued: HashSet<String>,
+    /// A fingerprint of every token handed out so far (by OpenTunnel or a rotation, any tunnel;
+    /// with an adopted tunnel, its whole history): a reused tunnel's history stays small and the
+    /// tokens themselves are not kept.
+    issued: HashSet<u64>,
     /// Seconds either side of an expiry during which both states are accepted.
     slack: f64,
 }
@@ -167,6 +174,14 @@ fn body(resp: &HttpResponse, what: &str) -> Result<Value, Broken> {
     })
 }
 
+/// A token's fingerprint (SipHash with fixed keys: the same token always gives the same value;
+/// two of the few thousand tokens a campaign sees collide with odds of about 1 in 10^12).
+fn fingerprint(token: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    token.hash(&mut h);
+    h.finish()
+}
+
 fn str_of<'a>(v: &'a Value, member: &str) -> Option<&'a str> {
     v.get(member).and_then(Value::as_str)
 }
@@ -239,7 +254,7 @@ impl Model {
                 format!("{what}: an empty access token"),
             ));
         }
-        if !self.issued.insert(token.to_owned()) {
+        if !self.issued.insert(fingerprint(token)) {
             return Err(broken(
                 C(CheckId::TOKEN_FRESH),
                 format!("{what}: an access token handed out before came back"),

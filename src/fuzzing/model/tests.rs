@@ -174,3 +174,80 @@ fn the_expiry_slack_follows_the_endpoint_latency() {
     m.set_now(10.0);
     assert_eq!(m.life(&m.tunnels()[0]), Life::Expiring, "the clock never goes back");
 }
+
+/// A model that saw `t1` opened (10 minutes), rotated once and described: what a campaign keeps.
+fn kept() -> Known {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s1")).unwrap();
+    m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
+    m.advance(60.0);
+    m.known(0).expect("an OPEN tunnel with every property seen can be kept")
+}
+
+/// Guards reuse against missed findings: an adopted tunnel keeps its token history, createdAt and expiry.
+#[test]
+fn an_adopted_tunnel_is_judged_as_a_fresh_one_with_its_token_history() {
+    let known = kept();
+    let mut m = Model::new(60.0);
+    m.set_now(60.0);
+    m.adopt(&known, &described("OPEN", 100, 10)).unwrap();
+    // The token the rotation before the adoption replaced, coming back, is caught.
+    let e = m.rotate(Some(0), ClientMode::Source, None, &rotated("s0")).unwrap_err();
+    assert!(e.message.contains("handed out before"), "{e}");
+    let mut m = Model::new(60.0);
+    m.set_now(60.0);
+    m.adopt(&known, &described("OPEN", 100, 10)).unwrap();
+    m.rotate(Some(0), ClientMode::Source, None, &rotated("s2")).unwrap();
+    // createdAt and the lifetime are as they were seen before the adoption...
+    let e = m.describe(Some(0), &described("OPEN", 160, 10)).unwrap_err();
+    assert!(e.message.contains("createdAt changed"), "{e}");
+    m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
+    // ...and so is the expiry: 10 minutes after the open, not after the adoption.
+    m.advance(9.0 * 60.0 + 2.0);
+    let e = m.describe(Some(0), &described("OPEN", 100, 10)).unwrap_err();
+    assert!(e.message.contains("model says Closed"), "{e}");
+}
+
+/// Guards reuse against false findings: a tunnel not as it was left is not judged as if it were.
+#[test]
+fn a_tunnel_that_changed_since_it_was_kept_is_not_adopted() {
+    let known = kept();
+    for (answer, why) in [
+        (described("CLOSED", 100, 10), "status CLOSED"),
+        (described("OPEN", 160, 10), "createdAt"),
+        (described("OPEN", 100, 720), "timeoutConfig"),
+        (err(400, "ResourceNotFoundException"), "HTTP 400"),
+    ] {
+        let mut m = Model::new(60.0);
+        m.set_now(60.0);
+        let e = m.adopt(&known, &answer).unwrap_err();
+        assert!(e.contains(why), "{why}: {e}");
+        assert!(m.tunnels().is_empty());
+    }
+    // Past its lifetime on the model's clock, it is not adopted either.
+    let mut m = Model::new(60.0);
+    m.set_now(10.0 * 60.0);
+    assert!(m.adopt(&known, &described("OPEN", 100, 10)).is_err());
+}
+
+/// Guards reuse against ambiguity: a tunnel whose createdAt or destinationConfig is not pinned is not kept.
+#[test]
+fn a_tunnel_is_kept_only_once_every_property_it_reports_is_pinned() {
+    let mut m = Model::new(60.0);
+    opened(&mut m, 10);
+    // createdAt not seen yet.
+    assert!(m.known(0).is_none());
+    m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
+    assert!(m.known(0).is_some());
+    // A DESTINATION rotation with a config may or may not replace it: unknown until described.
+    let c = json!({"services": ["SSH"]});
+    let rotated_dest = ok(json!({"tunnelArn": ARN, "destinationAccessToken": "d1"}));
+    m.rotate(Some(0), ClientMode::Destination, Some(c), &rotated_dest)
+        .unwrap();
+    assert!(m.known(0).is_none());
+    m.describe(Some(0), &described("OPEN", 100, 10)).unwrap();
+    assert!(m.known(0).is_some());
+    m.close(Some(0), false, &ok(json!({}))).unwrap();
+    assert!(m.known(0).is_none());
+}
