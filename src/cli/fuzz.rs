@@ -106,6 +106,12 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", value_parser = parse_tunnel_budget)]
     pub max_tunnels_opened: Option<u64>,
 
+    /// Most requests per second across the campaign, retries included (0: unlimited). Default: 5
+    /// for a remote endpoint (as `rotcheck run`: a conservative share of an account's API rate
+    /// limits), unlimited on loopback and for the built-in target.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
     /// Distinct findings (check and operator) to shrink and print.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_findings: u16,
@@ -182,6 +188,15 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let (endpoint, opts) = endpoint_and_options(&args)?;
+    let budget = tunnel_budget(&args, endpoint.as_deref());
+    eprintln!(
+        "rotcheck fuzz: seed {}, {} for {:.1?}, concurrency {}; {}",
+        args.seed,
+        endpoint.as_deref().unwrap_or("the built-in reference implementation"),
+        args.duration,
+        args.concurrency,
+        budget_words(budget, opts.rate)
+    );
     let (client, embedded) = match &endpoint {
         Some(_) => {
             let client = Client::connect(opts).await?;
@@ -204,15 +219,9 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         endpoint: client.endpoint().to_owned(),
         embedded: embedded.is_some(),
         region: client.region().to_owned(),
+        max_tunnels_opened: budget.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         ..FuzzConfig::default()
     };
-    eprintln!(
-        "rotcheck fuzz: seed {}, {} for {:.1?}, concurrency {}",
-        config.seed,
-        endpoint.as_deref().unwrap_or("the built-in reference implementation"),
-        config.duration,
-        config.concurrency
-    );
 
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let interrupt = tokio::spawn(async move {
@@ -259,6 +268,17 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             String::new()
         },
     );
+    println!(
+        "footprint: {} tunnel(s) opened, {} request(s) sent in all (setup, verification, shrinking and cleanup included), {:.1} s",
+        summary.tunnels.opened, summary.requests_sent, secs
+    );
+    if summary.budget_spent {
+        println!(
+            "tunnel budget spent: {} of {} tunnels opened (--max-tunnels-opened); the campaign stopped there",
+            summary.tunnels.opened,
+            summary.tunnels.max_opened.unwrap_or(summary.tunnels.opened)
+        );
+    }
     campaign_exit(
         summary.interrupted,
         summary.exit_code(),
@@ -276,9 +296,28 @@ pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<St
     let opts = ConnectOptions {
         endpoint: endpoint.clone(),
         region: args.region.clone(),
+        rate: request_rate(args, endpoint.as_deref())?,
         ..ConnectOptions::default()
     };
     Ok((endpoint, opts))
+}
+
+/// `--rate`, else 5 requests/s for a remote endpoint; None: unlimited.
+pub(super) fn request_rate(args: &FuzzArgs, endpoint: Option<&str>) -> anyhow::Result<Option<f64>> {
+    match args.rate {
+        Some(r) if !(r.is_finite() && r >= 0.0) => {
+            bail!("--rate must be a number of requests per second (0: unlimited), got {r}")
+        }
+        Some(0.0) => Ok(None),
+        Some(r) => Ok(Some(r)),
+        None => Ok(is_remote(endpoint).then_some(super::run::DEFAULT_REMOTE_RATE)),
+    }
+}
+
+fn is_remote(endpoint: Option<&str>) -> bool {
+    endpoint
+        .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
+        .is_some_and(|u| !rotcheck::client::config::is_loopback(&u))
 }
 
 /// `--max-tunnels-opened` unless given, for a remote endpoint.
@@ -288,11 +327,8 @@ pub(super) const DEFAULT_REMOTE_MAX_TUNNELS_OPENED: u64 = 10;
 /// `endpoint` and unlimited on loopback or for the built-in target (`None`). Both campaigns read
 /// it here.
 pub(super) fn tunnel_budget(args: &FuzzArgs, endpoint: Option<&str>) -> Option<u64> {
-    let remote = endpoint
-        .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
-        .is_some_and(|u| !rotcheck::client::config::is_loopback(&u));
     args.max_tunnels_opened
-        .or(remote.then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED))
+        .or(is_remote(endpoint).then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED))
 }
 
 /// How the budget reads on a campaign's first line.

@@ -98,7 +98,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     }
     // The first line states what the campaign may spend, before anything is sent (or the
     // credentials are even looked up).
-    let (endpoint, _) = super::fuzz::endpoint_and_options(&args)?;
+    let (endpoint, opts) = super::fuzz::endpoint_and_options(&args)?;
     let budget = super::fuzz::tunnel_budget(&args, endpoint.as_deref());
     let describe = endpoint
         .clone()
@@ -111,7 +111,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         let opens = steps.iter().filter(|s| matches!(s, Step::Open { .. })).count() as u64;
         eprintln!(
             "rotcheck fuzz --replay: {describe}, a sequence that opens {opens} tunnel(s); {}",
-            super::fuzz::budget_words(budget, None)
+            super::fuzz::budget_words(budget, opts.rate)
         );
         if let Some(limit) = budget.filter(|&l| opens > l) {
             bail!("--replay: the sequence opens {opens} tunnels, more than --max-tunnels-opened {limit}");
@@ -124,7 +124,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
         args.seed,
         args.duration,
         args.concurrency,
-        super::fuzz::budget_words(budget, None)
+        super::fuzz::budget_words(budget, opts.rate)
     );
     let targets = connect(&args, usize::from(args.concurrency)).await?;
     let time_steps = targets.apis.iter().all(ClientApi::time_steps);

@@ -86,6 +86,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
         "harness_errors": result.harness_errors.iter().map(|e| r.scrub(e)).collect::<Vec<_>>(),
         "setup_failure": result.setup_failure.as_deref().map(|e| r.scrub(e)),
         "tunnels": result.tunnels,
+        "requests": result.requests,
         "cases": cases,
         "duration_ms": result.duration_ms,
     });

@@ -42,13 +42,21 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         repro::fmt_num(meta.time_scale),
         if meta.live { "on" } else { "off" },
     );
-    if result.tunnels.opened > 0 {
+    if result.tunnels.opened > 0 || result.requests > 0 {
+        let t = &result.tunnels;
+        let budget = match (t.max_opened, t.max) {
+            (Some(all), Some(once)) => format!("; budget {all} in all, {once} at once"),
+            (Some(all), None) => format!("; budget {all} in all"),
+            (None, Some(once)) => format!("; budget {once} at once"),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             out,
-            "tunnels: {} opened, at most {} at once{}",
-            result.tunnels.opened,
-            result.tunnels.peak,
-            result.tunnels.max.map(|m| format!(" (budget {m})")).unwrap_or_default()
+            "footprint: {} tunnel(s) opened (at most {} at once{budget}), {} request(s), {}",
+            t.opened,
+            t.peak,
+            result.requests,
+            super::fmt_duration(std::time::Duration::from_millis(result.duration_ms)),
         );
     }
     let _ = writeln!(

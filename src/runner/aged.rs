@@ -45,7 +45,7 @@ pub async fn run<T: Transport>(
     let prepared = match h.stop_reason() {
         Some(why) => Err(why),
         None => shared.ensure_open(&mut rec, None).await.map_err(|e| {
-            h.harness_error(format!("{AGED_CASE_ID}: {e}"));
+            h.setup_problem(AGED_CASE_ID, &e.to_string());
             e.to_string()
         }),
     };

@@ -297,9 +297,7 @@ pub async fn run<T: Transport>(
     let obs = match obs {
         Ok(o) => o,
         Err(why) => {
-            if h.stop_reason().is_none() {
-                h.harness_error(format!("{}: {why}", scenario.id()));
-            }
+            h.setup_problem(scenario.id(), &why);
             DataPlaneObservation::NotRun {
                 check: scenario.check(),
                 why,

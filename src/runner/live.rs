@@ -82,9 +82,7 @@ pub async fn run<T: Transport>(
         };
         match opened {
             Err(e) => {
-                if h.stop_reason().is_none() {
-                    h.harness_error(format!("{LIVE_CASE_ID}: {e}"));
-                }
+                h.setup_problem(LIVE_CASE_ID, &e.to_string());
                 obs.inconclusive = Some(e.to_string());
             }
             Ok(tunnel) => {

@@ -115,10 +115,9 @@ pub async fn run<T: Transport>(
 
 /// The setup error of a step that could not be prepared (also a harness error, once).
 fn setup_failed<T: Transport>(h: &Harness<T>, e: SetupError) -> String {
-    if h.unreachable_reason().is_none() {
-        h.harness_error(format!("setup: {e}"));
-    }
-    e.to_string()
+    let why = e.to_string();
+    h.setup_problem("setup", &why);
+    why
 }
 
 fn not_run<T: Transport>(h: &Harness<T>) -> Option<String> {

@@ -179,6 +179,25 @@ impl<T: Transport> Harness<T> {
             .map(|e| format!("endpoint unreachable: {e}"))
     }
 
+    /// Record why `what` could not be set up, once for the run: an unreachable endpoint or a
+    /// stopped run is said elsewhere, and a spent tunnel budget is one line whoever met it.
+    pub fn setup_problem(&self, what: &str, why: &str) {
+        if self.stop_reason().is_some() {
+            return;
+        }
+        if self.budget.spent() {
+            self.harness_error(format!(
+                "{}: the cases and scenarios left were not run",
+                super::budget::BudgetError::Spent {
+                    opened: self.budget.opened(),
+                    max: self.budget.stats().max_opened.unwrap_or_default(),
+                }
+            ));
+        } else {
+            self.harness_error(format!("{what}: {why}"));
+        }
+    }
+
     /// Why nothing more may be sent: the endpoint is unreachable, or a setup failure stopped
     /// the run.
     pub fn stop_reason(&self) -> Option<String> {

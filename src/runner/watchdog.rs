@@ -6,7 +6,8 @@
 //! or the end of a wait the run scheduled itself (the live check's sleep, a retry's backoff). A
 //! request that times out is not progress: an endpoint that accepts connections and never answers
 //! would otherwise keep a run busy for hours, one timeout after another. The run stalls when
-//! nothing progressed for `stall` plus one request timeout, and no scheduled wait is pending.
+//! nothing progressed for `stall`, plus one request timeout, plus the longest wait the run
+//! scheduled since the last progress.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -22,8 +23,10 @@ pub struct Watchdog {
 #[derive(Debug)]
 struct Inner {
     last_progress: Instant,
-    /// Silence is expected until then: a wait the run scheduled itself.
-    quiet_until: Instant,
+    /// The longest wait the run scheduled itself since the last progress: that much more
+    /// silence is expected. (Not "until its end": retries end and start all the time, and each
+    /// would grant a new allowance.)
+    longest_wait: Duration,
     /// What each piece of the run is waiting for right now.
     waiting: BTreeMap<u64, String>,
     next: u64,
@@ -47,7 +50,7 @@ impl Watchdog {
         Watchdog {
             inner: Mutex::new(Inner {
                 last_progress: now,
-                quiet_until: now,
+                longest_wait: Duration::ZERO,
                 waiting: BTreeMap::new(),
                 next: 0,
             }),
@@ -61,16 +64,15 @@ impl Watchdog {
 
     /// Something answered, or a step ended.
     pub fn progress(&self) {
-        self.lock().last_progress = Instant::now();
+        let mut i = self.lock();
+        i.last_progress = Instant::now();
+        i.longest_wait = Duration::ZERO;
     }
 
     /// The run is about to wait `d` on purpose: silence is expected for that long.
     pub fn scheduled(&self, d: Duration) {
-        let until = Instant::now() + d;
         let mut i = self.lock();
-        if until > i.quiet_until {
-            i.quiet_until = until;
-        }
+        i.longest_wait = i.longest_wait.max(d);
     }
 
     /// Register what a piece of the run waits for, until the returned guard drops.
@@ -82,14 +84,12 @@ impl Watchdog {
         Waiting { dog: self, id }
     }
 
-    /// `Some(message)` once nothing progressed for `stall` (plus one request timeout) after the
-    /// last progress and after every scheduled wait.
+    /// `Some(message)` once nothing progressed for `stall` plus one request timeout plus the
+    /// longest wait scheduled since the last progress.
     pub fn stalled(&self, stall: Duration) -> Option<String> {
         let i = self.lock();
-        let now = Instant::now();
-        let silent = now.saturating_duration_since(i.last_progress);
-        let past_waits = now.saturating_duration_since(i.quiet_until);
-        if silent <= stall + self.request_timeout || past_waits <= stall {
+        let silent = i.last_progress.elapsed();
+        if silent <= stall + self.request_timeout + i.longest_wait {
             return None;
         }
         let mut what: Vec<&str> = i.waiting.values().map(String::as_str).collect();
