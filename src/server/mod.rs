@@ -39,6 +39,7 @@ pub mod production;
 pub mod sigv4;
 mod state;
 mod store;
+pub mod tls;
 pub mod variants;
 
 use std::net::SocketAddr;
@@ -55,6 +56,7 @@ pub use errors::ApiError;
 pub use faults::Fault;
 pub use production::ProductionConfig;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
+pub use tls::{SelfSigned, TlsError, TlsIdentity};
 pub use variants::Variant;
 
 use state::AppState;
@@ -171,6 +173,8 @@ fn sanitized(mut config: ServerConfig) -> ServerConfig {
 #[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
+    /// Served over TLS (https, wss).
+    tls: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -180,9 +184,16 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or `https://` over TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// `ws://HOST:PORT/tunnel`, or `wss://` over TLS: where local proxies connect.
+    pub fn data_plane_url(&self) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}/tunnel", self.addr)
     }
 
     /// Stops accepting connections, lets in-flight requests finish (for up to 10 s) and returns.
@@ -197,8 +208,17 @@ impl RunningServer {
 
 /// Binds `bind` (port 0: any free port) and serves until shut down.
 pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+    spawn_with_tls(config, bind, None).await
+}
+
+/// [`spawn`], over TLS when an identity is given (HTTPS and WSS on the one port).
+pub async fn spawn_with_tls(
+    config: ServerConfig,
+    bind: SocketAddr,
+    tls: Option<TlsIdentity>,
+) -> Result<RunningServer, ServerError> {
     config.validate()?;
-    serve(router(config), bind).await
+    serve(router(config), bind, tls).await
 }
 
 /// [`spawn`], with a [`Control`] on the server's state (to move its clock).
@@ -208,10 +228,10 @@ pub async fn spawn_with_control(
 ) -> Result<(RunningServer, Control), ServerError> {
     config.validate()?;
     let (app, control) = router_with_control(config);
-    Ok((serve(app, bind).await?, control))
+    Ok((serve(app, bind, None).await?, control))
 }
 
-async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+async fn serve(app: Router, bind: SocketAddr, tls: Option<TlsIdentity>) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|source| ServerError::Bind { addr: bind, source })?;
@@ -219,15 +239,24 @@ async fn serve(app: Router, bind: SocketAddr) -> Result<RunningServer, ServerErr
         .local_addr()
         .map_err(|source| ServerError::Bind { addr: bind, source })?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // Either an explicit stop or the RunningServer being dropped.
-                let _ = stopped.await;
-            })
-            .await
-    });
-    Ok(RunningServer { addr, stop, task })
+    // Either an explicit stop or the RunningServer being dropped.
+    let stopped = async move {
+        let _ = stopped.await;
+    };
+    let is_tls = tls.is_some();
+    let task = match tls {
+        None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await }),
+        Some(identity) => {
+            let listener = tls::TlsListener::new(listener, &identity);
+            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await })
+        }
+    };
+    Ok(RunningServer {
+        addr,
+        tls: is_tls,
+        stop,
+        task,
+    })
 }
 
 #[cfg(test)]
