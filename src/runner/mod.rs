@@ -409,7 +409,8 @@ fn data_plane_plan<T: Transport>(
     if planned.is_empty() {
         return None;
     }
-    match crate::client::dataplane::DataPlane::new(url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT) {
+    let tls = harness.transport.tls();
+    match crate::client::dataplane::DataPlane::with_tls(url, &tls, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT) {
         Ok(dp) => Some((Arc::new(dp), planned)),
         Err(e) => {
             harness.harness_error(format!("data plane: {e}"));
