@@ -204,6 +204,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults,
         variants: args.variants,
         production,
+        relay: server::RelayConfig {
+            bandwidth: args.bandwidth,
+            ..Default::default()
+        },
     };
     let tls = tls_identity(
         &args.tls_cert,

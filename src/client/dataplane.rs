@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::Url;
@@ -361,6 +362,13 @@ impl Connection {
             .map_err(|e| DataPlaneError::Connection(source_chain(&e)))
     }
 
+    /// The sending and the receiving half, to use at once (a relay is tried both ways together:
+    /// one task doing both could wait on a full socket while the other side waits on it).
+    pub fn split(self) -> (FrameSender, FrameReceiver) {
+        let (sink, stream) = self.stream.split();
+        (FrameSender { sink }, FrameReceiver { stream })
+    }
+
     /// Close politely (bounded: a server that never answers the close is left after 2 s).
     pub async fn close(mut self: Box<Self>) {
         let _ = tokio::time::timeout(Duration::from_secs(2), async {
@@ -368,6 +376,56 @@ impl Connection {
             while let Some(Ok(_)) = self.stream.next().await {}
         })
         .await;
+    }
+}
+
+/// The sending half of a [`Connection`].
+pub struct FrameSender {
+    sink: SplitSink<WebSocketStream<reqwest::Upgraded>, Message>,
+}
+
+/// The receiving half of a [`Connection`].
+pub struct FrameReceiver {
+    stream: SplitStream<WebSocketStream<reqwest::Upgraded>>,
+}
+
+/// What [`FrameReceiver::next`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Binary(bytes::Bytes),
+    /// A text frame (the service never sends one).
+    Text,
+    /// The server closed the connection (with this close code, if it sent one), or it ended.
+    Closed(Option<u16>),
+}
+
+impl FrameSender {
+    /// Send binary bytes as they are (one WebSocket frame).
+    pub async fn send(&mut self, bytes: Vec<u8>) -> Result<(), DataPlaneError> {
+        self.sink
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| DataPlaneError::Connection(source_chain(&e)))
+    }
+
+    /// Send a close frame (bounded: 2 s).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.sink.close()).await;
+    }
+}
+
+impl FrameReceiver {
+    /// The next data frame (pings and pongs are skipped; a failed connection counts as closed).
+    pub async fn next(&mut self) -> Received {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Binary(data))) => return Received::Binary(data),
+                Some(Ok(Message::Text(_))) => return Received::Text,
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame.map(|f| u16::from(f.code))),
+                Some(Err(_)) | None => return Received::Closed(None),
+                Some(Ok(_)) => {}
+            }
+        }
     }
 }
 

@@ -52,6 +52,7 @@ use tokio::task::JoinHandle;
 
 pub use crate::spec::Op;
 pub use control::{router_with_control, Control, StoreSnapshot};
+pub use dataplane::RelayConfig;
 pub use errors::ApiError;
 pub use faults::Fault;
 pub use production::ProductionConfig;
@@ -80,6 +81,8 @@ pub struct ServerConfig {
     pub variants: Vec<Variant>,
     /// Production-like behaviour (throttling, transient errors, expiry sweep); default: off.
     pub production: ProductionConfig,
+    /// The data plane's relay: bandwidth cap, stall timeout.
+    pub relay: RelayConfig,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +97,7 @@ impl Default for ServerConfig {
             faults: Vec::new(),
             variants: Vec::new(),
             production: ProductionConfig::default(),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -136,6 +140,9 @@ impl ServerConfig {
             return bad("max body bytes and max tunnels must be at least 1".into());
         }
         self.production.validate().map_err(ServerError::Config)?;
+        if self.relay.bandwidth == Some(0) || self.relay.stall_timeout.is_zero() {
+            return bad("the bandwidth cap and the stall timeout must be above 0".into());
+        }
         if let Some(k) = &self.verify_sigv4 {
             if k.access_key_id.is_empty() || k.secret_access_key.is_empty() {
                 return bad("SigV4 verification needs a non-empty access key id and secret".into());
