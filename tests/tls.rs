@@ -15,12 +15,13 @@ use rotcheck::secret::SecretString;
 use serde_json::Value;
 
 /// The data-plane checks `rotcheck run` judges only through its scenarios.
-const DATA_PLANE_CHECKS: [&str; 5] = [
+const DATA_PLANE_CHECKS: [&str; 6] = [
     "handshake",
     "token-revoked",
     "token-single-use",
     "connection-state",
     "rotated-connection",
+    "relay",
 ];
 
 /// A `rotcheck serve --tls self-signed` child process, stopped (by its own PID) when dropped.

@@ -55,10 +55,11 @@ pub enum Scenario {
     ClosedTunnel,
     ConnectionState,
     RotatedConnection,
+    Relay,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::Handshake,
         Scenario::Revoked(ClientMode::Source),
         Scenario::Revoked(ClientMode::Destination),
@@ -68,6 +69,7 @@ impl Scenario {
         Scenario::ClosedTunnel,
         Scenario::ConnectionState,
         Scenario::RotatedConnection,
+        Scenario::Relay,
     ];
 
     pub fn id(self) -> &'static str {
@@ -81,6 +83,7 @@ impl Scenario {
             Scenario::ClosedTunnel => "scenario/data-plane/closed-tunnel",
             Scenario::ConnectionState => "scenario/data-plane/connection-state",
             Scenario::RotatedConnection => "scenario/data-plane/rotated-connection",
+            Scenario::Relay => "scenario/data-plane/relay",
         }
     }
 
@@ -93,6 +96,7 @@ impl Scenario {
             Scenario::ClosedTunnel => CheckId::CLOSED_TUNNEL,
             Scenario::ConnectionState => CheckId::CONNECTION_STATE,
             Scenario::RotatedConnection => CheckId::ROTATED_CONNECTION,
+            Scenario::Relay => CheckId::RELAY,
         }
     }
 
@@ -107,6 +111,7 @@ impl Scenario {
             Scenario::ClosedTunnel => "data plane: CloseTunnel ends a source connection; the destination token of the CLOSED tunnel is refused",
             Scenario::ConnectionState => "data plane: sourceConnectionState goes DISCONNECTED -> CONNECTED -> DISCONNECTED with a source connection",
             Scenario::RotatedConnection => "data plane: a source connection open while SOURCE is rotated (left open by the spec: advisory)",
+            Scenario::Relay => "data plane: a burst of several MB each way on one stream (two V3 connections) arrives whole and in order",
         };
         text.to_owned()
     }
@@ -245,12 +250,13 @@ impl<'h, T: Transport> Run<'h, T> {
 }
 
 /// The data-plane checks that only the scenarios feed: skipped as a whole without a data plane.
-pub const DATA_PLANE_ONLY: [CheckId; 5] = [
+pub const DATA_PLANE_ONLY: [CheckId; 6] = [
     CheckId::HANDSHAKE,
     CheckId::TOKEN_REVOKED,
     CheckId::TOKEN_SINGLE_USE,
     CheckId::CONNECTION_STATE,
     CheckId::ROTATED_CONNECTION,
+    CheckId::RELAY,
 ];
 
 /// Run one scenario against the data plane `dp`.
@@ -317,6 +323,7 @@ async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<
         Scenario::ClosedTunnel => closed_tunnel(run).await,
         Scenario::ConnectionState => connection_state(run).await,
         Scenario::RotatedConnection => rotated_connection(run).await,
+        Scenario::Relay => relay(run).await,
     }
 }
 
@@ -524,4 +531,12 @@ async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPl
     }
     conn.close().await;
     Ok(DataPlaneObservation::Rotated(obs))
+}
+
+/// The relay burst (`runner::relay`) on a tunnel of its own.
+async fn relay<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
+    let (tunnel, source, destination) = run.open(None).await?;
+    run.request = super::state::describe_request(&tunnel.id);
+    let obs = super::relay::observe(run.dp, source, destination).await;
+    Ok(DataPlaneObservation::Relay(obs))
 }

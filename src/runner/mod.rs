@@ -16,6 +16,7 @@ pub mod leftovers;
 pub mod live;
 pub mod preflight;
 pub mod recorder;
+pub mod relay;
 pub mod result;
 pub mod select;
 pub mod state;

@@ -180,6 +180,11 @@ cite!(
     "CloseTunnel (and expiry) closes the tunnel's WebSocket connections so no data flows; a closed tunnel's tokens cannot connect."
 );
 cite!(
+    CITE_DP_RELAY,
+    PROTOCOL_MD,
+    "Relay (V3 guide, after the handshake): \"Tunnel communication messages are delivered reliably and in order.\" Every message a side sends on a stream reaches the other side once, in order, its payload bytes unchanged."
+);
+cite!(
     CITE_DP_INFERRED,
     PROTOCOL_MD,
     "Inferred (no public source): whether a connection that is already open with the old token is dropped on rotation (and with which close code) [...]. A harness must not fail an implementation on these."
