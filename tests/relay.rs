@@ -332,3 +332,71 @@ async fn bandwidth_caps_a_side() {
     sender.await.unwrap();
     srv.shutdown().await;
 }
+
+/// `rotcheck serve -v` logs each connection's open, replacement and close with its byte counts,
+/// and never a token.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_v_logs_connections_with_byte_counts_and_no_token() {
+    use std::io::{BufRead, Read};
+    use std::process::{Command, Stdio};
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+        .args(["serve", "--port", "0", "-v"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
+    let client = Client::for_endpoint(&url, "us-east-1", creds, &ConnectOptions::default()).unwrap();
+    let wait = Duration::from_secs(10);
+    let dp = DataPlane::new(&url.replace("http://", "ws://"), wait, wait).unwrap();
+
+    let (_, source, destination) = open(&client).await;
+    let tokens = [source.expose().to_owned(), destination.expose().to_owned()];
+    let client_token = "c".repeat(40);
+    let with_client_token = || {
+        let mut a = Attempt::new("source", source.clone());
+        a.client_token = Some(client_token.clone());
+        a.subprotocols = vec![V3];
+        a
+    };
+    let Outcome::Connected(mut first_source) = dp.connect(&with_client_token()).await.unwrap() else {
+        panic!("source refused")
+    };
+    assert!(matches!(
+        first_source.first_message(wait).await,
+        FirstMessage::Message(_)
+    ));
+    let (_d_tx, _d_rx) = connect(&dp, "destination", destination).await;
+    let Outcome::Connected(second_source) = dp.connect(&with_client_token()).await.unwrap() else {
+        panic!("the reconnect was refused")
+    };
+    let (mut tx, _rx) = second_source.split();
+    tx.send(message(MessageType::StreamStart, 1, Vec::new())).await.unwrap();
+    tx.close().await;
+    drop(first_source);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let mut log = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    for want in [
+        "data-plane connection opened",
+        "replaces the side's earlier one",
+        "replaced by a newer connection",
+        "data-plane connection closed",
+        "bytes_received",
+        "bytes_sent",
+    ] {
+        assert!(log.contains(want), "{want:?} not in the log:\n{log}");
+    }
+    for t in &tokens {
+        assert!(!log.contains(t.as_str()), "a token in the log");
+    }
+}

@@ -33,6 +33,8 @@ use crate::wire::frame::{self, MessageType, TunnelMessage};
 pub const TICK: Duration = Duration::from_millis(25);
 /// The most payload the service puts in one frame (PROTOCOL.md, "Data plane").
 pub const MAX_FRAME_PAYLOAD: usize = 131_076;
+/// Why a connection replaced by a newer one on its side is closed.
+const REPLACED: &str = "replaced by a newer connection";
 /// How long a frame held back for reordering waits for one to pass it.
 const HOLD: Duration = Duration::from_millis(20);
 
@@ -148,7 +150,7 @@ pub(super) async fn run(
         let watch = async {
             loop {
                 tokio::select! {
-                    _ = handle.close.changed() => return End::send(close_code::NORMAL, "replaced by a newer connection"),
+                    _ = handle.close.changed() => return End::send(close_code::NORMAL, REPLACED),
                     _ = tick.tick() => {
                         if let Some(why) = should_close(&state, &tunnel, side, &token) {
                             return End::send(close_code::NORMAL, why);
@@ -250,8 +252,9 @@ impl Conn {
         let knobs = self.knobs();
         let mut held: Option<Bytes> = None;
         loop {
+            // The queue closes when the connection's entry goes: a newer connection replaced it.
             let Some(out) = next_frames(knobs, &mut held, frames).await else {
-                return End::send(close_code::NORMAL, "the relay ended");
+                return End::send(close_code::NORMAL, REPLACED);
             };
             for f in out {
                 let n = f.len();
