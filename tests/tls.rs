@@ -183,3 +183,25 @@ async fn the_data_plane_client_takes_the_shared_tls_settings() {
         other => panic!("an unknown token must be refused: {other:?}"),
     }
 }
+
+/// A bad certificate or key file is exit 2 naming the file, its cause printed once.
+#[test]
+fn bad_pem_files_are_exit_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate").unwrap();
+    let missing = dir.path().join("missing.pem");
+    for (cert, key, names) in [(&junk, &junk, "junk.pem"), (&missing, &junk, "missing.pem")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
+            .args(["serve", "--port", "0", "--tls-cert"])
+            .arg(cert)
+            .arg("--tls-key")
+            .arg(key)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(names), "{err}");
+        assert!(err.matches("os error").count() <= 1, "the cause once: {err}");
+    }
+}

@@ -118,7 +118,9 @@ impl Client {
     ) -> Result<Client, ClientError> {
         let tls = TlsSettings::resolve(opts.ca_bundle.as_deref())?;
         let builder = tls::http_client_builder(&tls, &endpoint, opts.connect_timeout).timeout(opts.timeout);
-        let http = builder.build().map_err(|e| ClientError::Http(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Http(error::source_chain(&e)))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,

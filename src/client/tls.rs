@@ -95,7 +95,7 @@ fn read_ca_bundle(path: &Path) -> Result<Vec<reqwest::Certificate>, ClientError>
         return Err(fail(format!("larger than {MAX_BUNDLE_BYTES} bytes")));
     }
     let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| fail(super::error::source_chain(&e)))?;
     if certs.is_empty() {
         return Err(fail("no PEM certificate in it".into()));
     }

@@ -106,12 +106,9 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error("invalid server configuration: {0}")]
     Config(String),
-    #[error("cannot listen on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        #[source]
-        source: std::io::Error,
-    },
+    // The cause is in the message, not a source: `{:#}` printed it twice.
+    #[error("cannot listen on {addr}: {error}")]
+    Bind { addr: SocketAddr, error: std::io::Error },
 }
 
 impl ServerConfig {
@@ -241,10 +238,10 @@ pub async fn spawn_with_control(
 async fn serve(app: Router, bind: SocketAddr, tls: Option<TlsIdentity>) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
-        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+        .map_err(|error| ServerError::Bind { addr: bind, error })?;
     let addr = listener
         .local_addr()
-        .map_err(|source| ServerError::Bind { addr: bind, source })?;
+        .map_err(|error| ServerError::Bind { addr: bind, error })?;
     let (stop, stopped) = oneshot::channel::<()>();
     // Either an explicit stop or the RunningServer being dropped.
     let stopped = async move {

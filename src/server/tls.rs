@@ -30,12 +30,9 @@ const READY_QUEUE: usize = 64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    // The causes are in the messages and not sources: a chain printer would repeat them.
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
     #[error("{path} is larger than {MAX_PEM_BYTES} bytes: not a PEM certificate or key")]
     TooLarge { path: String },
     #[error("{path}: no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)")]
@@ -43,9 +40,9 @@ pub enum TlsError {
     #[error("{path}: no usable PEM private key in it (expected PKCS#8, PKCS#1 or SEC1): {reason}")]
     NoKey { path: String, reason: String },
     #[error("the certificate and the key do not make a TLS identity: {0}")]
-    Mismatch(#[source] rustls::Error),
+    Mismatch(rustls::Error),
     #[error("cannot make a self-signed certificate: {0}")]
-    Generate(#[source] rcgen::Error),
+    Generate(rcgen::Error),
 }
 
 /// A certificate chain and its private key, ready to serve. Never shows the key.
@@ -68,9 +65,9 @@ pub struct SelfSigned {
 
 fn read_pem(path: &Path) -> Result<Vec<u8>, TlsError> {
     let name = path.display().to_string();
-    let read = |source| TlsError::Read {
+    let read = |error| TlsError::Read {
         path: name.clone(),
-        source,
+        error,
     };
     if std::fs::metadata(path).map_err(read)?.len() > MAX_PEM_BYTES {
         return Err(TlsError::TooLarge { path: name });
