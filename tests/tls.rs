@@ -29,6 +29,7 @@ struct Served {
     child: Child,
     port: u16,
     ca: PathBuf,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Served {
@@ -38,10 +39,17 @@ impl Drop for Served {
     }
 }
 
-fn serve(extra: &[&str]) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
-        .args(["serve", "--port", "0", "--tls", "self-signed", "--time-scale", "60"])
-        .args(extra)
+/// With `ca_out`, the CA goes to a temporary directory (`--tls-ca-out`); else to the default
+/// path, which the server removes when it stops.
+fn serve_with(extra: &[&str], ca_out: bool) -> Served {
+    let dir = ca_out.then(|| tempfile::tempdir().unwrap());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rotcheck"));
+    cmd.args(["serve", "--port", "0", "--tls", "self-signed", "--time-scale", "60"])
+        .args(extra);
+    if let Some(d) = &dir {
+        cmd.arg("--tls-ca-out").arg(d.path().join("ca.pem"));
+    }
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -63,7 +71,12 @@ fn serve(extra: &[&str]) -> Served {
         port: url.parse().expect("a port"),
         child,
         ca,
+        _dir: dir,
     }
+}
+
+fn serve(extra: &[&str]) -> Served {
+    serve_with(extra, true)
 }
 
 /// `rotcheck run` against the server over TLS (`localhost`, as the certificate names it), with
@@ -182,6 +195,23 @@ async fn the_data_plane_client_takes_the_shared_tls_settings() {
         rotcheck::client::dataplane::Outcome::Refused(r) => assert_eq!(r.status, 400),
         other => panic!("an unknown token must be refused: {other:?}"),
     }
+}
+
+/// The CA written to the default path is the server's to remove: gone after SIGTERM.
+#[cfg(unix)]
+#[test]
+fn the_default_ca_file_is_removed_when_the_server_stops() {
+    let mut s = serve_with(&[], false);
+    assert!(s.ca.starts_with(std::env::temp_dir()), "{}", s.ca.display());
+    let term = Command::new("kill")
+        .arg("-TERM")
+        .arg(s.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(!s.ca.exists(), "{} left behind", s.ca.display());
 }
 
 /// A bad certificate or key file is exit 2 naming the file, its cause printed once.

@@ -209,19 +209,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
     };
-    let tls = tls_identity(
-        &args.tls_cert,
-        &args.tls_key,
-        args.tls,
-        args.bind,
-        args.port,
-        args.tls_ca_out,
-    )?;
+    let tls = tls_identity(&args.tls_cert, &args.tls_key, args.tls, args.bind, args.tls_ca_out)?;
     let (identity, ca_file) = match tls {
         Some((identity, ca_file)) => (Some(identity), ca_file),
         None => (None, None),
     };
-    let running = server::spawn_with_tls(config, SocketAddr::new(args.bind, args.port), identity).await?;
+    let running = match server::spawn_with_tls(config, SocketAddr::new(args.bind, args.port), identity).await {
+        Ok(r) => r,
+        Err(e) => {
+            remove_ca(ca_file);
+            return Err(e.into());
+        }
+    };
     // One write: a caller that reads only the first line and closes the pipe must not take the
     // server down (the announcement is informational; a failed write is only logged).
     let mut announce = format!(
@@ -239,9 +238,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;
-    if let Some(ca) = ca_file.filter(|c| c.remove_at_exit) {
-        let _ = std::fs::remove_file(&ca.path);
-    }
+    remove_ca(ca_file);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -252,6 +249,13 @@ struct CaFile {
     remove_at_exit: bool,
 }
 
+/// Remove the generated CA's file if it is ours (the default path).
+fn remove_ca(ca: Option<CaFile>) {
+    if let Some(ca) = ca.filter(|c| c.remove_at_exit) {
+        let _ = std::fs::remove_file(&ca.path);
+    }
+}
+
 /// The TLS identity to serve, if any: from --tls-cert/--tls-key, or generated (its CA written
 /// out). A bad file is a setup error (exit 2) naming it.
 fn tls_identity(
@@ -259,7 +263,6 @@ fn tls_identity(
     key: &Option<PathBuf>,
     kind: Option<TlsKind>,
     bind: IpAddr,
-    port: u16,
     ca_out: Option<PathBuf>,
 ) -> anyhow::Result<Option<(TlsIdentity, Option<CaFile>)>> {
     if let (Some(cert), Some(key)) = (cert, key) {
@@ -273,7 +276,7 @@ fn tls_identity(
     let (path, remove_at_exit) = match ca_out {
         Some(p) => (p, false),
         None => {
-            let name = format!("rotcheck-serve-ca-{}-{port}.pem", std::process::id());
+            let name = format!("rotcheck-serve-ca-{}.pem", std::process::id());
             (std::env::temp_dir().join(name), true)
         }
     };
