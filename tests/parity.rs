@@ -106,7 +106,10 @@ fn expected(v: Variant) -> Vec<(&'static str, &'static str)> {
         Variant::UuidIdsAndJwtTokens | Variant::FullAlphabetIds => vec![("message", "mutate/*::$.response.body.message")],
         Variant::LastUpdatedUnchanged | Variant::FractionalTimestamps | Variant::ListPageSize1 => vec![],
         // Data-plane choices: recordings hold control-plane exchanges only.
-        Variant::RotatedConnectionsDropped | Variant::RevokedToken403 | Variant::ConnectionStateDelayed => vec![],
+        Variant::RotatedConnectionsDropped
+        | Variant::RevokedToken403
+        | Variant::ConnectionStateDelayed
+        | Variant::RelayReframes => vec![],
         Variant::ClosedTunnel409Conflict => vec![
             ("status", "*closed*::$.response.status"),
             ("error-type", "*closed*::$.response.error_type"),

@@ -505,7 +505,9 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         | CloseKeepsConnections
         | ConnectionStateNeverUpdated
         | SubprotocolNotEchoed
-        | ModeMismatchAccepted => return None,
+        | ModeMismatchAccepted
+        | RelayDropsWhenBusy
+        | RelayReorders => return None,
         TimeoutReset => {
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["timeoutConfig"]["maxLifetimeTimeoutMinutes"] != 5

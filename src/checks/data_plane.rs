@@ -1,12 +1,13 @@
 //! Evidence shared by the data-plane checks: what one WebSocket handshake showed, recorded by
 //! the runner (`runner::dataplane`) and judged by `handshake`, `token_revoked`,
-//! `token_single_use`, `connection_state`, `rotated_connection` and the data-plane parts of
+//! `token_single_use`, `connection_state`, `rotated_connection`, `relay` and the data-plane parts of
 //! `closed_tunnel` and `source_destination_config`. Never holds a token: only what the server
 //! answered (a refusal's body prefix is scrubbed by the runner's redactor before it lands here).
 
 use serde::Serialize;
 
 use super::connection_state::StateObservation;
+use super::relay::RelayObservation;
 use super::rotated_connection::RotatedObservation;
 use super::token_revoked::RevokedObservation;
 use super::token_single_use::SingleUseObservation;
@@ -40,6 +41,8 @@ pub enum DataPlaneObservation {
     },
     ConnectionState(StateObservation),
     Rotated(RotatedObservation),
+    /// A burst of messages each way through one OPEN tunnel.
+    Relay(RelayObservation),
     /// The scenario could not run (its setup failed): the check it feeds reports an Error.
     NotRun {
         check: CheckId,

@@ -87,6 +87,7 @@ registry! {
     token_single_use::TokenSingleUse,
     connection_state::ConnectionState,
     rotated_connection::RotatedConnection,
+    relay::Relay,
 }
 
 /// Judge `e` with every selected check that applies to it, in report order.

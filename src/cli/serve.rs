@@ -2,9 +2,18 @@
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use rotcheck::server::{self, production, Fault, ProductionConfig, ServerConfig, SigV4Keys, Variant};
+use anyhow::Context as _;
+use rotcheck::server::{self, production, Fault, ProductionConfig, ServerConfig, SigV4Keys, TlsIdentity, Variant};
+
+/// The generated kinds of certificate `--tls` makes.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum TlsKind {
+    /// A fresh CA and a certificate it signs (the CA is written to a file to trust).
+    SelfSigned,
+}
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -14,9 +23,34 @@ pub struct ServeArgs {
 
     /// Port to listen on; 0 picks a free port. The first line on stdout is
     /// `listening on http://HOST:PORT`, the second `data plane on ws://HOST:PORT/tunnel` (the
-    /// local proxies' WebSocket shares the port).
+    /// local proxies' WebSocket shares the port); over TLS they read https:// and wss://, and a
+    /// third line `tls ca: PATH` follows with --tls self-signed.
     #[arg(long, default_value_t = 0)]
     port: u16,
+
+    /// Serve HTTPS and WSS with a generated certificate: `self-signed` makes a CA and a
+    /// certificate it signs for the bind address, localhost, 127.0.0.1 and ::1, and writes the
+    /// CA (PEM) to --tls-ca-out (default: a file in the temporary directory, removed at exit).
+    /// Clients trust it with `rotcheck run --ca-bundle PATH` (or AWS_CA_BUNDLE=PATH).
+    #[arg(long, value_enum, value_name = "KIND", conflicts_with_all = ["tls_cert", "tls_key"])]
+    tls: Option<TlsKind>,
+
+    /// Serve HTTPS and WSS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+
+    /// Where --tls self-signed writes its CA certificate (PEM).
+    #[arg(long, value_name = "PATH", requires = "tls")]
+    tls_ca_out: Option<PathBuf>,
+
+    /// Cap each tunnel side's data-plane traffic at BYTES_PER_SEC (as AWS's "Maximum bandwidth
+    /// per tunnel" quota does), to try device software under a realistic limit. Default: no cap.
+    #[arg(long, value_name = "BYTES_PER_SEC", value_parser = clap::value_parser!(u64).range(1..))]
+    bandwidth: Option<u64>,
 
     /// Tunnel clock speed: one tunnel-minute lasts 60/N real seconds (60: a 1-minute tunnel
     /// closes after 1 s). createdAt stays real wall-clock time.
@@ -170,15 +204,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         faults: args.faults,
         variants: args.variants,
         production,
+        relay: server::RelayConfig {
+            bandwidth: args.bandwidth,
+            ..Default::default()
+        },
     };
-    let running = server::spawn(config, SocketAddr::new(args.bind, args.port)).await?;
+    let tls = tls_identity(&args.tls_cert, &args.tls_key, args.tls, args.bind, args.tls_ca_out)?;
+    let (identity, ca_file) = match tls {
+        Some((identity, ca_file)) => (Some(identity), ca_file),
+        None => (None, None),
+    };
+    let running = match server::spawn_with_tls(config, SocketAddr::new(args.bind, args.port), identity).await {
+        Ok(r) => r,
+        Err(e) => {
+            remove_ca(ca_file);
+            return Err(e.into());
+        }
+    };
     // One write: a caller that reads only the first line and closes the pipe must not take the
     // server down (the announcement is informational; a failed write is only logged).
-    let announce = format!(
-        "listening on {}\ndata plane on ws://{}/tunnel\n",
+    let mut announce = format!(
+        "listening on {}\ndata plane on {}\n",
         running.url(),
-        running.addr()
+        running.data_plane_url()
     );
+    if let Some(ca) = &ca_file {
+        announce.push_str(&format!("tls ca: {}\n", ca.path.display()));
+    }
     if let Err(e) = out.write_all(announce.as_bytes()).and_then(|()| out.flush()) {
         tracing::warn!("cannot write the listening address to stdout: {e}");
     }
@@ -186,8 +238,51 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     shutdown_signal().await;
     tracing::info!("shutting down");
     running.shutdown().await;
+    remove_ca(ca_file);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the generated CA went, and whether it is ours to remove at exit.
+struct CaFile {
+    path: PathBuf,
+    remove_at_exit: bool,
+}
+
+/// Remove the generated CA's file if it is ours (the default path).
+fn remove_ca(ca: Option<CaFile>) {
+    if let Some(ca) = ca.filter(|c| c.remove_at_exit) {
+        let _ = std::fs::remove_file(&ca.path);
+    }
+}
+
+/// The TLS identity to serve, if any: from --tls-cert/--tls-key, or generated (its CA written
+/// out). A bad file is a setup error (exit 2) naming it.
+fn tls_identity(
+    cert: &Option<PathBuf>,
+    key: &Option<PathBuf>,
+    kind: Option<TlsKind>,
+    bind: IpAddr,
+    ca_out: Option<PathBuf>,
+) -> anyhow::Result<Option<(TlsIdentity, Option<CaFile>)>> {
+    if let (Some(cert), Some(key)) = (cert, key) {
+        let identity = TlsIdentity::from_pem_files(cert, key).context("--tls-cert/--tls-key")?;
+        return Ok(Some((identity, None)));
+    }
+    let Some(TlsKind::SelfSigned) = kind else {
+        return Ok(None);
+    };
+    let generated = TlsIdentity::self_signed(bind).context("--tls self-signed")?;
+    let (path, remove_at_exit) = match ca_out {
+        Some(p) => (p, false),
+        None => {
+            let name = format!("rotcheck-serve-ca-{}.pem", std::process::id());
+            (std::env::temp_dir().join(name), true)
+        }
+    };
+    std::fs::write(&path, generated.ca_pem.as_bytes())
+        .with_context(|| format!("cannot write the CA certificate to {}", path.display()))?;
+    Ok(Some((generated.identity, Some(CaFile { path, remove_at_exit }))))
 }
 
 /// Ctrl-C, or SIGTERM on Unix (what CI runners and `kill` send).

@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::Url;
@@ -18,6 +19,8 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::error::{certificate_problem, source_chain, UNTRUSTED_ADVICE};
+use super::tls::{http_client_builder, TlsSettings};
 use crate::secret::SecretString;
 use crate::wire::frame::{self, TunnelMessage};
 
@@ -32,6 +35,8 @@ pub const BODY_PREFIX_BYTES: usize = 512;
 const TOKEN_HEADER: &str = "access-token";
 const TOKEN_COOKIE: &str = "awsiot-tunnel-token";
 
+/// Messages carry the whole chain of causes as text, once (never a token: reqwest's errors are
+/// taken without the URL's query, and headers never appear in them).
 #[derive(Debug, thiserror::Error)]
 pub enum DataPlaneError {
     #[error("data-plane URL {0:?} must start with ws:// or wss://")]
@@ -42,10 +47,26 @@ pub enum DataPlaneError {
     Http(String),
     #[error("the data-plane handshake failed: {0}")]
     Transport(String),
+    #[error("the data plane's TLS certificate is not trusted ({0}); {UNTRUSTED_ADVICE}")]
+    UntrustedCertificate(String),
     #[error("the data-plane handshake got no answer within {0:?}")]
     Timeout(Duration),
     #[error("a token or client token cannot be sent as an HTTP header value")]
     HeaderValue,
+    #[error("the data-plane connection failed: {0}")]
+    Connection(String),
+}
+
+impl DataPlaneError {
+    /// A failed handshake request: an untrusted certificate says so (and what to do), anything
+    /// else keeps its whole chain of causes.
+    fn handshake(e: reqwest::Error) -> DataPlaneError {
+        let e = e.without_url();
+        match certificate_problem(&e) {
+            Some(problem) => DataPlaneError::UntrustedCertificate(problem),
+            None => DataPlaneError::Transport(source_chain(&e)),
+        }
+    }
 }
 
 /// Where the data plane is, and how patient to be with it.
@@ -167,20 +188,26 @@ pub fn derive_from_api(endpoint: &str) -> Option<String> {
 }
 
 impl DataPlane {
+    /// A data plane reached with the system's and the bundled roots only; runs use
+    /// [`DataPlane::with_tls`] with the control plane's settings.
     pub fn new(ws_url: &str, connect_timeout: Duration, timeout: Duration) -> Result<DataPlane, DataPlaneError> {
+        DataPlane::with_tls(ws_url, &TlsSettings::default(), connect_timeout, timeout)
+    }
+
+    /// A data plane reached with `tls` (the control plane's [`crate::client::Client::tls`]: one
+    /// CA bundle for both), through the same client builder as the control plane.
+    pub fn with_tls(
+        ws_url: &str,
+        tls: &TlsSettings,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<DataPlane, DataPlaneError> {
         let upgrade_url = upgrade_url(ws_url)?;
-        let mut builder = reqwest::Client::builder()
+        // HTTP/1.1: the WebSocket upgrade is an HTTP/1.1 mechanism.
+        let http = http_client_builder(tls, &upgrade_url, connect_timeout)
             .http1_only()
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("rotcheck/", env!("CARGO_PKG_VERSION")));
-        if upgrade_url
-            .host_str()
-            .is_some_and(|h| h == "localhost" || h.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
-        {
-            builder = builder.no_proxy();
-        }
-        let http = builder.build().map_err(|e| DataPlaneError::Http(e.to_string()))?;
+            .build()
+            .map_err(|e| DataPlaneError::Http(source_chain(&e)))?;
         Ok(DataPlane {
             upgrade_url,
             http,
@@ -246,7 +273,7 @@ impl DataPlane {
             .headers(headers)
             .send()
             .await
-            .map_err(|e| DataPlaneError::Transport(e.without_url().to_string()))?;
+            .map_err(DataPlaneError::handshake)?;
         let status = resp.status().as_u16();
         if status != 101 {
             return Ok(Outcome::Refused(read_refusal(resp).await));
@@ -262,10 +289,7 @@ impl DataPlane {
             accept_key_ok: header_text("sec-websocket-accept").as_deref()
                 == Some(derive_accept_key(key.as_bytes()).as_str()),
         };
-        let upgraded = resp
-            .upgrade()
-            .await
-            .map_err(|e| DataPlaneError::Transport(e.without_url().to_string()))?;
+        let upgraded = resp.upgrade().await.map_err(DataPlaneError::handshake)?;
         let config = WebSocketConfig::default()
             .max_message_size(Some(1 << 20))
             .max_frame_size(Some(1 << 20));
@@ -335,7 +359,14 @@ impl Connection {
         self.stream
             .send(Message::Binary(bytes.into()))
             .await
-            .map_err(|e| DataPlaneError::Transport(e.to_string()))
+            .map_err(|e| DataPlaneError::Connection(source_chain(&e)))
+    }
+
+    /// The sending and the receiving half, to use at once (a relay is tried both ways together:
+    /// one task doing both could wait on a full socket while the other side waits on it).
+    pub fn split(self) -> (FrameSender, FrameReceiver) {
+        let (sink, stream) = self.stream.split();
+        (FrameSender { sink }, FrameReceiver { stream })
     }
 
     /// Close politely (bounded: a server that never answers the close is left after 2 s).
@@ -345,6 +376,56 @@ impl Connection {
             while let Some(Ok(_)) = self.stream.next().await {}
         })
         .await;
+    }
+}
+
+/// The sending half of a [`Connection`].
+pub struct FrameSender {
+    sink: SplitSink<WebSocketStream<reqwest::Upgraded>, Message>,
+}
+
+/// The receiving half of a [`Connection`].
+pub struct FrameReceiver {
+    stream: SplitStream<WebSocketStream<reqwest::Upgraded>>,
+}
+
+/// What [`FrameReceiver::next`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Binary(bytes::Bytes),
+    /// A text frame (the service never sends one).
+    Text,
+    /// The server closed the connection (with this close code, if it sent one), or it ended.
+    Closed(Option<u16>),
+}
+
+impl FrameSender {
+    /// Send binary bytes as they are (one WebSocket frame).
+    pub async fn send(&mut self, bytes: Vec<u8>) -> Result<(), DataPlaneError> {
+        self.sink
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| DataPlaneError::Connection(source_chain(&e)))
+    }
+
+    /// Send a close frame (bounded: 2 s).
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.sink.close()).await;
+    }
+}
+
+impl FrameReceiver {
+    /// The next data frame (pings and pongs are skipped; a failed connection counts as closed).
+    pub async fn next(&mut self) -> Received {
+        loop {
+            match self.stream.next().await {
+                Some(Ok(Message::Binary(data))) => return Received::Binary(data),
+                Some(Ok(Message::Text(_))) => return Received::Text,
+                Some(Ok(Message::Close(frame))) => return Received::Closed(frame.map(|f| u16::from(f.code))),
+                Some(Err(_)) | None => return Received::Closed(None),
+                Some(Ok(_)) => {}
+            }
+        }
     }
 }
 

@@ -53,6 +53,8 @@ pub enum TransportError {
     Timeout { endpoint: String, after: Duration },
     #[error("TLS failure with {endpoint}: {detail}")]
     Tls { endpoint: String, detail: String },
+    #[error("the TLS certificate of {endpoint} is not trusted ({detail}); {UNTRUSTED_ADVICE}")]
+    UntrustedCertificate { endpoint: String, detail: String },
     #[error("cannot connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
     #[error("invalid HTTP response from {endpoint}: {detail}")]
@@ -70,6 +72,7 @@ impl TransportError {
             TransportError::Refused { .. }
                 | TransportError::ConnectTimeout { .. }
                 | TransportError::Tls { .. }
+                | TransportError::UntrustedCertificate { .. }
                 | TransportError::Connect { .. }
         )
     }
@@ -103,6 +106,11 @@ impl TransportError {
                 }
             } else if refused {
                 TransportError::Refused { endpoint, detail }
+            } else if let Some(problem) = certificate_problem(e) {
+                TransportError::UntrustedCertificate {
+                    endpoint,
+                    detail: problem,
+                }
             } else if tls {
                 TransportError::Tls { endpoint, detail }
             } else {
@@ -123,10 +131,27 @@ impl TransportError {
     }
 }
 
+/// What to do about a certificate the client does not trust (the same words for the control
+/// plane and the data plane).
+pub const UNTRUSTED_ADVICE: &str =
+    "if it comes from a private CA, pass that CA's PEM with --ca-bundle PATH (or set AWS_CA_BUNDLE=PATH)";
+
 /// The error and its sources, "a: b: c", without repeats.
 fn chain(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = vec![message_without_url(e)];
-    let mut source = e.source();
+    push_sources(&mut parts, e.source());
+    parts.join(": ")
+}
+
+/// `e` and its sources, "a: b: c", each text once (a source whose text an outer message already
+/// contains is not repeated). For every error that wraps another.
+pub fn source_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    push_sources(&mut parts, e.source());
+    parts.join(": ")
+}
+
+fn push_sources(parts: &mut Vec<String>, mut source: Option<&(dyn std::error::Error + 'static)>) {
     while let Some(s) = source {
         let text = s.to_string();
         if !parts.iter().any(|p| p.contains(&text)) {
@@ -134,7 +159,23 @@ fn chain(e: &reqwest::Error) -> String {
         }
         source = s.source();
     }
-    parts.join(": ")
+}
+
+/// Why the TLS layer refused the server's certificate (`invalid peer certificate: UnknownIssuer`),
+/// when that is what went wrong: rustls' own error, found in the source chain (inside I/O errors
+/// too, whose `source()` skips the error they wrap).
+pub fn certificate_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = next {
+        if let Some(rustls::Error::InvalidCertificate(c)) = s.downcast_ref::<rustls::Error>() {
+            return Some(rustls::Error::InvalidCertificate(c.clone()).to_string());
+        }
+        next = match s.downcast_ref::<std::io::Error>() {
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => s.source(),
+        };
+    }
+    None
 }
 
 /// The kinds of all I/O errors in the source chain, descending into nested `io::Error`s (whose

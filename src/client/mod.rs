@@ -11,7 +11,7 @@ pub mod error;
 pub mod rate;
 pub mod retry;
 pub mod sigv4;
-mod tls;
+pub mod tls;
 
 /// An environment made of `pairs`, for the tests of the modules that read variables through a
 /// lookup function (endpoint choice, connection options).
@@ -39,6 +39,7 @@ pub use endpoint::{choose_endpoint, region_from_host, EndpointSource};
 pub use error::{ClientError, TransportError};
 pub use retry::{AuthFailure, RetryPolicy};
 pub use sigv4::{signed_headers, SignError};
+pub use tls::TlsSettings;
 
 use crate::wire::{HttpRequest, HttpResponse};
 
@@ -55,6 +56,8 @@ struct Inner {
     region: String,
     credentials: Credentials,
     notice: Option<String>,
+    /// Shared with the data-plane client (`dataplane::DataPlane::with_tls`).
+    tls: TlsSettings,
     connect_timeout: Duration,
     timeout: Duration,
     max_body_bytes: usize,
@@ -113,31 +116,11 @@ impl Client {
         notice: Option<String>,
         opts: &ConnectOptions,
     ) -> Result<Client, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(opts.connect_timeout)
-            .timeout(opts.timeout)
-            // A redirect is a response to judge, not to follow (and would re-send a signed request).
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("rotcheck/", env!("CARGO_PKG_VERSION")));
-        if config::is_loopback(&endpoint) {
-            // A local endpoint is never reached through a proxy from the environment. Others go
-            // through HTTPS_PROXY / HTTP_PROXY unless NO_PROXY names them (reqwest reads those).
-            builder = builder.no_proxy();
-        }
-        // The system's root certificates besides the bundled ones (a corporate CA installed on
-        // the machine), and a private CA's bundle.
-        builder = builder.tls_built_in_native_certs(true);
-        let bundle = opts.ca_bundle.clone().or_else(|| {
-            std::env::var_os("AWS_CA_BUNDLE")
-                .filter(|v| !v.is_empty())
-                .map(Into::into)
-        });
-        if let Some(path) = bundle {
-            for cert in tls::read_ca_bundle(&path)? {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let http = builder.build().map_err(|e| ClientError::Http(e.to_string()))?;
+        let tls = TlsSettings::resolve(opts.ca_bundle.as_deref())?;
+        let builder = tls::http_client_builder(&tls, &endpoint, opts.connect_timeout).timeout(opts.timeout);
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Http(error::source_chain(&e)))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -146,6 +129,7 @@ impl Client {
                 region,
                 credentials,
                 notice,
+                tls,
                 connect_timeout: opts.connect_timeout,
                 timeout: opts.timeout,
                 max_body_bytes: opts.max_body_bytes,
@@ -165,6 +149,11 @@ impl Client {
     /// Set when requests are signed with placeholder credentials; the CLI shows it once.
     pub fn notice(&self) -> Option<&str> {
         self.inner.notice.as_deref()
+    }
+
+    /// The TLS settings (trusted roots) its requests use: the data plane's client takes them too.
+    pub fn tls(&self) -> &TlsSettings {
+        &self.inner.tls
     }
 
     /// The body size cap.

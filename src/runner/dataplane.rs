@@ -59,11 +59,12 @@ pub enum Scenario {
     ClosedTunnel,
     ConnectionState,
     RotatedConnection,
+    Relay,
 }
 
 impl Scenario {
     /// In the order they run on the shared tunnel.
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 10] = [
         Scenario::ConnectionState,
         Scenario::Handshake,
         Scenario::Revoked(ClientMode::Source),
@@ -72,6 +73,7 @@ impl Scenario {
         Scenario::SingleUse,
         Scenario::SourceDestinationConfig,
         Scenario::RotatedConnection,
+        Scenario::Relay,
         Scenario::ClosedTunnel,
     ];
 
@@ -79,7 +81,7 @@ impl Scenario {
     /// for fresh tokens, then its own.
     pub fn requests(self) -> usize {
         1 + match self {
-            Scenario::Handshake | Scenario::SingleUse => 0,
+            Scenario::Handshake | Scenario::SingleUse | Scenario::Relay => 0,
             // The initial read, one poll each way, the other side's status.
             Scenario::ConnectionState => 4,
             Scenario::Revoked(_)
@@ -100,6 +102,7 @@ impl Scenario {
             Scenario::ClosedTunnel => "scenario/data-plane/closed-tunnel",
             Scenario::ConnectionState => "scenario/data-plane/connection-state",
             Scenario::RotatedConnection => "scenario/data-plane/rotated-connection",
+            Scenario::Relay => "scenario/data-plane/relay",
         }
     }
 
@@ -112,6 +115,7 @@ impl Scenario {
             Scenario::ClosedTunnel => CheckId::CLOSED_TUNNEL,
             Scenario::ConnectionState => CheckId::CONNECTION_STATE,
             Scenario::RotatedConnection => CheckId::ROTATED_CONNECTION,
+            Scenario::Relay => CheckId::RELAY,
         }
     }
 
@@ -126,6 +130,7 @@ impl Scenario {
             Scenario::ClosedTunnel => "data plane: CloseTunnel ends a source connection; the destination token of the CLOSED tunnel is refused",
             Scenario::ConnectionState => "data plane: sourceConnectionState goes DISCONNECTED -> CONNECTED -> DISCONNECTED with a source connection",
             Scenario::RotatedConnection => "data plane: a source connection open while SOURCE is rotated (left open by the spec: advisory)",
+            Scenario::Relay => "data plane: a burst of several MB each way on one stream (two V3 connections) arrives whole and in order",
         };
         text.to_owned()
     }
@@ -264,12 +269,13 @@ impl<'h, T: Transport> Run<'h, T> {
 }
 
 /// The data-plane checks that only the scenarios feed: skipped as a whole without a data plane.
-pub const DATA_PLANE_ONLY: [CheckId; 5] = [
+pub const DATA_PLANE_ONLY: [CheckId; 6] = [
     CheckId::HANDSHAKE,
     CheckId::TOKEN_REVOKED,
     CheckId::TOKEN_SINGLE_USE,
     CheckId::CONNECTION_STATE,
     CheckId::ROTATED_CONNECTION,
+    CheckId::RELAY,
 ];
 
 /// Run one scenario on the shared tunnel against the data plane `dp`.
@@ -342,6 +348,7 @@ async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<
         Scenario::ClosedTunnel => closed_tunnel(run).await,
         Scenario::ConnectionState => connection_state(run).await,
         Scenario::RotatedConnection => rotated_connection(run).await,
+        Scenario::Relay => relay(run).await,
     }
 }
 
@@ -549,4 +556,12 @@ async fn rotated_connection<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPl
     }
     conn.close().await;
     Ok(DataPlaneObservation::Rotated(obs))
+}
+
+/// The relay burst (`runner::relay`) with fresh tokens of the shared tunnel.
+async fn relay<T: Transport>(run: &mut Run<'_, T>) -> Result<DataPlaneObservation, String> {
+    let (tunnel_id, source, destination) = run.fresh().await?;
+    run.request = super::state::describe_request(&tunnel_id);
+    let obs = super::relay::observe(run.dp, source, destination).await;
+    Ok(DataPlaneObservation::Relay(obs))
 }

@@ -19,6 +19,7 @@ mod out;
 pub mod plan;
 pub mod preflight;
 pub mod recorder;
+pub mod relay;
 pub mod result;
 pub mod select;
 mod shared;
@@ -305,7 +306,9 @@ impl<T: Transport> Session<T> {
             data_plane,
         } = prepare(cases, config);
         let dp = data_plane.and_then(|url| {
-            let built = crate::client::dataplane::DataPlane::new(&url, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
+            let tls = h.transport.tls();
+            let built =
+                crate::client::dataplane::DataPlane::with_tls(&url, &tls, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
             built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
         });
         progress.run_started(plan.total());

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use crate::client::TransportError;
+use crate::client::{TlsSettings, TransportError};
 use crate::wire::{HttpRequest, HttpResponse};
 
 pub trait Transport: Send + Sync + 'static {
@@ -11,11 +11,21 @@ pub trait Transport: Send + Sync + 'static {
     /// a transport failure (connection refused, timeout, oversized response); its message is free
     /// of secrets.
     fn send(&self, req: &HttpRequest) -> impl Future<Output = Result<HttpResponse, TransportError>> + Send;
+
+    /// The TLS settings the data plane's client shares with this transport (one CA bundle for
+    /// both planes). Default: the system's and the bundled roots only.
+    fn tls(&self) -> TlsSettings {
+        TlsSettings::default()
+    }
 }
 
 /// The protocol client is the transport for every real run: it signs and sends.
 impl Transport for crate::client::Client {
     async fn send(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         crate::client::Client::send(self, req).await
+    }
+
+    fn tls(&self) -> TlsSettings {
+        crate::client::Client::tls(self).clone()
     }
 }

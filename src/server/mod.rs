@@ -39,6 +39,7 @@ pub mod production;
 pub mod sigv4;
 mod state;
 mod store;
+pub mod tls;
 pub mod variants;
 
 use std::net::SocketAddr;
@@ -51,10 +52,12 @@ use tokio::task::JoinHandle;
 
 pub use crate::spec::Op;
 pub use control::{router_with_control, Control, StoreSnapshot};
+pub use dataplane::RelayConfig;
 pub use errors::ApiError;
 pub use faults::Fault;
 pub use production::ProductionConfig;
 pub use sigv4::{AuthError, SigV4Keys, Verifier};
+pub use tls::{SelfSigned, TlsError, TlsIdentity};
 pub use variants::Variant;
 
 use state::AppState;
@@ -78,6 +81,8 @@ pub struct ServerConfig {
     pub variants: Vec<Variant>,
     /// Production-like behaviour (throttling, transient errors, expiry sweep); default: off.
     pub production: ProductionConfig,
+    /// The data plane's relay: bandwidth cap, stall timeout.
+    pub relay: RelayConfig,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +97,7 @@ impl Default for ServerConfig {
             faults: Vec::new(),
             variants: Vec::new(),
             production: ProductionConfig::default(),
+            relay: RelayConfig::default(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error("invalid server configuration: {0}")]
     Config(String),
+    // The cause is in the message, not a source: `{:#}` printed it twice.
     #[error("cannot listen on {addr}: {error}")]
     Bind { addr: SocketAddr, error: std::io::Error },
 }
@@ -130,6 +137,9 @@ impl ServerConfig {
             return bad("max body bytes and max tunnels must be at least 1".into());
         }
         self.production.validate().map_err(ServerError::Config)?;
+        if self.relay.bandwidth == Some(0) || self.relay.stall_timeout.is_zero() {
+            return bad("the bandwidth cap and the stall timeout must be above 0".into());
+        }
         if let Some(k) = &self.verify_sigv4 {
             if k.access_key_id.is_empty() || k.secret_access_key.is_empty() {
                 return bad("SigV4 verification needs a non-empty access key id and secret".into());
@@ -169,6 +179,8 @@ pub struct RunningServer {
     addr: SocketAddr,
     /// What [`RunningServer::tunnels_opened`] reads.
     control: Control,
+    /// Served over TLS (https, wss).
+    tls: bool,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -184,9 +196,16 @@ impl RunningServer {
         self.control.tunnels_opened()
     }
 
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or `https://` over TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// `ws://HOST:PORT/tunnel`, or `wss://` over TLS: where local proxies connect.
+    pub fn data_plane_url(&self) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!("{scheme}://{}/tunnel", self.addr)
     }
 
     /// Stops accepting connections, lets in-flight requests finish (for up to 10 s) and returns.
@@ -201,9 +220,18 @@ impl RunningServer {
 
 /// Binds `bind` (port 0: any free port) and serves until shut down.
 pub async fn spawn(config: ServerConfig, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+    spawn_with_tls(config, bind, None).await
+}
+
+/// [`spawn`], over TLS when an identity is given (HTTPS and WSS on the one port).
+pub async fn spawn_with_tls(
+    config: ServerConfig,
+    bind: SocketAddr,
+    tls: Option<TlsIdentity>,
+) -> Result<RunningServer, ServerError> {
     config.validate()?;
     let (app, control) = router_with_control(config);
-    serve(app, control, bind).await
+    serve(app, control, bind, tls).await
 }
 
 /// [`spawn`], with a [`Control`] on the server's state (to move its clock).
@@ -213,10 +241,15 @@ pub async fn spawn_with_control(
 ) -> Result<(RunningServer, Control), ServerError> {
     config.validate()?;
     let (app, control) = router_with_control(config);
-    Ok((serve(app, control.clone(), bind).await?, control))
+    Ok((serve(app, control.clone(), bind, None).await?, control))
 }
 
-async fn serve(app: Router, control: Control, bind: SocketAddr) -> Result<RunningServer, ServerError> {
+async fn serve(
+    app: Router,
+    control: Control,
+    bind: SocketAddr,
+    tls: Option<TlsIdentity>,
+) -> Result<RunningServer, ServerError> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|error| ServerError::Bind { addr: bind, error })?;
@@ -224,17 +257,22 @@ async fn serve(app: Router, control: Control, bind: SocketAddr) -> Result<Runnin
         .local_addr()
         .map_err(|error| ServerError::Bind { addr: bind, error })?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                // Either an explicit stop or the RunningServer being dropped.
-                let _ = stopped.await;
-            })
-            .await
-    });
+    // Either an explicit stop or the RunningServer being dropped.
+    let stopped = async move {
+        let _ = stopped.await;
+    };
+    let is_tls = tls.is_some();
+    let task = match tls {
+        None => tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await }),
+        Some(identity) => {
+            let listener = tls::TlsListener::new(listener, &identity);
+            tokio::spawn(async move { axum::serve(listener, app).with_graceful_shutdown(stopped).await })
+        }
+    };
     Ok(RunningServer {
         addr,
         control,
+        tls: is_tls,
         stop,
         task,
     })

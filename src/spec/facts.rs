@@ -124,6 +124,8 @@ citations! {
         "Rotation: the old CAT of each rotated side stops working for new handshakes; the new CAT works (that is what clients reconnect with). The side not rotated keeps its token.";
     CITE_DP_CLOSE: PROTOCOL_MD,
         "CloseTunnel (and expiry) closes the tunnel's WebSocket connections so no data flows; a closed tunnel's tokens cannot connect.";
+    CITE_DP_RELAY: PROTOCOL_MD,
+        "Relay (V3 guide, after the handshake): \"Tunnel communication messages are delivered reliably and in order.\" Every message a side sends on a stream reaches the other side once, in order, its payload bytes unchanged.";
     CITE_DP_INFERRED: PROTOCOL_MD,
         "Inferred (no public source): whether a connection that is already open with the old token is dropped on rotation (and with which close code) [...]. A harness must not fail an implementation on these.";
 }

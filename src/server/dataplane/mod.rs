@@ -6,7 +6,10 @@
 //!   `awsiot-tunnel-token` cookie (exactly one value), at most 4 KiB of request head, one of the
 //!   subprotocols `aws.iot.securetunneling-3.0/2.0/1.0` offered ([`handshake`]).
 //! - Success: `101` with `channel-id` and the chosen subprotocol, then a `SERVICE_IDS` message
-//!   ([`crate::wire::frame`]); binary frames are relayed to the other side's connection ([`relay`]).
+//!   ([`crate::wire::frame`]); binary frames are relayed to the other side's connection, reliably
+//!   and in order, with backpressure ([`relay`]), at most `--bandwidth` bytes per second per side
+//!   ([`pace`]). A side replaced by a newer connection (a reconnect, a new process after a
+//!   rotation) gets its peer a StreamReset per open stream ([`connections`]).
 //! - Refusals are 400 with a plain-text body starting `Invalid access token:` (or `Invalid client
 //!   token:`). A token is spent by its first handshake; the same `client-token` may reconnect.
 //! - DescribeTunnel's connection states follow the connections ([`connection_state`]);
@@ -28,6 +31,7 @@
 
 mod connections;
 pub mod handshake;
+mod pace;
 mod relay;
 
 use std::sync::Arc;
@@ -52,6 +56,29 @@ use handshake::{Leniency, Refusal};
 
 /// How much later DescribeTunnel shows a connection change under `connection-state-delayed`.
 pub const STATE_DELAY: Duration = Duration::from_millis(300);
+
+/// How long a connection may read nothing its peer sends before it is disconnected.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The relay's settings (`rotcheck serve --bandwidth`), part of the server's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelayConfig {
+    /// Most bytes per second each tunnel side may send (None: no cap).
+    pub bandwidth: Option<u64>,
+    /// A connection whose socket takes nothing for this long is disconnected (its peer's frames
+    /// wait meanwhile: nothing is dropped). 30 s: longer than any pause a live client makes,
+    /// short enough that a dead one does not hold its peer for minutes.
+    pub stall_timeout: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            bandwidth: None,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+        }
+    }
+}
 
 /// The data plane's knobs (part of the server's `Behaviour`): the faithful choices by default;
 /// the data-plane faults and variants each set one.
@@ -79,6 +106,12 @@ pub(crate) struct DataPlaneBehaviour {
     pub drop_rotated_connections: bool,
     /// Whether refused revoked tokens get 403 and a text of their own (else the faithful 4xx).
     pub revoked_403: bool,
+    /// Whether the relay drops a frame when the peer's queue is full (else the sender waits).
+    pub drop_when_busy: bool,
+    /// Whether the relay swaps each pair of frames it writes to a connection.
+    pub reorder_frames: bool,
+    /// Whether the relay splits data messages and packs queued messages into new frames.
+    pub reframe: bool,
 }
 
 impl Default for DataPlaneBehaviour {
@@ -95,6 +128,9 @@ impl Default for DataPlaneBehaviour {
             close_ends_connections: true,
             drop_rotated_connections: false,
             revoked_403: false,
+            drop_when_busy: false,
+            reorder_frames: false,
+            reframe: false,
         }
     }
 }

@@ -108,6 +108,10 @@ catalog! {
             "data plane: the 101 carries no Sec-WebSocket-Protocol",
         ModeMismatchAccepted => mode_mismatch_accepted, "mode-mismatch-accepted",
             "data plane: a token connects in the other side's local-proxy-mode",
+        RelayDropsWhenBusy => relay_drops_when_busy, "relay-drops-when-busy",
+            "data plane: the relay drops messages when the receiving side's queue is full",
+        RelayReorders => relay_reorders, "relay-reorders",
+            "data plane: the relay swaps each pair of frames it delivers",
     }
 }
 

@@ -52,6 +52,8 @@ catalog! {
             "data plane: unknown, rotated and closed-tunnel tokens are refused with 403 and another text",
         ConnectionStateDelayed => connection_state_delayed, "connection-state-delayed",
             "data plane: DescribeTunnel shows a connection change 300 ms after it happens",
+        RelayReframes => relay_reframes, "relay-reframes",
+            "data plane: the relay splits data messages in two and packs queued messages into frames of its own size",
     }
 }
 
