@@ -56,6 +56,17 @@ async fn tunnels(client: &Client) -> Vec<(String, String, Option<String>)> {
     out
 }
 
+/// Run `cmd` to its end off the async runtime: its exit code, and stdout and stderr as text.
+async fn finished(mut cmd: Command) -> (Option<i32>, String) {
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
 fn rotcheck() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_rotcheck"));
     c.env_remove("AWS_ACCESS_KEY_ID")
@@ -278,33 +289,11 @@ async fn the_watchdog_stops_a_run_the_endpoint_stopped_answering() {
         }
     });
     let started = Instant::now();
-    let out = tokio::task::spawn_blocking(move || {
-        rotcheck()
-            .args([
-                "run",
-                "--no-progress",
-                "--endpoint",
-                &url,
-                "--time-scale",
-                "60",
-                "--timeout",
-                "1",
-                "--retry-base",
-                "0.05",
-                "--stall-timeout",
-                "2",
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(2), "{text}");
+    let mut cmd = rotcheck();
+    cmd.args(["run", "--no-progress", "--endpoint", &url, "--time-scale", "60"])
+        .args(["--timeout", "1", "--retry-base", "0.05", "--stall-timeout", "2"]);
+    let (code, text) = finished(cmd).await;
+    assert_eq!(code, Some(2), "{text}");
     assert!(text.contains("made no progress"), "{text}");
     assert!(
         text.contains("waiting for:") && text.contains("the answer to OpenTunnel"),
@@ -378,4 +367,37 @@ async fn sigterm_mid_run_leaves_no_tunnel_and_cleanup_finds_leftovers() {
     assert_eq!(left.len(), 1, "{left:?}");
     assert_eq!(left[0].2, None, "only the untagged tunnel remains");
     srv.shutdown().await;
+}
+
+/// `rotcheck fuzz` (requests) keeps its tunnels from batch to batch: two against a conformant
+/// endpoint; against one that closes a tunnel on every rotation, never more than
+/// `--max-tunnels-opened`, and it stops saying so (with the finding: exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_fuzzer_keeps_its_tunnels_and_its_budget() {
+    for (faults, budget, want_exit) in [
+        (Vec::new(), "3", 0),
+        (vec![server::Fault::RotationClosesTunnel], "3", 1),
+    ] {
+        let srv = production_like(faults.clone()).await;
+        let url = srv.url();
+        let mut cmd = rotcheck();
+        cmd.args(["fuzz", "--no-progress", "--endpoint", &url, "--duration", "6s"])
+            .args(["--max-tunnels-opened", budget])
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        let (code, text) = finished(cmd).await;
+        let opened = srv.tunnels_opened();
+        assert_eq!(code, Some(want_exit), "faults {faults:?}\n{text}");
+        assert!(opened <= 3, "faults {faults:?}: {opened} tunnels opened\n{text}");
+        assert!(
+            text.contains("budget: at most 3 tunnel(s) opened"),
+            "the first line states the budget\n{text}"
+        );
+        if faults.is_empty() {
+            assert!(opened <= 2, "a conformant endpoint needs two tunnels, {opened} opened\n{text}");
+        } else {
+            assert!(text.contains("tunnel budget spent"), "{text}");
+        }
+        srv.shutdown().await;
+    }
 }

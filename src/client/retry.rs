@@ -107,6 +107,64 @@ impl RetryPolicy {
     }
 }
 
+/// What one call in the standard retry mode came to: the final answer, the attempts made, and
+/// what each earlier attempt got (`HTTP 503`, `HTTP 400 ThrottlingException`, a transport error).
+#[derive(Debug)]
+pub struct Retried {
+    pub result: Result<HttpResponse, crate::client::TransportError>,
+    pub attempts: u32,
+    pub retried: Vec<String>,
+}
+
+/// One call in the AWS SDKs' standard retry mode: `attempt` sends the request once; it is sent
+/// again (at most `policy.max_attempts` in all) while its answer is retryable, after the policy's
+/// delay (`Retry-After` honoured). `before_wait` hears of each retry and its delay before the
+/// sleep. A request that cannot be built or signed fails the same way every time: not retried.
+pub async fn standard<F, Fut>(
+    policy: &RetryPolicy,
+    operation: Option<&str>,
+    mut attempt: F,
+    mut before_wait: impl FnMut(&str, Duration),
+) -> Retried
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<HttpResponse, crate::client::TransportError>>,
+{
+    let mut attempts = 0;
+    let mut retried = Vec::new();
+    loop {
+        attempts += 1;
+        let result = attempt().await;
+        let (reason, wait) = match &result {
+            Ok(resp) => (classify(resp, operation).map(|_| attempt_summary(resp)), retry_after(resp)),
+            Err(e) => (e.is_retryable().then(|| e.to_string()), None),
+        };
+        match reason {
+            Some(reason) if attempts < policy.max_attempts => {
+                let delay = policy.delay(attempts, wait);
+                before_wait(&reason, delay);
+                retried.push(reason);
+                tokio::time::sleep(delay).await;
+            }
+            _ => {
+                return Retried {
+                    result,
+                    attempts,
+                    retried,
+                }
+            }
+        }
+    }
+}
+
+/// `HTTP 503` or `HTTP 400 ThrottlingException`: what an attempt that is retried got.
+fn attempt_summary(resp: &HttpResponse) -> String {
+    match parse_error(resp) {
+        Some(e) => format!("HTTP {} {}", resp.status, e.type_name),
+        None => format!("HTTP {}", resp.status),
+    }
+}
+
 /// Why an answer is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryReason {

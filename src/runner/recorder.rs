@@ -57,8 +57,6 @@ impl<'a, T: Transport> Recorder<'a, T> {
         let policy = self.guard.retry;
         let operation = request.operation().map(str::to_owned);
         let start = Instant::now();
-        let mut retried = Vec::new();
-        let mut attempts = 0;
         let dog = &self.guard.watchdog;
         let _waiting = dog.waiting(format!(
             "the answer to {} ({role}{}{})",
@@ -66,36 +64,36 @@ impl<'a, T: Transport> Recorder<'a, T> {
             if self.label.is_empty() { "" } else { ", " },
             self.label
         ));
-        let result = loop {
-            attempts += 1;
-            self.guard.count_request();
-            let result = self.transport.send(&request).await;
-            if let Ok(resp) = &result {
-                dog.progress();
-                self.reached.store(true, Ordering::Relaxed);
-                if let Some(body) = resp.body_json() {
-                    self.redactor.add_tokens_from(&body);
+        let (transport, redactor, reached, guard) = (self.transport, self.redactor, self.reached, self.guard);
+        let retry::Retried {
+            result,
+            attempts,
+            retried,
+        } = retry::standard(
+            &policy,
+            operation.as_deref(),
+            || {
+                guard.count_request();
+                let sent = transport.send(&request);
+                async move {
+                    let result = sent.await;
+                    if let Ok(resp) = &result {
+                        dog.progress();
+                        reached.store(true, Ordering::Relaxed);
+                        // Tokens are known to the redactor before anything else sees them.
+                        if let Some(body) = resp.body_json() {
+                            redactor.add_tokens_from(&body);
+                        }
+                    }
+                    result
                 }
-            }
-            let (reason, wait) = match &result {
-                Ok(resp) => (
-                    retry::classify(resp, operation.as_deref()).map(|_| attempt_summary(resp)),
-                    retry::retry_after(resp),
-                ),
-                // A request that cannot be built or signed fails the same way every time.
-                Err(e) => (e.is_retryable().then(|| e.to_string()), None),
-            };
-            match reason {
-                Some(reason) if attempts < policy.max_attempts => {
-                    tracing::debug!(role, operation = operation.as_deref().unwrap_or("-"), %reason, "retrying");
-                    retried.push(reason);
-                    let delay = policy.delay(attempts, wait);
-                    dog.scheduled(delay);
-                    tokio::time::sleep(delay).await;
-                }
-                _ => break result,
-            }
-        };
+            },
+            |reason, delay| {
+                tracing::debug!(role, operation = operation.as_deref().unwrap_or("-"), %reason, "retrying");
+                dog.scheduled(delay);
+            },
+        )
+        .await;
         let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         if let Some(auth) = result.as_ref().ok().and_then(retry::auth_failure) {
             self.guard.fail_setup(format!(
@@ -122,14 +120,6 @@ impl<'a, T: Transport> Recorder<'a, T> {
             elapsed_ms,
         });
         result
-    }
-}
-
-/// `HTTP 503` or `HTTP 400 ThrottlingException`: what an attempt that is retried got.
-fn attempt_summary(resp: &HttpResponse) -> String {
-    match crate::wire::parse_error(resp) {
-        Some(e) => format!("HTTP {} {}", resp.status, e.type_name),
-        None => format!("HTTP {}", resp.status),
     }
 }
 
