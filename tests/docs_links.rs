@@ -141,7 +141,10 @@ fn the_summary_lists_every_page_and_the_readme_is_a_front_door() {
     }
     let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
     let lines = readme.lines().count();
-    assert!(lines <= 150, "README.md has {lines} lines: the reference belongs in docs/");
+    assert!(
+        lines <= 150,
+        "README.md has {lines} lines: the reference belongs in docs/"
+    );
     assert!(
         readme.contains("cargo run --release -- run") && readme.contains("bash .ci/run"),
         "the README opens with the two commands"

@@ -58,7 +58,9 @@ async fn tunnels(client: &Client) -> Vec<(String, String, Option<String>)> {
 
 /// Run `cmd` to its end off the async runtime: its exit code, and stdout and stderr as text.
 async fn finished(mut cmd: Command) -> (Option<i32>, String) {
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -394,7 +396,10 @@ async fn the_request_fuzzer_keeps_its_tunnels_and_its_budget() {
             "the first line states the budget\n{text}"
         );
         if faults.is_empty() {
-            assert!(opened <= 2, "a conformant endpoint needs two tunnels, {opened} opened\n{text}");
+            assert!(
+                opened <= 2,
+                "a conformant endpoint needs two tunnels, {opened} opened\n{text}"
+            );
         } else {
             assert!(text.contains("tunnel budget spent"), "{text}");
         }

@@ -221,6 +221,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             return Err(e.into());
         }
     };
+    // Before the announcement: whoever reads it may signal at once.
+    let shutdown = shutdown_signal();
     // One write: a caller that reads only the first line and closes the pipe must not take the
     // server down (the announcement is informational; a failed write is only logged).
     let mut announce = format!(
@@ -235,7 +237,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("cannot write the listening address to stdout: {e}");
     }
     drop(out);
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     running.shutdown().await;
     remove_ca(ca_file);
@@ -285,18 +287,22 @@ fn tls_identity(
     Ok(Some((generated.identity, Some(CaFile { path, remove_at_exit }))))
 }
 
-/// Ctrl-C, or SIGTERM on Unix (what CI runners and `kill` send).
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM on Unix (what CI runners and `kill` send). The SIGTERM handler is
+/// installed when this is called, not when the future is first polled: a caller that reads the
+/// announcement and sends SIGTERM at once must find it in place (regression: the server died of
+/// the signal instead, leaving its CA file behind).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -136,7 +136,10 @@ where
         attempts += 1;
         let result = attempt().await;
         let (reason, wait) = match &result {
-            Ok(resp) => (classify(resp, operation).map(|_| attempt_summary(resp)), retry_after(resp)),
+            Ok(resp) => (
+                classify(resp, operation).map(|_| attempt_summary(resp)),
+                retry_after(resp),
+            ),
             Err(e) => (e.is_retryable().then(|| e.to_string()), None),
         };
         match reason {

@@ -307,8 +307,12 @@ impl<T: Transport> Session<T> {
         } = prepare(cases, config);
         let dp = data_plane.and_then(|url| {
             let tls = h.transport.tls();
-            let built =
-                crate::client::dataplane::DataPlane::with_tls(&url, &tls, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
+            let built = crate::client::dataplane::DataPlane::with_tls(
+                &url,
+                &tls,
+                DATA_PLANE_CONNECT_TIMEOUT,
+                DATA_PLANE_TIMEOUT,
+            );
             built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
         });
         progress.run_started(plan.total());
