@@ -17,4 +17,5 @@ pub mod secret;
 pub mod server;
 pub mod spec;
 pub mod target;
+pub mod traceability;
 pub mod wire;

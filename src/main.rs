@@ -39,6 +39,8 @@ enum Command {
     Record(cli::record::RecordArgs),
     /// Compare an endpoint with a recording, or with a reference endpoint: parity per JSON path.
     Compare(cli::compare::CompareArgs),
+    /// List the spec's statements with the checks, faults and variants that cover each.
+    Spec(cli::spec::SpecArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
             Command::Cleanup(args) => cli::cleanup::run(args).await,
             Command::Record(args) => cli::record::run(args, cli.verbose).await,
             Command::Compare(args) => cli::compare::run(args, cli.verbose).await,
+            Command::Spec(args) => cli::spec::run(args),
         }
     });
     match result {

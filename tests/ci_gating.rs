@@ -335,7 +335,8 @@ fn github_step_summary_is_appended() {
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.starts_with("earlier step\n## rotcheck: VIOLATION (exit 1)"), "{md}");
-    assert!(md.contains("| `not-found` ❌ | 0 | 10 |"), "{md}");
+    // The statement id next to the check: its primary one, and how many more it enforces.
+    assert!(md.contains("| `not-found` ❌ | `api.not-found` +1 | 0 | 10 |"), "{md}");
     assert!(md.contains("### Failures (10 in 1 group(s) by cause)"), "{md}");
     assert!(md.contains("curl "), "the reproduction is there: {md}");
 }

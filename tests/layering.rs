@@ -1,5 +1,5 @@
 //! The module stack imports only downward:
-//! spec -> wire -> cases -> checks -> {client, server} -> runner -> report -> fuzzing -> cli.
+//! spec -> wire -> cases -> checks -> {client, server} -> {runner, traceability} -> report -> fuzzing -> cli.
 //! Guards against the cycles the layering refactor removed (checks importing the runner's outcome
 //! types, the server importing checks for `Fault::caught_by`, ...): a module may use only modules
 //! of a lower layer (and itself).
@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("server", 5),
     ("target", 6),
     ("runner", 6),
+    ("traceability", 6),
     ("report", 7),
     ("fuzzing", 8),
     ("parity", 8),

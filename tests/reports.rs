@@ -44,6 +44,32 @@ fn json_report_is_valid_against_its_schema() {
     assert!(!validator.is_valid(&report));
 }
 
+/// Issue 19: each check of the tally names the spec statements it enforces, quoted from the map.
+#[test]
+fn json_report_names_the_statements_of_each_check() {
+    let report = json::to_value(&sample(0), &opts());
+    let tally = report["summary"]["checks"].as_array().expect("tally");
+    let not_found = tally
+        .iter()
+        .find(|c| c["id"] == "not-found")
+        .expect("not-found in the tally");
+    assert_eq!(
+        not_found["statements"][0],
+        json!({
+            "id": "api.not-found",
+            "kind": "fact",
+            "source": "RotateTunnelAccessToken.txt",
+            "quote": "ResourceNotFoundException Thrown when an operation is attempted on a resource that does not exist. HTTP Status Code: 400",
+        })
+    );
+    let ids = not_found["statements"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|s| s["id"].as_str());
+    assert!(ids.eq(CheckId::NOT_FOUND.statements().iter().map(|s| Some(*s))));
+}
+
 #[test]
 fn schema_lists_exactly_the_known_checks() {
     let schema: Value = serde_json::from_str(json::SCHEMA).expect("schema is JSON");
@@ -213,7 +239,13 @@ fn summary_explains_every_failure() {
     assert!(text.contains("CloseTunnel failed during cleanup"));
     // The failure: case, check, spec sentence, expected vs actual, reproductions.
     assert!(text.contains("boundary/tunnelId/len-128 [valid-accepted]"));
-    assert!(text.contains(CheckId::VALID_ACCEPTED.citation().text));
+    // The spec line quotes the check's primary statement from the map, by id.
+    assert!(
+        text.contains(
+            "spec:     api.success-200 \"If the action is successful, the service sends back an HTTP 200 response.\""
+        ),
+        "{text}"
+    );
     assert!(text.contains("expected: HTTP 200"));
     assert!(text.contains("actual:   HTTP 400 ValidationException"));
     assert!(text.contains("(Authorization: <redacted>)"), "{text}");

@@ -28,6 +28,13 @@ impl Check for ClosedTunnel {
             id: ID,
             description: "rotating a CLOSED tunnel never reopens it (the refusal itself is inferred and only reported)",
             citation: facts::CITE_LIFECYCLE,
+            statements: &[
+                "proto.lifecycle.never-reopens",
+                "proto.rotate.closed-refused",
+                "proto.dp.close-closes",
+                "proto.dp.closed-tokens",
+                "proto.dp.refusal-4xx",
+            ],
         }
     }
 

@@ -26,6 +26,7 @@ impl Check for ConnectionState {
             id: ID,
             description: "DescribeTunnel shows a side CONNECTED while its local proxy is connected and DISCONNECTED after it disconnects",
             citation: facts::CITE_DP_CONNECTION_STATE,
+            statements: &["proto.dp.connection-state"],
         }
     }
 

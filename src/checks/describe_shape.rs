@@ -18,6 +18,13 @@ impl Check for DescribeShape {
             id: ID,
             description: "every OpenTunnel/DescribeTunnel response the runner reads is valid against its schema",
             citation: facts::CITE_SUCCESS,
+            statements: &[
+                "proto.wire.timestamps",
+                "model.tunnel-status.enum",
+                "model.connection-status.enum",
+                "model.tunnel-arn.min",
+                "model.tunnel-arn.max",
+            ],
         }
     }
 

@@ -21,6 +21,7 @@ impl Check for DurationStatic {
             id: ID,
             description: "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
             citation: facts::CITE_NOT_EXTENDED,
+            statements: &["api.not-extended", "proto.rotate.not-extended", "proto.lifecycle.open-until"],
         }
     }
 

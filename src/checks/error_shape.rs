@@ -25,6 +25,7 @@ impl Check for ErrorShape {
             id: ID,
             description: "an error response has a JSON body and an error type (X-Amzn-Errortype, __type or code)",
             citation: facts::CITE_ERRORS,
+            statements: &["proto.wire.error-body"],
         }
     }
 

@@ -24,6 +24,14 @@ impl Check for HandshakeCheck {
             id: ID,
             description: "a data-plane handshake with a good token is 101 with channel-id, an offered subprotocol echoed and SERVICE_IDS first; a token offered in the other side's mode is refused with a 4xx",
             citation: facts::CITE_DP_HANDSHAKE,
+            statements: &[
+                "proto.dp.handshake-101",
+                "proto.dp.upgrade",
+                "proto.dp.mode-must-match",
+                "proto.dp.service-ids-first",
+                "api.source-token",
+                "api.destination-token",
+            ],
         }
     }
 

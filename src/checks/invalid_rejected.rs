@@ -30,6 +30,23 @@ impl Check for InvalidRejected {
             id: ID,
             description: "input the model forbids is refused with a 4xx and an error type",
             citation: facts::CITE_INVALID_INPUT,
+            statements: &[
+                "proto.wire.invalid-input",
+                "proto.wire.validation-error",
+                "proto.wire.malformed-json",
+                "proto.wire.unknown-operation",
+                "model.tunnel-id.pattern",
+                "model.client-mode.enum",
+                "model.rotate-request.required",
+                "model.destination-config.required",
+                "model.service-list.min",
+                "model.service.pattern",
+                "model.service.min",
+                "model.service.max",
+                "model.thing-name.pattern",
+                "model.thing-name.min",
+                "model.thing-name.max",
+            ],
         }
     }
 

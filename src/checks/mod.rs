@@ -31,6 +31,9 @@ pub struct About {
     pub description: &'static str,
     /// The spec sentence the check enforces.
     pub citation: Citation,
+    /// Ids of the statements of `fixtures/statements.json` the check enforces, the one a failure
+    /// quotes first (`rotcheck spec` prints the map; tests/spec_coverage.rs holds it to the spec).
+    pub statements: &'static [&'static str],
 }
 
 /// One conformance check.
@@ -44,6 +47,9 @@ pub trait Check: Sync {
     }
     fn citation(&self) -> Citation {
         self.about().citation
+    }
+    fn statements(&self) -> &'static [&'static str] {
+        self.about().statements
     }
     /// Whether `--strict` may turn this check's advisories into failures: yes for points where
     /// PROTOCOL.md infers what the real service does; no where no source says what it does.
@@ -151,6 +157,11 @@ impl CheckId {
     /// The spec sentence the check enforces.
     pub fn citation(self) -> Citation {
         self.check().map_or(Citation { source: "", text: "" }, |c| c.citation())
+    }
+
+    /// Ids of the spec statements the check enforces, the primary one first.
+    pub fn statements(self) -> &'static [&'static str] {
+        self.check().map_or(&[], |c| c.statements())
     }
 }
 
@@ -321,6 +332,7 @@ mod registry_tests {
             assert_eq!(id.rank(), rank, "{id}");
             assert!(!id.description().is_empty(), "{id}");
             assert!(!id.citation().text.is_empty(), "{id}");
+            assert!(!id.statements().is_empty(), "{id} enforces no statement");
             assert!(
                 ids[..rank].iter().all(|other| other.as_str() != id.as_str()),
                 "{id} twice"

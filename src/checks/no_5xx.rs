@@ -18,6 +18,7 @@ impl Check for No5xx {
             id: ID,
             description: "no request, however malformed, gets a 5xx",
             citation: facts::CITE_NO_5XX,
+            statements: &["proto.open.no-5xx", "proto.wire.malformed-json"],
         }
     }
 

@@ -20,6 +20,7 @@ impl Check for NotFound {
             id: ID,
             description: "a well-formed unknown tunnelId gets exactly HTTP 400 ResourceNotFoundException",
             citation: facts::CITE_NOT_FOUND,
+            statements: &["api.not-found", "model.tunnel-id.pattern"],
         }
     }
 

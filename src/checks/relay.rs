@@ -29,6 +29,7 @@ impl Check for Relay {
             id: ID,
             description: "the data plane relays a burst of messages each way whole, once and in order (per stream and connection; frames may differ)",
             citation: facts::CITE_DP_RELAY,
+            statements: &["proto.dp.relay", "proto.dp.framing"],
         }
     }
 

@@ -25,6 +25,7 @@ impl Check for RequestId {
                 source: PROTOCOL_MD,
                 text: "Responses carry `x-amzn-RequestId`.",
             },
+            statements: &["proto.wire.request-id"],
         }
     }
 

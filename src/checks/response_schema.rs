@@ -20,6 +20,12 @@ impl Check for ResponseSchema {
             id: ID,
             description: "a successful rotation is HTTP 200 with a JSON content type and a body valid against the RotateTunnelAccessTokenResponse schema",
             citation: facts::CITE_SUCCESS,
+            statements: &[
+                "proto.wire.success",
+                "api.success-200",
+                "model.tunnel-arn.min",
+                "model.tunnel-arn.max",
+            ],
         }
     }
 

@@ -24,6 +24,7 @@ impl Check for RotatedConnection {
             id: ID,
             description: "what happens to a connection already open when its token is rotated (left open by the spec: advisory only)",
             citation: facts::CITE_DP_INFERRED,
+            statements: &["proto.dp.open-connection-on-rotation"],
         }
     }
 

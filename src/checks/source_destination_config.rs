@@ -27,6 +27,7 @@ impl Check for SourceDestinationConfig {
             id: ID,
             description: "SOURCE mode with a destinationConfig is refused with a 4xx and changes nothing",
             citation: facts::CITE_SOURCE_DEST_CONFIG,
+            statements: &["api.source-config-refused", "proto.rotate.source-config-refused"],
         }
     }
 

@@ -21,6 +21,7 @@ impl Check for TokenFresh {
             id: ID,
             description: "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
             citation: facts::CITE_REVOKES,
+            statements: &["api.returns-new-cat"],
         }
     }
 

@@ -29,6 +29,15 @@ impl Check for TokenRevoked {
             id: ID,
             description: "after a rotation in each mode, each rotated side's previous token is refused on the data plane (4xx), its new token connects, and the side not rotated still connects with its token",
             citation: facts::CITE_REVOKES,
+            statements: &[
+                "api.revokes-cat",
+                "api.returns-new-cat",
+                "api.client-mode",
+                "proto.dp.old-cat-stops",
+                "proto.dp.new-cat-works",
+                "proto.dp.other-side-keeps",
+                "proto.dp.refusal-4xx",
+            ],
         }
     }
 

@@ -20,6 +20,13 @@ impl Check for TokenSet {
             id: ID,
             description: "a successful rotation returns exactly the client mode's token set plus tunnelArn",
             citation: facts::CITE_TOKENS_PER_MODE,
+            statements: &[
+                "proto.rotate.tokens-per-mode",
+                "api.client-mode",
+                "api.source-token",
+                "api.destination-token",
+                "api.tunnel-arn",
+            ],
         }
     }
 

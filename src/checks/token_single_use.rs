@@ -25,6 +25,12 @@ impl Check for TokenSingleUse {
             id: ID,
             description: "a token that connected once is refused the second time; the same client token may reconnect, another client token is refused",
             citation: facts::CITE_DP_SINGLE_USE,
+            statements: &[
+                "proto.dp.single-use",
+                "proto.dp.client-token-reconnect",
+                "proto.dp.client-token-other-refused",
+                "proto.dp.refusal-4xx",
+            ],
         }
     }
 

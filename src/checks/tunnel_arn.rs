@@ -20,6 +20,7 @@ impl Check for TunnelArn {
             id: ID,
             description: "tunnelArn equals the ARN OpenTunnel/DescribeTunnel report for the tunnel",
             citation: facts::CITE_TOKENS_PER_MODE,
+            statements: &["api.tunnel-arn"],
         }
     }
 

@@ -19,6 +19,16 @@ impl Check for ValidAccepted {
             id: ID,
             description: "valid input (including every boundary value) on an OPEN tunnel is accepted with HTTP 200",
             citation: facts::CITE_ACCEPTED,
+            statements: &[
+                "api.success-200",
+                "proto.wire.request-format",
+                "model.tunnel-id.pattern",
+                "model.client-mode.enum",
+                "model.service.pattern",
+                "model.service.max",
+                "model.thing-name.pattern",
+                "model.thing-name.max",
+            ],
         }
     }
 

@@ -10,6 +10,7 @@ pub mod run;
 pub mod schema;
 pub mod serve;
 pub mod signals;
+pub mod spec;
 
 /// Logs go to stderr; `-v` shows info, `-vv` debug. `RUST_LOG` overrides.
 pub fn init_tracing(verbose: u8) {

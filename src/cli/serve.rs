@@ -128,33 +128,16 @@ pub struct ServeArgs {
     list_variants: bool,
 }
 
-/// Which check of `rotcheck run` is expected to catch each fault: test data kept beside the
-/// catalog (the server does not know the checks); `tests/mutation_score.rs` holds it to account.
-const FAULT_CHECKS: &str = include_str!("../../fixtures/fault-checks.txt");
-
-fn expected_check(fault: &str) -> &'static str {
-    FAULT_CHECKS
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .find_map(|l| {
-            let mut words = l.split_whitespace();
-            (words.next() == Some(fault)).then(|| words.next()).flatten()
-        })
-        .unwrap_or("-")
-}
-
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.list_faults || args.list_variants {
         if args.list_faults {
+            // Which check catches each fault is test data beside the catalog (the server does
+            // not know the checks); tests/mutation_score.rs holds it to account.
+            let tables = rotcheck::traceability::Tables::embedded()?;
             for f in Fault::all() {
-                writeln!(
-                    out,
-                    "{:<28} {:<26} {}",
-                    f.name(),
-                    expected_check(f.name()),
-                    f.description()
-                )?;
+                let check = tables.fault_check(f.name()).map_or("-", |c| c.check.as_str());
+                writeln!(out, "{:<28} {:<26} {}", f.name(), check, f.description())?;
             }
         }
         if args.list_variants {

@@ -39,6 +39,12 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
                 "id": id.as_str(),
                 "description": id.description(),
                 "citation": {"source": cite.source, "text": cite.text},
+                "statements": super::check_statements(id).into_iter().map(|s| json!({
+                    "id": s.id,
+                    "kind": s.kind.as_str(),
+                    "source": s.location(),
+                    "quote": s.quote(),
+                })).collect::<Vec<_>>(),
                 "selected": meta.checks.contains(&id),
                 "pass": t.pass,
                 "fail": t.fail,

@@ -146,10 +146,12 @@ fn write_suite(
         .write_inner_content(|w| {
             w.create_element("properties").write_inner_content(|w| {
                 let cite = id.citation();
+                let statements = id.statements().join(" ");
                 for (name, value) in [
                     ("description", id.description()),
                     ("citation", cite.text),
                     ("citation-source", cite.source),
+                    ("statements", statements.as_str()),
                 ] {
                     w.create_element("property")
                         .with_attribute(("name", name))

@@ -10,6 +10,16 @@ use crate::runner::{EntryState, RunResult, Status};
 use super::summary::{outcome_details, terminal_safe};
 use super::{groups, repro, RenderOptions, Verdict};
 
+/// The check's primary statement id, and how many more it enforces (`rotcheck spec --check ID`
+/// lists them): the table stays one line per check.
+fn statement_cell(id: crate::checks::CheckId) -> String {
+    match id.statements() {
+        [] => String::new(),
+        [one] => format!("`{one}`"),
+        [first, rest @ ..] => format!("`{first}` +{}", rest.len()),
+    }
+}
+
 /// Case ids listed per group (the reports list every case).
 const CASE_IDS_LISTED: usize = 100;
 
@@ -41,16 +51,21 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let _ = writeln!(out, "{}\n", inline(&super::summary::verdict_line(result)));
 
     let with_known = result.baseline.is_some();
-    out.push_str("| check | pass | fail | error | skip | advisory |");
+    out.push_str("| check | spec statement | pass | fail | error | skip | advisory |");
     out.push_str(if with_known { " known |\n" } else { "\n" });
-    out.push_str("|---|---:|---:|---:|---:|---:|");
+    out.push_str("|---|---|---:|---:|---:|---:|---:|");
     out.push_str(if with_known { "---:|\n" } else { "\n" });
     for (id, t) in result.tally() {
         let mark = if t.fail > 0 { " ❌" } else { "" };
         let _ = write!(
             out,
-            "| `{id}`{mark} | {} | {} | {} | {} | {} |",
-            t.pass, t.fail, t.error, t.skip, t.advisory
+            "| `{id}`{mark} | {} | {} | {} | {} | {} | {} |",
+            statement_cell(id),
+            t.pass,
+            t.fail,
+            t.error,
+            t.skip,
+            t.advisory
         );
         if with_known {
             let _ = write!(out, " {} |", t.known);

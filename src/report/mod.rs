@@ -11,12 +11,14 @@ pub mod progress;
 pub mod repro;
 pub mod snapfile;
 pub mod snapshot;
+pub mod spec_map;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
 
 use crate::checks::CheckId;
 use crate::runner::{CaseResult, CheckOutcome, RunResult, Status};
+use crate::spec::statements::{Statement, Statements};
 
 /// The skipped checks grouped by their reason, in the order reasons first appear: five data-plane
 /// checks skipped for want of a data plane are one line, not five.
@@ -29,6 +31,16 @@ pub fn skipped_by_reason(skipped: &[crate::runner::SkippedCheck]) -> Vec<(Vec<Ch
         }
     }
     groups
+}
+
+/// The spec statements `id` enforces, the primary one first, as reports name them beside the
+/// check. Empty only if the embedded statements do not load, which tests/spec_coverage.rs rules
+/// out: reports then fall back to the check's citation.
+pub fn check_statements(id: CheckId) -> Vec<&'static Statement> {
+    let Ok(all) = Statements::embedded() else {
+        return Vec::new();
+    };
+    id.statements().iter().filter_map(|s| all.get(s)).collect()
 }
 
 fn join_checks(checks: &[CheckId], quote: &str) -> String {

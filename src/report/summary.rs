@@ -361,15 +361,34 @@ fn table(out: &mut String, result: &RunResult) {
     }
 }
 
+/// The `spec:` line of a failure: the check's primary statement quoted from the map, then the ids
+/// of the others it enforces (the check's citation if the map is not available).
+fn spec_lines(check: crate::checks::CheckId) -> String {
+    let statements = super::check_statements(check);
+    let Some((first, rest)) = statements.split_first() else {
+        let cite = check.citation();
+        return format!("spec:     \"{}\" ({})\n", cite.text, cite.source);
+    };
+    let mut out = format!("spec:     {} \"{}\" ({})\n", first.id, first.quote(), first.location());
+    // A long list would bury the failure: past a few ids, say where the rest are.
+    const LISTED: usize = 4;
+    if (1..=LISTED).contains(&rest.len()) {
+        let ids: Vec<&str> = rest.iter().map(|s| s.id.as_str()).collect();
+        let _ = writeln!(out, "          also: {}", ids.join(", "));
+    } else if rest.len() > LISTED {
+        let _ = writeln!(out, "          and {} more: rotcheck spec --check {check}", rest.len());
+    }
+    out
+}
+
 /// One outcome in full: spec sentence, message, expected vs actual, and (for failures) how to
 /// reproduce it. Used by the summary and by the JUnit `<failure>`/`<error>` text.
 pub fn outcome_details(result: &RunResult, case: &CaseResult, o: &CheckOutcome, repro: Option<&Repro>) -> String {
     let r = &result.redactor;
-    let cite = o.check.citation();
     let mut out = String::new();
     let _ = writeln!(out, "case:     {} ({})", case.id, r.scrub(&case.description));
     let _ = writeln!(out, "check:    {}: {}", o.check, o.check.description());
-    let _ = writeln!(out, "spec:     \"{}\" ({})", cite.text, cite.source);
+    out.push_str(&spec_lines(o.check));
     let _ = writeln!(out, "result:   {}", indent_rest(&r.scrub(&o.message), "          "));
     if let Some(e) = &o.expected {
         let _ = writeln!(out, "expected: {}", indent_rest(&r.scrub(e), "          "));

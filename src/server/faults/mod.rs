@@ -12,7 +12,9 @@
 //!    (the macro declares the module);
 //! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (the mutation score fails without it),
 //!    followed by `--strict` when the fault breaks only a point PROTOCOL.md infers (it must then
-//!    pass `rotcheck run` and fail `rotcheck run --strict`).
+//!    pass `rotcheck run` and fail `rotcheck run --strict`);
+//! 4. add `my-fault STATEMENT-ID...` to `fixtures/fault-statements.txt`: the spec statements it
+//!    breaks, each enforced by that check (tests/spec_coverage.rs fails without it).
 //!
 //! If no hook point fits, add one to `Hook` (a method with a do-nothing body) and call it from
 //! the faithful code at that point, never a test for a particular fault.
