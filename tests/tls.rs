@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use rotcheck::client::dataplane::{Attempt, DataPlane, DataPlaneError};
+use rotcheck::client::local_proxy::{Attempt, DataPlane, DataPlaneError};
 use rotcheck::client::TlsSettings;
 use rotcheck::secret::SecretString;
 use serde_json::Value;
@@ -192,7 +192,7 @@ async fn the_data_plane_client_takes_the_shared_tls_settings() {
     let tls = TlsSettings::resolve(Some(&s.ca)).unwrap();
     let trusted = DataPlane::with_tls(&url, &tls, wait, wait).unwrap();
     match trusted.connect(&token()).await.unwrap() {
-        rotcheck::client::dataplane::Outcome::Refused(r) => assert_eq!(r.status, 400),
+        rotcheck::client::local_proxy::Outcome::Refused(r) => assert_eq!(r.status, 400),
         other => panic!("an unknown token must be refused: {other:?}"),
     }
 }

@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use rotcheck::checks::CheckId;
 use rotcheck::report::progress::{Progress, ProgressMode};
 use rotcheck::report::repro::{fmt_num, EMBEDDED_TIME_SCALE, ENDPOINT_TIME_SCALE};
-use rotcheck::report::{self, RenderOptions, Verdict};
+use rotcheck::report::{self, RenderOptions, RunVerdict};
 use rotcheck::runner::{RunMeta, RunResult};
 
 /// The seed used when `--seed` is not given: runs are reproducible by default.
@@ -291,7 +291,7 @@ pub struct Settings {
     pub fixtures: Option<PathBuf>,
     pub ca_bundle: Option<PathBuf>,
     /// `--strict`: inferred points fail.
-    pub mode: rotcheck::runner::Mode,
+    pub mode: rotcheck::runner::Strictness,
     /// `--data-plane` (validated), and `--no-data-plane`.
     pub data_plane: Option<String>,
     pub no_data_plane: bool,
@@ -371,7 +371,7 @@ impl Settings {
             }
         }
         if let Some(url) = &args.data_plane {
-            rotcheck::client::dataplane::upgrade_url(url).map_err(|e| anyhow::anyhow!("--data-plane: {e}"))?;
+            rotcheck::client::local_proxy::upgrade_url(url).map_err(|e| anyhow::anyhow!("--data-plane: {e}"))?;
         }
         let mut checks = args.checks.clone();
         checks.sort_by_key(|c| report::check_rank(*c));
@@ -471,7 +471,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
                 rotcheck::runner::aged::AGED_CASE_ID,
             ]
             .into_iter()
-            .chain(rotcheck::runner::dataplane::Scenario::ALL.map(|s| s.id()));
+            .chain(rotcheck::runner::data_plane_scenarios::Scenario::ALL.map(|s| s.id()));
             if !cases
                 .iter()
                 .map(|c| c.id.as_str())
@@ -512,7 +512,7 @@ pub async fn run(args: RunArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     // After the summary, so a snapshot diff is the last thing on screen.
     let snapshot = gating.check_snapshot(&result);
 
-    let mut code = Verdict::of(&result).exit_code();
+    let mut code = RunVerdict::of(&result).exit_code();
     match snapshot {
         Ok(differs) => {
             // A changed snapshot is a finding; a worse verdict keeps its own code.
@@ -622,7 +622,7 @@ pub mod gate {
     use rotcheck::baseline::{self, Baseline};
     use rotcheck::report::snapfile::{self, SnapOutcome};
     use rotcheck::report::{self, RenderOptions};
-    use rotcheck::runner::{Mode, RunResult};
+    use rotcheck::runner::{RunResult, Strictness};
 
     #[derive(Debug, Default, clap::Args)]
     pub struct GateArgs {
@@ -666,11 +666,11 @@ pub mod gate {
     }
 
     impl GateArgs {
-        pub fn mode(&self) -> Mode {
+        pub fn mode(&self) -> Strictness {
             if self.strict {
-                Mode::Strict
+                Strictness::Strict
             } else {
-                Mode::Spec
+                Strictness::Spec
             }
         }
     }
@@ -876,7 +876,7 @@ pub mod engine {
     /// `server`: the built-in target's address, when it runs (its data plane is on the same port).
     fn data_plane_at(server: Option<std::net::SocketAddr>, settings: &Settings) -> DataPlaneTarget {
         if settings.no_data_plane {
-            return DataPlaneTarget::Off(runner::dataplane::DATA_PLANE_OFF.into());
+            return DataPlaneTarget::Off(runner::data_plane_scenarios::DATA_PLANE_OFF.into());
         }
         let url = settings.data_plane.clone().or_else(|| match server {
             Some(addr) => Some(format!("ws://{addr}")),
@@ -884,7 +884,7 @@ pub mod engine {
             None => settings
                 .endpoint
                 .as_deref()
-                .and_then(rotcheck::client::dataplane::derive_from_api),
+                .and_then(rotcheck::client::local_proxy::derive_from_api),
         });
         url.map_or_else(DataPlaneTarget::default, DataPlaneTarget::Url)
     }

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::runner::{EntryState, RunResult, Status};
 
 use super::summary::{outcome_details, terminal_safe};
-use super::{groups, repro, RenderOptions, Verdict};
+use super::{groups, repro, RenderOptions, RunVerdict};
 
 /// Case ids listed per group (the reports list every case).
 const CASE_IDS_LISTED: usize = 100;
@@ -16,7 +16,7 @@ const CASE_IDS_LISTED: usize = 100;
 pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
     let r = &result.redactor;
     let meta = &result.meta;
-    let verdict = Verdict::of(result);
+    let verdict = RunVerdict::of(result);
     let mut out = String::new();
     let target = if meta.embedded {
         "the built-in reference implementation".to_owned()

@@ -7,12 +7,12 @@ use std::fmt::Write as _;
 
 use crate::checks::CheckId;
 use crate::runner::{
-    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, Mode, RunResult, Status,
+    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, RunResult, Status, Strictness,
 };
 
 use super::groups;
 use super::repro::{self, Repro};
-use super::{RenderOptions, Verdict};
+use super::{RenderOptions, RunVerdict};
 
 /// Distinct error messages listed without `-v` (the JSON report has every error).
 const ERROR_GROUPS_LISTED: usize = 10;
@@ -63,9 +63,9 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         out,
         "mode: {}",
         match meta.mode {
-            Mode::Spec =>
+            Strictness::Spec =>
                 "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
-            Mode::Strict =>
+            Strictness::Strict =>
                 "strict (--strict: advisories fail too: inferred points and differences from the real service)",
         }
     );
@@ -406,7 +406,7 @@ pub fn outcome_details(result: &RunResult, case: &CaseResult, o: &CheckOutcome, 
 }
 
 pub fn verdict_line(result: &RunResult) -> String {
-    let verdict = Verdict::of(result);
+    let verdict = RunVerdict::of(result);
     let code = verdict.exit_code();
     let fails: usize = result.tally().iter().map(|(_, t)| t.fail).sum();
     let errors: usize = result.tally().iter().map(|(_, t)| t.error).sum();
@@ -419,26 +419,26 @@ pub fn verdict_line(result: &RunResult) -> String {
     };
     let fixed_fails = result.baseline.as_ref().map_or(0, |b| b.failing_fixed());
     match verdict {
-        Verdict::Conformant => {
+        RunVerdict::Conformant => {
             format!("verdict: CONFORMANT, every selected check passed{known_note} (exit {code})")
         }
-        Verdict::Violation if fails == 0 => format!(
+        RunVerdict::Violation if fails == 0 => format!(
             "verdict: VIOLATION, {fixed_fails} fixed baseline entr(ies) to remove (--baseline-strict){known_note} (exit {code})"
         ),
-        Verdict::Violation => format!(
+        RunVerdict::Violation => format!(
             "verdict: VIOLATION, {fails} failure(s) in {} check(s): {}{known_note} (exit {code})",
             failed.len(),
             failed.join(", ")
         ),
-        Verdict::Incomplete if result.setup_failure.is_some() => {
+        RunVerdict::Incomplete if result.setup_failure.is_some() => {
             format!("verdict: SETUP ERROR, the run stopped before it could judge the endpoint (exit {code})")
         }
-        Verdict::Incomplete => format!(
+        RunVerdict::Incomplete => format!(
             "verdict: INCOMPLETE, no violation found but the harness could not judge everything \
              ({} harness error(s), {errors} check error(s)) (exit {code})",
             result.harness_errors.len()
         ),
-        Verdict::Interrupted => {
+        RunVerdict::Interrupted => {
             let found = if fails > 0 {
                 format!("{fails} failure(s) found before the interruption")
             } else {

@@ -7,7 +7,7 @@ pub mod budget;
 mod case;
 pub mod compact;
 pub mod coverage;
-pub mod dataplane;
+pub mod data_plane_scenarios;
 mod error;
 pub mod gating;
 pub mod guard;
@@ -38,7 +38,7 @@ use tokio::sync::watch;
 
 pub use budget::{Limits, TunnelStats};
 pub use error::SetupError;
-pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Mode};
+pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Strictness};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -77,8 +77,8 @@ pub struct RunConfig {
     /// How late after createdAt + lifetime the live check still accepts the tunnel's closing;
     /// None: 20 % of the lifetime.
     pub expiry_grace: Option<std::time::Duration>,
-    /// `Mode::Strict` turns the advisories (inferred points) into failures.
-    pub mode: Mode,
+    /// `Strictness::Strict` turns the advisories (inferred points) into failures.
+    pub mode: Strictness,
     /// Where the data plane is; without one the data-plane checks are skipped.
     pub data_plane: DataPlaneTarget,
 }
@@ -94,7 +94,7 @@ pub enum DataPlaneTarget {
 
 impl Default for DataPlaneTarget {
     fn default() -> Self {
-        DataPlaneTarget::Off(dataplane::NO_DATA_PLANE.into())
+        DataPlaneTarget::Off(data_plane_scenarios::NO_DATA_PLANE.into())
     }
 }
 
@@ -119,7 +119,7 @@ impl Default for RunConfig {
                 ..Limits::default()
             },
             expiry_grace: None,
-            mode: Mode::Spec,
+            mode: Strictness::Spec,
             data_plane: DataPlaneTarget::default(),
         }
     }
@@ -307,8 +307,12 @@ impl<T: Transport> Session<T> {
         } = prepare(cases, config);
         let dp = data_plane.and_then(|url| {
             let tls = h.transport.tls();
-            let built =
-                crate::client::dataplane::DataPlane::with_tls(&url, &tls, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
+            let built = crate::client::local_proxy::DataPlane::with_tls(
+                &url,
+                &tls,
+                DATA_PLANE_CONNECT_TIMEOUT,
+                DATA_PLANE_TIMEOUT,
+            );
             built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
         });
         progress.run_started(plan.total());
@@ -473,13 +477,16 @@ fn data_plane_plan(
     selected: &BTreeSet<CheckId>,
     only: &select::OnlyFilter,
     skipped: &mut Vec<SkippedCheck>,
-) -> (Option<String>, Vec<dataplane::Scenario>) {
-    let planned = dataplane::planned(selected, only);
+) -> (Option<String>, Vec<data_plane_scenarios::Scenario>) {
+    let planned = data_plane_scenarios::planned(selected, only);
     match &config.data_plane {
         DataPlaneTarget::Url(url) if !planned.is_empty() => (Some(url.clone()), planned),
         DataPlaneTarget::Url(_) => (None, Vec::new()),
         DataPlaneTarget::Off(reason) => {
-            for check in dataplane::DATA_PLANE_ONLY.into_iter().filter(|c| selected.contains(c)) {
+            for check in data_plane_scenarios::DATA_PLANE_ONLY
+                .into_iter()
+                .filter(|c| selected.contains(c))
+            {
                 skipped.push(SkippedCheck {
                     check,
                     reason: reason.clone(),

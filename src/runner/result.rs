@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::gating::{BaselineApplied, Mode};
+use super::gating::{BaselineApplied, Strictness};
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::CheckId;
 pub use crate::checks::{CheckOutcome, Exchange, Status};
@@ -67,7 +67,7 @@ pub struct RunMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_source: Option<String>,
     /// `spec`, or `strict` (`--strict`: inferred points fail).
-    pub mode: Mode,
+    pub mode: Strictness,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -14,27 +14,27 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::case::{self, Sent};
-use super::dataplane;
+use super::data_plane_scenarios;
 use super::error::SetupError;
 use super::out::Out;
 use super::plan::{SharedPlan, Unit};
 use super::recorder::{Recorder, VERIFY};
 use super::result::{CaseResult, Exchange};
 use super::shared::Shared;
-use super::state::{Harness, Tunnel};
+use super::state::{Harness, OpenedTunnel};
 use super::transport::Transport;
 use super::{aged, Status};
 use crate::cases::{Case, TunnelState};
 use crate::checks::{duration_static, CheckId, CheckOutcome};
-use crate::client::dataplane::DataPlane;
+use crate::client::local_proxy::DataPlane;
 use crate::secret::SecretString;
 
 /// Tunnels a session keeps from one batch of cases to the next (the request fuzzer's batches):
 /// an OPEN one for the cases, a CLOSED one for the cases that need one.
 #[derive(Default)]
 pub struct Kept {
-    pub open: Option<Tunnel>,
-    pub closed: Option<Tunnel>,
+    pub open: Option<OpenedTunnel>,
+    pub closed: Option<OpenedTunnel>,
 }
 
 /// Run `plan` on the shared tunnel. With `keep`, the tunnels are handed back for the next batch
@@ -76,7 +76,7 @@ pub async fn run<T: Transport>(
             break;
         }
         out.started(scenario.id());
-        out.finished(dataplane::run(&mut shared, dp, scenario, &out.selected).await);
+        out.finished(data_plane_scenarios::run(&mut shared, dp, scenario, &out.selected).await);
     }
     if !plan.closed.is_empty() && !out.stop.is_set() {
         // A CLOSED tunnel kept from an earlier batch serves; else the shared one is closed.

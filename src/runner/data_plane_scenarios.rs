@@ -1,6 +1,6 @@
 //! The data-plane scenarios: each runs on the shared tunnel, takes fresh tokens from a rotation
 //! (a token is single use; rotation is free), rotates or closes the tunnel through the control
-//! plane, and connects to the data plane (`client::dataplane`) the way a local proxy does. They
+//! plane, and connects to the data plane (`client::local_proxy`) the way a local proxy does. They
 //! record what every handshake showed; the checks in `src/checks/` judge it.
 //!
 //! No token connects before the step that needs it fresh, so every refusal has one cause:
@@ -27,7 +27,7 @@ use crate::checks::rotated_connection::RotatedObservation;
 use crate::checks::token_revoked::RevokedObservation;
 use crate::checks::token_single_use::SingleUseObservation;
 use crate::checks::{self, CheckId, Evidence, Subject};
-use crate::client::dataplane::{Attempt, Connection, DataPlane, FirstMessage, Outcome};
+use crate::client::local_proxy::{Attempt, Connection, DataPlane, FirstMessage, Outcome};
 use crate::secret::SecretString;
 use crate::spec::facts::{self, ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
 use crate::wire::{HttpRequest, HttpResponse};
