@@ -21,11 +21,11 @@ use crate::wire::HttpRequest;
 pub(super) static OPERATORS: &[Operator] = &[
     op!("missing-member", "remove a required member", missing_member),
     op!("null-member", "set a member to JSON null (null = absent)", null_member),
-    op!("type-number", "give a non-number member a JSON number", type_number),
-    op!("type-boolean", "give a member a JSON boolean", type_boolean),
-    op!("type-string", "give a non-string member a JSON string", type_string),
-    op!("type-array", "give a non-list member a JSON array", type_array),
-    op!("type-object", "give a non-structure member a JSON object", type_object),
+    op!("type-number", "give a non-number member a JSON number", |b, r| wrong_type(b, r, JsonType::Number)),
+    op!("type-boolean", "give a member a JSON boolean", |b, r| wrong_type(b, r, JsonType::Boolean)),
+    op!("type-string", "give a non-string member a JSON string", |b, r| wrong_type(b, r, JsonType::String)),
+    op!("type-array", "give a non-list member a JSON array", |b, r| wrong_type(b, r, JsonType::Array)),
+    op!("type-object", "give a non-structure member a JSON object", |b, r| wrong_type(b, r, JsonType::Object)),
     op!("empty-string", "set a string member to the empty string", empty_string),
     op!("pattern-char", "insert a printable ASCII character the member's pattern excludes", pattern_char),
     op!("length-over-max", "make a string member longer than its maximum", length_over_max),
@@ -113,26 +113,6 @@ fn wrong_type(base: &BaseRequest, rng: &mut dyn RngCore, ty: JsonType) -> Vec<Mu
             invalid(t.name(), what, with_value(base, &t.path, v))
         })
         .collect()
-}
-
-fn type_number(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    wrong_type(b, r, JsonType::Number)
-}
-
-fn type_boolean(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    wrong_type(b, r, JsonType::Boolean)
-}
-
-fn type_string(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    wrong_type(b, r, JsonType::String)
-}
-
-fn type_array(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    wrong_type(b, r, JsonType::Array)
-}
-
-fn type_object(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    wrong_type(b, r, JsonType::Object)
 }
 
 fn empty_string(base: &BaseRequest, _: &mut dyn RngCore) -> Vec<Mutant> {

@@ -15,12 +15,12 @@ use crate::cases::{replace_bytes, TUNNEL_ID_PLACEHOLDER};
 /// This family's operators, in catalog order.
 #[rustfmt::skip]
 pub(super) static OPERATORS: &[Operator] = &[
-    op!("unicode-zero-width", "insert a zero-width character into a string member", unicode_zero_width),
-    op!("unicode-bidi", "insert a bidirectional control into a string member", unicode_bidi),
-    op!("unicode-combining", "insert a combining mark into a string member", unicode_combining),
-    op!("unicode-homoglyph", "insert a Cyrillic or Greek look-alike letter into a string member", unicode_homoglyph),
-    op!("unicode-astral", "insert an emoji or other astral character into a string member", unicode_astral),
-    op!("unicode-nul", "insert an escaped NUL into a string member", unicode_nul),
+    op!("unicode-zero-width", "insert a zero-width character into a string member", |b, r| unicode(b, r, &ZERO_WIDTH)),
+    op!("unicode-bidi", "insert a bidirectional control into a string member", |b, r| unicode(b, r, &BIDI)),
+    op!("unicode-combining", "insert a combining mark into a string member", |b, r| unicode(b, r, &COMBINING)),
+    op!("unicode-homoglyph", "insert a Cyrillic or Greek look-alike letter into a string member", |b, r| unicode(b, r, &HOMOGLYPH)),
+    op!("unicode-astral", "insert an emoji or other astral character into a string member", |b, r| unicode(b, r, &ASTRAL)),
+    op!("unicode-nul", "insert an escaped NUL into a string member", |b, r| unicode(b, r, &NUL)),
     op!("unicode-fullwidth", "replace ASCII letters or digits of a string member by full-width ones", unicode_fullwidth),
     op!("unicode-lone-surrogate", "insert a lone UTF-16 surrogate escape (\\ud800) into a string member", lone_surrogate),
     op!("invalid-utf8", "insert bytes that are not UTF-8 into a string member", invalid_utf8),
@@ -75,30 +75,6 @@ fn unicode(base: &BaseRequest, rng: &mut dyn RngCore, set: &CharSet) -> Vec<Muta
         out.push(invalid(t.name(), what, request(text)));
     }
     out
-}
-
-fn unicode_zero_width(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &ZERO_WIDTH)
-}
-
-fn unicode_bidi(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &BIDI)
-}
-
-fn unicode_combining(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &COMBINING)
-}
-
-fn unicode_homoglyph(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &HOMOGLYPH)
-}
-
-fn unicode_astral(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &ASTRAL)
-}
-
-fn unicode_nul(b: &BaseRequest, r: &mut dyn RngCore) -> Vec<Mutant> {
-    unicode(b, r, &NUL)
 }
 
 fn unicode_fullwidth(base: &BaseRequest, rng: &mut dyn RngCore) -> Vec<Mutant> {
