@@ -12,6 +12,8 @@ use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
+
+use super::options::{is_remote, ConnectionArgs, EndpointArgs, ProgressArgs, RateArgs};
 use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
 use rotcheck::report::progress::ProgressMode;
 
@@ -53,14 +55,8 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct FuzzArgs {
-    /// Endpoint URL to fuzz. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL;
-    /// else the built-in reference implementation, started in-process. An empty value is an error.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
-    #[arg(long, value_name = "R")]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// How long to send requests, e.g. 60s, 5m, 1h, 500ms (a plain number is seconds).
     /// Shrinking the findings takes up to 30 s more.
@@ -106,19 +102,15 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", value_parser = parse_tunnel_budget)]
     pub max_tunnels_opened: Option<u64>,
 
-    /// Most requests per second across the campaign, retries included (0: unlimited). Default: 5
-    /// for a remote endpoint (as `rotcheck run`: a conservative share of an account's API rate
-    /// limits), unlimited on loopback and for the built-in target.
-    #[arg(long, value_name = "N")]
-    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub rate: RateArgs,
 
     /// Distinct findings (check and operator) to shrink and print.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_findings: u16,
 
-    /// No progress bar or progress lines on stderr.
-    #[arg(long)]
-    pub no_progress: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 
     /// Write the cargo-fuzz seed corpus to DIR/<target>/ and exit (fuzzes nothing).
     #[arg(long, value_name = "DIR")]
@@ -127,6 +119,9 @@ pub struct FuzzArgs {
     /// Write the libFuzzer dictionary of the protocol's tokens to PATH and exit.
     #[arg(long, value_name = "PATH")]
     pub write_dict: Option<PathBuf>,
+
+    #[command(flatten, next_help_heading = "Connection")]
+    pub connection: ConnectionArgs,
 }
 
 /// `--max-tunnels-opened`: a whole number of tunnels, at least 1.
@@ -206,7 +201,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             (client, None)
         }
         None => {
-            let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
             let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
             (client, Some(srv))
         }
@@ -230,7 +225,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             let _ = cancel_tx.send(true);
         }
     });
-    let progress = Progress::new(ProgressMode::detect(args.no_progress));
+    let progress = Progress::new(ProgressMode::detect(args.progress.no_progress));
     let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
@@ -291,33 +286,13 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
 /// The endpoint to fuzz (`None`: the built-in target), from --endpoint or the environment, and
 /// the client options for it.
 pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<String>, ConnectOptions)> {
-    let endpoint =
-        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
-    let opts = ConnectOptions {
-        endpoint: endpoint.clone(),
-        region: args.region.clone(),
-        rate: request_rate(args, endpoint.as_deref())?,
-        ..ConnectOptions::default()
-    };
+    let endpoint = args.endpoint.resolve_from_env()?.map(|(url, _)| url);
+    let rate = args.rate.resolve(is_remote(endpoint.as_deref()))?;
+    let opts = args
+        .connection
+        .validate()?
+        .options(endpoint.clone(), &args.endpoint, rate);
     Ok((endpoint, opts))
-}
-
-/// `--rate`, else 5 requests/s for a remote endpoint; None: unlimited.
-pub(super) fn request_rate(args: &FuzzArgs, endpoint: Option<&str>) -> anyhow::Result<Option<f64>> {
-    match args.rate {
-        Some(r) if !(r.is_finite() && r >= 0.0) => {
-            bail!("--rate must be a number of requests per second (0: unlimited), got {r}")
-        }
-        Some(0.0) => Ok(None),
-        Some(r) => Ok(Some(r)),
-        None => Ok(is_remote(endpoint).then_some(super::run::DEFAULT_REMOTE_RATE)),
-    }
-}
-
-fn is_remote(endpoint: Option<&str>) -> bool {
-    endpoint
-        .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
-        .is_some_and(|u| !rotcheck::client::config::is_loopback(&u))
 }
 
 /// `--max-tunnels-opened` unless given, for a remote endpoint.
@@ -444,6 +419,44 @@ impl FuzzProgress for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fuzz_args(flags: &[&str]) -> FuzzArgs {
+        crate::cli::parse_flags(flags).expect("parses")
+    }
+
+    #[test]
+    fn the_shared_endpoint_and_connection_flags_reach_the_client() {
+        let aws = "https://api.tunneling.iot.us-east-1.amazonaws.com";
+        let args = fuzz_args(&[
+            "--endpoint",
+            aws,
+            "--profile",
+            "ci",
+            "--region",
+            "us-east-1",
+            "--ca-bundle",
+            "/etc/ca.pem",
+            "--timeout",
+            "7",
+            "--max-body-bytes",
+            "4096",
+        ]);
+        let (endpoint, opts) = endpoint_and_options(&args).unwrap();
+        assert_eq!(endpoint.as_deref(), Some(aws));
+        assert_eq!(opts.profile.as_deref(), Some("ci"));
+        assert_eq!(opts.region.as_deref(), Some("us-east-1"));
+        assert_eq!(opts.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!((opts.timeout, opts.max_body_bytes), (Duration::from_secs(7), 4096));
+        assert_eq!(opts.rate, Some(super::super::options::DEFAULT_REMOTE_RATE));
+        assert_eq!(
+            tunnel_budget(&args, endpoint.as_deref()),
+            Some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED)
+        );
+        let local = fuzz_args(&["--endpoint", "http://127.0.0.1:9"]);
+        let (endpoint, opts) = endpoint_and_options(&local).unwrap();
+        assert_eq!((opts.rate, tunnel_budget(&local, endpoint.as_deref())), (None, None));
+        assert!(endpoint_and_options(&fuzz_args(&["--endpoint", "http://127.0.0.1:9", "--timeout", "0"])).is_err());
+    }
 
     #[test]
     fn tunnel_budgets_are_whole_numbers_of_at_least_one() {
