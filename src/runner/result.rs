@@ -2,14 +2,30 @@
 //! Requests and responses are stored as sent and received; every renderer must pass them through
 //! [`crate::redact::Redactor`] (the run's redactor is carried in [`RunResult::redactor`]).
 
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
 use super::gating::{BaselineApplied, Strictness};
 use crate::cases::{CaseKind, Expectation, TunnelState};
-use crate::checks::CheckId;
+use crate::checks::{self, CheckId};
 pub use crate::checks::{CheckOutcome, Exchange, Status};
 use crate::redact::Redactor;
+use crate::spec::facts::ClientMode;
 use crate::wire::{HttpRequest, HttpResponse};
+
+/// Whole milliseconds, saturating (reports hold durations as `u64` milliseconds).
+pub fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The rotation a scenario reports as its request, and what came of it.
+#[derive(Debug, Clone)]
+pub struct ScenarioSent {
+    pub request: HttpRequest,
+    pub response: Option<HttpResponse>,
+    pub transport_error: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseResult {
@@ -36,6 +52,36 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// The result of a scenario (on an OPEN tunnel, expecting a rotation in `mode`), judged as
+    /// `outcomes`, `started` when it began.
+    pub fn scenario(
+        id: &str,
+        description: String,
+        mode: ClientMode,
+        sent: ScenarioSent,
+        outcomes: Vec<CheckOutcome>,
+        exchanges: Vec<Exchange>,
+        started: Instant,
+    ) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            kind: CaseKind::Fixture,
+            description,
+            operator: None,
+            tunnel: TunnelState::Open {
+                destination_config: None,
+            },
+            expect: Expectation::Success { mode },
+            error_type: checks::error_type_of(sent.response.as_ref()),
+            request: sent.request,
+            response: sent.response,
+            transport_error: sent.transport_error,
+            outcomes,
+            exchanges,
+            duration_ms: ms(started.elapsed()),
+        }
+    }
+
     pub fn worst(&self) -> Status {
         self.outcomes
             .iter()

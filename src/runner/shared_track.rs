@@ -206,23 +206,7 @@ async fn group<T: Transport>(shared: &mut Shared<T>, cases: Vec<Case>, out: &Out
     };
     let before = match prepared {
         Ok(b) => b,
-        Err(why) => {
-            for c in cases {
-                out.started(&c.id);
-                let facts = shared.facts(Vec::new(), None, None);
-                let ex = std::mem::take(&mut setup.exchanges);
-                out.finished(case::judge(
-                    c,
-                    None,
-                    Some(why.clone()),
-                    &facts,
-                    ex,
-                    &out.selected,
-                    Instant::now(),
-                ));
-            }
-            return;
-        }
+        Err(why) => return not_prepared(shared, cases, setup.exchanges, &why, out),
     };
     // One at a time: the tunnel's state after the group (a destinationConfig a rotation may
     // set) must not depend on which answer came first, or reports and recordings of the same
@@ -271,6 +255,44 @@ async fn group<T: Transport>(shared: &mut Shared<T>, cases: Vec<Case>, out: &Out
     }
     tracing::info!("the tunnel's lifetime data moved during cases {first_id}..: sending them again one at a time");
     let sent_count = pending.len();
+    resend_one_at_a_time(shared, cases, sent_count, (before, after), out).await;
+}
+
+/// The cases of a group whose tunnel could not be prepared: each judged with `why`, the setup's
+/// exchanges on the first.
+fn not_prepared<T: Transport>(
+    shared: &Shared<T>,
+    cases: Vec<Case>,
+    mut setup_exchanges: Vec<Exchange>,
+    why: &str,
+    out: &Out<'_>,
+) {
+    for c in cases {
+        out.started(&c.id);
+        let facts = shared.facts(Vec::new(), None, None);
+        let ex = std::mem::take(&mut setup_exchanges);
+        out.finished(case::judge(
+            c,
+            None,
+            Some(why.to_owned()),
+            &facts,
+            ex,
+            &out.selected,
+            Instant::now(),
+        ));
+    }
+}
+
+/// The first `sent_count` cases of a group whose lifetime data moved (`before`, `after`), sent
+/// again one at a time to find the one that moves it; when none does, the group's first case
+/// carries the move.
+async fn resend_one_at_a_time<T: Transport>(
+    shared: &mut Shared<T>,
+    cases: Vec<Case>,
+    sent_count: usize,
+    (before, after): (Option<Value>, Option<Value>),
+    out: &Out<'_>,
+) {
     let mut results = Vec::new();
     let mut pinned = false;
     for c in cases.into_iter().take(sent_count) {
