@@ -2,7 +2,7 @@
 //! endpoint live) and report, per case and per JSON path, where the endpoint differs.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
@@ -103,7 +103,7 @@ fn ignore_rules(args: &CompareArgs) -> anyhow::Result<Vec<IgnoreRule>> {
     Ok(rules)
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Recording> {
+fn load(path: &Path) -> anyhow::Result<Recording> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read recording {}", path.display()))?;
     Recording::parse(&text).with_context(|| format!("recording {}", path.display()))
 }
@@ -150,65 +150,72 @@ fn check_replayable(reference: &Recording, sel: &Selection) -> anyhow::Result<()
     Ok(())
 }
 
+/// The reference from a recording: its cases, replayable only with the selection it fixes.
+fn reference_from_file(args: &CompareArgs, path: &Path) -> anyhow::Result<(Recording, Selection)> {
+    let given = args.selection.given();
+    if !given.is_empty() {
+        bail!(
+            "{} cannot be used with a recording: it fixes the seed, --only and concurrency (they are in its provenance)",
+            given.join(", ")
+        );
+    }
+    let reference = load(path)?;
+    let p = &reference.provenance;
+    match (p.custom_fixtures, &args.selection.fixtures) {
+        (true, None) => bail!("the recording was made with --fixtures DIR: pass the same --fixtures DIR"),
+        (false, Some(_)) => bail!("the recording was made with the built-in fixtures: drop --fixtures"),
+        _ => {}
+    }
+    let sel = Selection {
+        seed: p.seed,
+        only: p.only.clone(),
+        concurrency: u16::try_from(p.concurrency).context("the recording's concurrency")?,
+        fixtures: args.selection.fixtures.clone(),
+    };
+    check_replayable(&reference, &sel)?;
+    eprintln!(
+        "rotcheck compare: reference {} ({})",
+        path.display(),
+        render_provenance(&reference)
+    );
+    Ok((reference, sel))
+}
+
+/// The reference recorded live from --reference; None when --plan asked only for the plans.
+async fn reference_live(args: &CompareArgs, verbose: u8) -> anyhow::Result<Option<(Recording, Selection)>> {
+    let sel = Selection::from_args(&args.selection);
+    let reference = EndpointArgs {
+        url: args.reference.clone(),
+        ..args.endpoint.clone()
+    };
+    let settings = record::settings(&reference, &sel, &args.target)?;
+    eprintln!(
+        "rotcheck compare: recording the reference {} (seed {})",
+        settings.target_name(),
+        settings.seed
+    );
+    if record::plan_only(&settings)? {
+        let candidate = record::settings(&args.endpoint, &sel, &args.target)?;
+        eprintln!(
+            "rotcheck compare: then running the cases against {}",
+            candidate.target_name()
+        );
+        record::plan_only(&candidate)?;
+        return Ok(None);
+    }
+    let recording = record::record(&settings, args.progress.no_progress, verbose).await?;
+    Ok(Some((recording, sel)))
+}
+
 pub async fn run(args: CompareArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let ignores = ignore_rules(&args)?;
     super::outputs::check_compare(&args)?;
     let (reference, selection) = match &args.file {
-        Some(path) => {
-            let given = args.selection.given();
-            if !given.is_empty() {
-                bail!(
-                    "{} cannot be used with a recording: it fixes the seed, --only and concurrency (they are in its provenance)",
-                    given.join(", ")
-                );
-            }
-            let reference = load(path)?;
-            let p = &reference.provenance;
-            match (p.custom_fixtures, &args.selection.fixtures) {
-                (true, None) => bail!("the recording was made with --fixtures DIR: pass the same --fixtures DIR"),
-                (false, Some(_)) => bail!("the recording was made with the built-in fixtures: drop --fixtures"),
-                _ => {}
-            }
-            let sel = Selection {
-                seed: p.seed,
-                only: p.only.clone(),
-                concurrency: u16::try_from(p.concurrency).context("the recording's concurrency")?,
-                fixtures: args.selection.fixtures.clone(),
-            };
-            check_replayable(&reference, &sel)?;
-            eprintln!(
-                "rotcheck compare: reference {} ({})",
-                path.display(),
-                render_provenance(&reference)
-            );
-            (reference, sel)
-        }
-        None => {
-            let sel = Selection::from_args(&args.selection);
-            let reference = EndpointArgs {
-                url: args.reference.clone(),
-                ..args.endpoint.clone()
-            };
-            let settings = record::settings(&reference, &sel, &args.target)?;
-            eprintln!(
-                "rotcheck compare: recording the reference {} (seed {})",
-                settings.target_name(),
-                settings.seed
-            );
-            if record::plan_only(&settings)? {
-                let candidate = record::settings(&args.endpoint, &sel, &args.target)?;
-                eprintln!(
-                    "rotcheck compare: then running the cases against {}",
-                    candidate.target_name()
-                );
-                record::plan_only(&candidate)?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            (
-                record::record(&settings, args.progress.no_progress, verbose).await?,
-                sel,
-            )
-        }
+        Some(path) => reference_from_file(&args, path)?,
+        None => match reference_live(&args, verbose).await? {
+            Some(r) => r,
+            None => return Ok(ExitCode::SUCCESS),
+        },
     };
 
     let settings = record::settings(&args.endpoint, &selection, &args.target)?;

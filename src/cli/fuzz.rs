@@ -164,23 +164,8 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     if args.time_scale.is_some() {
         bail!("--time-scale applies to --sequences (single requests do not wait for time to pass)");
     }
-    if let Some(path) = &args.write_dict {
-        std::fs::write(path, fuzzing::seeds::dictionary())
-            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
-        println!("dictionary written to {}", path.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let Some(dir) = &args.write_seeds {
-        // The seeds are made in-process on their own runtime: a thread outside this one.
-        let target = dir.clone();
-        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
-            .join()
-            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
-            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
-        for (target, n) in counts {
-            println!("{n:5} seeds in {}", dir.join(target).display());
-        }
-        return Ok(ExitCode::SUCCESS);
+    if args.write_dict.is_some() || args.write_seeds.is_some() {
+        return write_corpus(&args);
     }
     let (endpoint, opts) = endpoint_and_options(&args)?;
     let budget = tunnel_budget(&args, endpoint.as_deref());
@@ -192,20 +177,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         args.concurrency,
         budget_words(budget, opts.rate)
     );
-    let (client, embedded) = match &endpoint {
-        Some(_) => {
-            let client = Client::connect(opts).await?;
-            if let Some(n) = client.notice() {
-                eprintln!("note: {n}");
-            }
-            (client, None)
-        }
-        None => {
-            let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
-            let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
-            (client, Some(srv))
-        }
-    };
+    let (client, embedded) = connect(&args, endpoint.is_some(), opts).await?;
     let config = FuzzConfig {
         seed: args.seed,
         duration: args.duration,
@@ -233,12 +205,61 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         srv.shutdown().await;
     }
 
+    print_summary(&summary, endpoint.as_deref(), &config.region);
+    campaign_exit(
+        summary.interrupted,
+        summary.exit_code(),
+        summary.requests,
+        "request",
+        "the harness could not judge every request (see the harness lines above)",
+    )
+}
+
+/// `--write-dict` (which wins) or `--write-seeds`: write the dictionary or the seed corpus, fuzz
+/// nothing.
+fn write_corpus(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_dict {
+        std::fs::write(path, fuzzing::seeds::dictionary())
+            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
+        println!("dictionary written to {}", path.display());
+    } else if let Some(dir) = &args.write_seeds {
+        // The seeds are made in-process on their own runtime: a thread outside this one.
+        let target = dir.clone();
+        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
+            .join()
+            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
+            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
+        for (target, n) in counts {
+            println!("{n:5} seeds in {}", dir.join(target).display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A client for the endpoint (`remote`: one was given), or the built-in target started and a
+/// client for it (returned to be shut down).
+async fn connect(
+    args: &FuzzArgs,
+    remote: bool,
+    opts: ConnectOptions,
+) -> anyhow::Result<(Client, Option<rotcheck::server::RunningServer>)> {
+    if remote {
+        let client = Client::connect(opts).await?;
+        if let Some(n) = client.notice() {
+            eprintln!("note: {n}");
+        }
+        return Ok((client, None));
+    }
+    let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
+    Ok((client, Some(srv)))
+}
+
+/// The findings with their reproductions, the harness errors, the tally and the footprint.
+fn print_summary(summary: &fuzzing::FuzzSummary, endpoint: Option<&str>, region: &str) {
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     for (i, f) in summary.findings.iter().enumerate() {
-        print!(
-            "\n{}",
-            repro::render(i + 1, f, endpoint.as_deref(), &config.region, &summary.redactor)
-        );
+        print!("\n{}", repro::render(i + 1, f, endpoint, region, &summary.redactor));
     }
     for e in &summary.harness_errors {
         eprintln!("harness: {}", summary.redactor.scrub(e));
@@ -274,13 +295,6 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             summary.tunnels.max_opened.unwrap_or(summary.tunnels.opened)
         );
     }
-    campaign_exit(
-        summary.interrupted,
-        summary.exit_code(),
-        summary.requests,
-        "request",
-        "the harness could not judge every request (see the harness lines above)",
-    )
 }
 
 /// The endpoint to fuzz (`None`: the built-in target), from --endpoint or the environment, and
