@@ -197,7 +197,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             let _ = cancel_tx.send(true);
         }
     });
-    let progress = Progress::new(ProgressMode::detect(args.progress.no_progress));
+    let progress = CampaignProgress::new(ProgressMode::detect(args.progress.no_progress));
     let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
@@ -355,7 +355,7 @@ pub(super) fn campaign_exit(
 }
 
 /// Requests/s and findings: a bar on a terminal, a line every few seconds otherwise.
-pub(super) struct Progress {
+pub(super) struct CampaignProgress {
     bar: Option<ProgressBar>,
     plain: bool,
     started: Instant,
@@ -364,12 +364,12 @@ pub(super) struct Progress {
     unit: &'static str,
 }
 
-impl Progress {
-    pub(super) fn new(mode: ProgressMode) -> Progress {
-        Progress::counting(mode, "requests")
+impl CampaignProgress {
+    pub(super) fn new(mode: ProgressMode) -> CampaignProgress {
+        CampaignProgress::counting(mode, "requests")
     }
 
-    pub(super) fn counting(mode: ProgressMode, unit: &'static str) -> Progress {
+    pub(super) fn counting(mode: ProgressMode, unit: &'static str) -> CampaignProgress {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
@@ -378,7 +378,7 @@ impl Progress {
             b.enable_steady_tick(Duration::from_millis(200));
             b
         });
-        Progress {
+        CampaignProgress {
             bar,
             plain: mode == ProgressMode::Lines,
             started: Instant::now(),
@@ -403,7 +403,7 @@ impl Progress {
     }
 }
 
-impl FuzzProgress for Progress {
+impl FuzzProgress for CampaignProgress {
     fn update(&self, requests: u64, findings: u64) {
         if let Some(b) = &self.bar {
             b.set_message(self.line(requests, findings));

@@ -15,7 +15,7 @@ use rotcheck::report::progress::ProgressMode;
 use rotcheck::report::summary::terminal_safe;
 use rotcheck::server::RunningServer;
 
-use super::fuzz::{FuzzArgs, Progress};
+use super::fuzz::{CampaignProgress, FuzzArgs};
 
 /// The endpoints the sequences go to: one API per concurrent sequence, and the built-in servers
 /// behind them (to shut down).
@@ -152,7 +152,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     }
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let interrupt = super::signals::spawn_interrupt(cancel_tx);
-    let progress = Progress::counting(ProgressMode::detect(args.progress.no_progress), "sequences");
+    let progress = CampaignProgress::counting(ProgressMode::detect(args.progress.no_progress), "sequences");
     let summary = sequences::fuzz_sequences(&targets.apis, &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();

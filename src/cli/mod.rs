@@ -33,10 +33,10 @@ pub fn init_tracing(verbose: u8) {
 #[cfg(test)]
 pub(crate) fn parse_flags<T: clap::Args>(flags: &[&str]) -> Result<T, clap::Error> {
     #[derive(clap::Parser)]
-    struct Command<T: clap::Args> {
+    struct Wrapper<T: clap::Args> {
         #[command(flatten)]
         group: T,
     }
     let argv = std::iter::once("rotcheck").chain(flags.iter().copied());
-    <Command<T> as clap::Parser>::try_parse_from(argv).map(|c| c.group)
+    <Wrapper<T> as clap::Parser>::try_parse_from(argv).map(|c| c.group)
 }

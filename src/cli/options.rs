@@ -83,7 +83,7 @@ pub struct ConnectionArgs {
 
 /// [`ConnectionArgs`], validated.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Connection {
+pub struct ConnectionSettings {
     pub connect_timeout: Duration,
     pub timeout: Duration,
     pub max_body_bytes: usize,
@@ -92,7 +92,7 @@ pub struct Connection {
 
 impl ConnectionArgs {
     /// The timeouts as durations (each above 0 and at most an hour), the body cap at least 1.
-    pub fn validate(&self) -> anyhow::Result<Connection> {
+    pub fn validate(&self) -> anyhow::Result<ConnectionSettings> {
         let secs = |name: &str, v: f64| -> anyhow::Result<Duration> {
             if !(v.is_finite() && v > 0.0 && v <= 3600.0) {
                 bail!("--{name} must be between 0 and 3600 seconds, got {v}");
@@ -102,7 +102,7 @@ impl ConnectionArgs {
         if self.max_body_bytes == 0 {
             bail!("--max-body-bytes must be at least 1");
         }
-        Ok(Connection {
+        Ok(ConnectionSettings {
             connect_timeout: secs("connect-timeout", self.connect_timeout)?,
             timeout: secs("timeout", self.timeout)?,
             max_body_bytes: self.max_body_bytes,
@@ -111,7 +111,7 @@ impl ConnectionArgs {
     }
 }
 
-impl Connection {
+impl ConnectionSettings {
     /// The client's options for `endpoint` (None: the built-in target), signed as `signing` says,
     /// at most `rate` requests a second.
     pub fn options(&self, endpoint: Option<String>, signing: &EndpointArgs, rate: Option<f64>) -> ConnectOptions {

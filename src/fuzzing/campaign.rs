@@ -236,7 +236,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
             ..runner::Limits::default()
         },
         // Fuzzing judges by the spec only: an advisory is never a finding.
-        mode: crate::runner::Strictness::Spec,
+        mode: crate::runner::RunMode::Spec,
         data_plane: runner::DataPlaneTarget::Off("rotcheck fuzz does not connect to the data plane".into()),
         ..RunConfig::default()
     }

@@ -496,7 +496,7 @@ mod tests {
                 checks: Vec::new(),
                 concurrency: 1,
                 endpoint_source: None,
-                mode: crate::runner::Strictness::Spec,
+                mode: crate::runner::RunMode::Spec,
             },
             cases: vec![case],
             skipped_checks: Vec::new(),

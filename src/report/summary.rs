@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::checks::CheckId;
 use crate::runner::{
-    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, RunResult, Status, Strictness,
+    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, RunMode, RunResult, Status,
 };
 
 use super::groups;
@@ -89,9 +89,9 @@ fn header(out: &mut String, result: &RunResult) {
         out,
         "mode: {}",
         match meta.mode {
-            Strictness::Spec =>
+            RunMode::Spec =>
                 "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
-            Strictness::Strict =>
+            RunMode::Strict =>
                 "strict (--strict: advisories fail too: inferred points and differences from the real service)",
         }
     );

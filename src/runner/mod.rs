@@ -38,7 +38,7 @@ use tokio::sync::watch;
 
 pub use budget::{Limits, TunnelStats};
 pub use error::SetupError;
-pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Strictness};
+pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, RunMode};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -77,8 +77,8 @@ pub struct RunConfig {
     /// How late after createdAt + lifetime the live check still accepts the tunnel's closing;
     /// None: 20 % of the lifetime.
     pub expiry_grace: Option<std::time::Duration>,
-    /// `Strictness::Strict` turns the advisories (inferred points) into failures.
-    pub mode: Strictness,
+    /// `RunMode::Strict` turns the advisories (inferred points) into failures.
+    pub mode: RunMode,
     /// Where the data plane is; without one the data-plane checks are skipped.
     pub data_plane: DataPlaneTarget,
 }
@@ -119,7 +119,7 @@ impl Default for RunConfig {
                 ..Limits::default()
             },
             expiry_grace: None,
-            mode: Strictness::Spec,
+            mode: RunMode::Spec,
             data_plane: DataPlaneTarget::default(),
         }
     }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::gating::{BaselineApplied, Strictness};
+use super::gating::{BaselineApplied, RunMode};
 use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::{self, CheckId};
 pub use crate::checks::{CheckOutcome, Exchange, Status};
@@ -113,7 +113,7 @@ pub struct RunMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_source: Option<String>,
     /// `spec`, or `strict` (`--strict`: inferred points fail).
-    pub mode: Strictness,
+    pub mode: RunMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 use anyhow::bail;
 use rotcheck::checks::CheckId;
 use rotcheck::report::repro::{EMBEDDED_TIME_SCALE, ENDPOINT_TIME_SCALE};
-use rotcheck::runner::Strictness;
+use rotcheck::runner::RunMode;
 
 use super::gate::GateArgs;
-use crate::cli::options::{is_remote, Connection, ConnectionArgs, EndpointArgs, ProgressArgs, RateArgs};
+use crate::cli::options::{is_remote, ConnectionArgs, ConnectionSettings, EndpointArgs, ProgressArgs, RateArgs};
 
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
@@ -360,9 +360,9 @@ pub struct Settings {
     pub checks: Vec<CheckId>,
     pub concurrency: usize,
     pub fixtures: Option<PathBuf>,
-    pub connection: Connection,
+    pub connection: ConnectionSettings,
     /// `--strict`: inferred points fail.
-    pub mode: Strictness,
+    pub mode: RunMode,
     /// `--data-plane` (validated), and `--no-data-plane`.
     pub data_plane: Option<String>,
     pub no_data_plane: bool,
@@ -420,7 +420,7 @@ impl Settings {
             concurrency: usize::from(selection.concurrency),
             fixtures: selection.fixtures,
             connection: args.connection.validate()?,
-            mode: args.gate.strictness(),
+            mode: args.gate.run_mode(),
             data_plane: args.data_plane.as_ref().map(|u| u.trim().to_owned()),
             no_data_plane: args.no_data_plane,
         })
@@ -560,6 +560,6 @@ mod tests {
         assert_eq!((sel.seed, sel.concurrency), (DEFAULT_SEED, DEFAULT_CONCURRENCY));
         assert_eq!(Selection::from_args(&sel.to_args()), sel);
         let s = settings(&["--seed", "7", "--concurrency", "2", "--strict"]).unwrap();
-        assert_eq!((s.seed, s.concurrency, s.mode), (7, 2, Strictness::Strict));
+        assert_eq!((s.seed, s.concurrency, s.mode), (7, 2, RunMode::Strict));
     }
 }

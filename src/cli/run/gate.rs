@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _};
 use rotcheck::baseline::{self, Baseline};
 use rotcheck::report::snapfile::{self, SnapOutcome};
 use rotcheck::report::{self, RenderOptions};
-use rotcheck::runner::{RunResult, Strictness};
+use rotcheck::runner::{RunMode, RunResult};
 
 #[derive(Debug, Default, clap::Args)]
 pub struct GateArgs {
@@ -51,12 +51,12 @@ pub struct GateArgs {
 }
 
 impl GateArgs {
-    /// `--strict` as the runner's strictness.
-    pub fn strictness(&self) -> Strictness {
+    /// `--strict` as the run's mode.
+    pub fn run_mode(&self) -> RunMode {
         if self.strict {
-            Strictness::Strict
+            RunMode::Strict
         } else {
-            Strictness::Spec
+            RunMode::Spec
         }
     }
 }
@@ -198,9 +198,9 @@ mod tests {
     }
 
     #[test]
-    fn strict_is_the_strictness() {
-        assert_eq!(gate_args(&[]).strictness(), Strictness::Spec);
-        assert_eq!(gate_args(&["--strict"]).strictness(), Strictness::Strict);
+    fn strict_is_the_strict_mode() {
+        assert_eq!(gate_args(&[]).run_mode(), RunMode::Spec);
+        assert_eq!(gate_args(&["--strict"]).run_mode(), RunMode::Strict);
     }
 
     #[test]
