@@ -155,15 +155,20 @@ fn join(path: &str, member: &str) -> String {
     }
 }
 
-fn type_error(path: &str, expected: &str, v: &Value) -> InputError {
-    let found = match v {
+/// The JSON type of `v`, as JSON Schema names it (`null`, `boolean`, `number`, ...).
+pub fn json_type_name(v: &Value) -> &'static str {
+    match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
         Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    };
+    }
+}
+
+fn type_error(path: &str, expected: &str, v: &Value) -> InputError {
+    let found = json_type_name(v);
     let at = if path.is_empty() {
         "the request body".to_owned()
     } else {
