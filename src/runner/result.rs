@@ -158,6 +158,50 @@ pub struct CheckTally {
 }
 
 impl RunResult {
+    /// A run that judged nothing: no case, no error, no footprint (a run that could not start
+    /// adds its harness error).
+    pub fn empty(meta: RunMeta) -> RunResult {
+        RunResult {
+            meta,
+            cases: Vec::new(),
+            skipped_checks: Vec::new(),
+            harness_errors: Vec::new(),
+            interrupted: false,
+            setup_failure: None,
+            tunnels: Default::default(),
+            requests: 0,
+            duration_ms: 0,
+            baseline: None,
+            redactor: Redactor::new(),
+        }
+    }
+
+    /// A finished run of `cases` against the built-in target (seed 1, every check selected), for
+    /// the tests of the modules that read results.
+    #[cfg(test)]
+    pub(crate) fn of_cases(cases: Vec<CaseResult>) -> RunResult {
+        let meta = RunMeta {
+            tool_version: String::new(),
+            seed: 1,
+            endpoint: "embedded".into(),
+            embedded: true,
+            region: "us-east-1".into(),
+            time_scale: 60.0,
+            live: false,
+            only: None,
+            checks: CheckId::all().collect(),
+            concurrency: 1,
+            endpoint_source: None,
+            mode: RunMode::Spec,
+        };
+        RunResult {
+            cases,
+            ..RunResult::empty(meta)
+        }
+    }
+}
+
+impl RunResult {
     /// Per check, how its outcomes went, in report order.
     pub fn tally(&self) -> Vec<(CheckId, CheckTally)> {
         CheckId::all()

@@ -133,31 +133,23 @@ pub(crate) fn setup_failure(settings: &Settings, error: &anyhow::Error) -> RunRe
     } else {
         settings.checks.clone()
     };
+    let meta = RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        seed: settings.seed,
+        endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
+        embedded: settings.embedded(),
+        region: settings.signing.region.clone().unwrap_or_default(),
+        time_scale: settings.time_scale,
+        live: settings.live,
+        only: settings.only.clone(),
+        checks,
+        concurrency: settings.concurrency,
+        endpoint_source: settings.endpoint_source.clone(),
+        mode: settings.mode,
+    };
     RunResult {
-        meta: RunMeta {
-            tool_version: env!("CARGO_PKG_VERSION").into(),
-            seed: settings.seed,
-            endpoint: settings.endpoint.clone().unwrap_or_else(|| "embedded".into()),
-            embedded: settings.embedded(),
-            region: settings.signing.region.clone().unwrap_or_default(),
-            time_scale: settings.time_scale,
-            live: settings.live,
-            only: settings.only.clone(),
-            checks,
-            concurrency: settings.concurrency,
-            endpoint_source: settings.endpoint_source.clone(),
-            mode: settings.mode,
-        },
-        cases: Vec::new(),
-        skipped_checks: Vec::new(),
         harness_errors: vec![format!("setup failed: {error:#}")],
-        interrupted: false,
-        setup_failure: None,
-        tunnels: Default::default(),
-        requests: 0,
-        duration_ms: 0,
-        baseline: None,
-        redactor: Default::default(),
+        ..RunResult::empty(meta)
     }
 }
 
