@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use rotcheck::checks::CheckId;
-use rotcheck::client::dataplane::{Attempt, DataPlane, FirstMessage, Outcome};
+use rotcheck::client::local_proxy::{Attempt, DataPlane, FirstMessage, Outcome};
 use rotcheck::client::{Client, ConnectOptions};
 use rotcheck::report::{json, junit, snapshot, summary, RenderOptions};
 use rotcheck::runner::{self, DataPlaneTarget, NoProgress, RunConfig, RunResult, Status};

@@ -1,5 +1,5 @@
-//! The module stack imports only downward:
-//! spec -> wire -> cases -> checks -> {client, server} -> {runner, traceability} -> report -> fuzzing -> cli.
+//! The module stack imports only downward, in the order [`LAYERS`] gives (the README states the
+//! same order; `the_documented_order_is_the_tested_one` keeps the two together).
 //! Guards against the cycles the layering refactor removed (checks importing the runner's outcome
 //! types, the server importing checks for `Fault::caught_by`, ...): a module may use only modules
 //! of a lower layer (and itself).
@@ -28,6 +28,45 @@ const LAYERS: &[(&str, u8)] = &[
     ("baseline", 8),
     ("cli", 9),
 ];
+
+/// The order as the documentation writes it: layers bottom to top, joined by arrows, the modules
+/// of one layer in braces (alphabetically), e.g. `{secret, spec} → redact → wire → ...`.
+fn documented_order() -> String {
+    let top = LAYERS.iter().map(|(_, l)| *l).max().unwrap_or(0);
+    let mut parts = Vec::new();
+    for level in 0..=top {
+        let mut names: Vec<&str> = LAYERS.iter().filter(|(_, l)| *l == level).map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        match names.as_slice() {
+            [] => {}
+            [one] => parts.push((*one).to_owned()),
+            many => parts.push(format!("{{{}}}", many.join(", "))),
+        }
+    }
+    parts.join(" → ")
+}
+
+/// README.md and every Markdown file under docs/, with their paths.
+fn documentation() -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut stack = vec![root.join("docs")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                files.push(path);
+            }
+        }
+    }
+    files
+        .into_iter()
+        .filter_map(|p| fs::read_to_string(&p).ok().map(|text| (p, text)))
+        .collect()
+}
 
 fn layer(name: &str) -> Option<u8> {
     LAYERS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
@@ -119,4 +158,26 @@ fn the_scanner_sees_crate_paths_and_skips_comments() {
     assert!(imports("// see crate::runner").is_empty());
     assert!(imports("use mycrate::runner;").is_empty());
     assert!(layer("checks") < layer("runner"));
+}
+
+/// The order a reader is told is the one enforced: README.md or a page under docs/ states it in
+/// the words `documented_order` builds from LAYERS (line breaks count as spaces).
+#[test]
+fn the_documented_order_is_the_tested_one() {
+    let order = documented_order();
+    let stated = documentation().into_iter().any(|(_, text)| {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        flat.contains(&order)
+    });
+    assert!(
+        stated,
+        "neither README.md nor docs/ states the layer order tests/layering.rs enforces; write it as:\n{order}"
+    );
+}
+
+#[test]
+fn the_documented_order_groups_each_layer() {
+    let order = documented_order();
+    assert!(order.starts_with("{secret, spec} → redact → wire"), "{order}");
+    assert!(order.ends_with("→ cli"), "{order}");
 }

@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use rotcheck::cases::{all_cases, embedded_fixtures, Case};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
-use rotcheck::runner::{self, DataPlaneTarget, Mode, NoProgress, RunConfig, RunResult};
+use rotcheck::runner::{self, DataPlaneTarget, NoProgress, RunConfig, RunMode, RunResult};
 use rotcheck::server::{self, Fault, ServerConfig, Variant};
 
 const SEED: u64 = 1;
@@ -26,10 +26,10 @@ fn cases() -> Vec<Case> {
 }
 
 async fn run_against(faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
-    run_in(Mode::Spec, faults, variants).await
+    run_in(RunMode::Spec, faults, variants).await
 }
 
-async fn run_in(mode: Mode, faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
+async fn run_in(mode: RunMode, faults: Vec<Fault>, variants: Vec<Variant>) -> RunResult {
     let config = ServerConfig {
         time_scale: TIME_SCALE,
         faults,
@@ -147,7 +147,7 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             describe_failures(&faithful)
         ));
     }
-    let strict = run_in(Mode::Strict, vec![], vec![]).await;
+    let strict = run_in(RunMode::Strict, vec![], vec![]).await;
     if strict.exit_code() != 0 {
         problems.push(format!(
             "faithful server with --strict: exit {}\n{}",
@@ -175,7 +175,7 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
             let spec = run_against(vec![f], vec![]).await;
             passes_without_strict = spec.exit_code() == 0;
         }
-        let mode = if strict_only(f) { Mode::Strict } else { Mode::Spec };
+        let mode = if strict_only(f) { RunMode::Strict } else { RunMode::Spec };
         let r = run_in(mode, vec![f], vec![]).await;
         let failed = r.failed_checks();
         let expected = caught_by(f);

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
-use rotcheck::client::dataplane::{Attempt, DataPlane, FirstMessage, FrameReceiver, FrameSender, Outcome, Received};
+use rotcheck::client::local_proxy::{Attempt, DataPlane, FirstMessage, FrameReceiver, FrameSender, Outcome, Received};
 use rotcheck::client::{Client, ConnectOptions};
 use rotcheck::secret::SecretString;
 use rotcheck::server::{self, RelayConfig, RunningServer, ServerConfig};

@@ -10,7 +10,7 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use rotcheck::checks::CheckId;
 use rotcheck::report::progress::{Progress, ProgressMode};
-use rotcheck::report::{self, json, junit, repro, snapshot, summary, RenderOptions, Verdict};
+use rotcheck::report::{self, json, junit, repro, snapshot, summary, RenderOptions, RunVerdict};
 use rotcheck::runner::{RunResult, Status};
 use serde_json::{json, Value};
 
@@ -365,16 +365,20 @@ fn junit_escapes_markup_and_control_characters() {
 #[test]
 fn verdicts_and_exit_codes() {
     let mut r = sample(0);
-    assert_eq!(Verdict::of(&r), Verdict::Violation);
-    assert_eq!(Verdict::of(&r).exit_code(), 1);
+    assert_eq!(RunVerdict::of(&r), RunVerdict::Violation);
+    assert_eq!(RunVerdict::of(&r).exit_code(), 1);
     r.cases.retain(|c| c.worst() != Status::Fail);
-    assert_eq!(Verdict::of(&r).exit_code(), 2, "an error and a harness error remain");
+    assert_eq!(RunVerdict::of(&r).exit_code(), 2, "an error and a harness error remain");
     r.cases.retain(|c| c.worst() != Status::Error);
     r.harness_errors.clear();
-    assert_eq!(Verdict::of(&r).exit_code(), 0, "advisories and skips are not failures");
+    assert_eq!(
+        RunVerdict::of(&r).exit_code(),
+        0,
+        "advisories and skips are not failures"
+    );
     assert!(summary::verdict_line(&r).starts_with("verdict: CONFORMANT"));
     r.interrupted = true;
-    assert_eq!(Verdict::of(&r).exit_code(), 130);
+    assert_eq!(RunVerdict::of(&r).exit_code(), 130);
     assert_eq!(json::to_value(&r, &opts())["exit_code"], json!(130));
 }
 

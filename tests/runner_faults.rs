@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use common::{cases, Fault, HttpTransport, TestServer};
 use rotcheck::checks::CheckId;
-use rotcheck::runner::dataplane::DATA_PLANE_ONLY;
+use rotcheck::runner::data_plane_scenarios::DATA_PLANE_ONLY;
 use rotcheck::runner::{never_cancel, run, NoProgress, RunConfig, RunResult, Status};
 
 async fn run_against(fault: Fault) -> (RunResult, TestServer) {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use rotcheck::client::dataplane::{Attempt, DataPlane, DataPlaneError};
+use rotcheck::client::local_proxy::{Attempt, DataPlane, DataPlaneError};
 use rotcheck::client::TlsSettings;
 use rotcheck::secret::SecretString;
 use serde_json::Value;
@@ -79,16 +79,13 @@ fn serve(extra: &[&str]) -> Served {
     serve_with(extra, true)
 }
 
-/// `rotcheck run` against the server over TLS (`localhost`, as the certificate names it), with
-/// `--ca-bundle` when given and the environment pairs `env`; its output and JSON report.
-fn run(s: &Served, ca_bundle: Option<&Path>, env: &[(&str, &Path)], report: &Path) -> Output {
+/// `rotcheck ARGS --endpoint https://localhost:PORT` (the name the certificate gives), with
+/// `--ca-bundle` when given, in an environment with no CA, credentials or profile of its own.
+fn rotcheck_over_tls(s: &Served, args: &[&str], ca_bundle: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_rotcheck"));
-    cmd.args(["run", "--no-progress", "--time-scale", "60", "--report-json"])
-        .arg(report)
+    cmd.args(args)
         .arg("--endpoint")
         .arg(format!("https://localhost:{}", s.port))
-        .arg("--data-plane")
-        .arg(format!("wss://localhost:{}", s.port))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_CA_BUNDLE")
         .env_remove("SSL_CERT_FILE")
@@ -97,6 +94,17 @@ fn run(s: &Served, ca_bundle: Option<&Path>, env: &[(&str, &Path)], report: &Pat
     if let Some(ca) = ca_bundle {
         cmd.arg("--ca-bundle").arg(ca);
     }
+    cmd
+}
+
+/// `rotcheck run` against the server over TLS, with `--ca-bundle` when given and the environment
+/// pairs `env`; its output and JSON report.
+fn run(s: &Served, ca_bundle: Option<&Path>, env: &[(&str, &Path)], report: &Path) -> Output {
+    let mut cmd = rotcheck_over_tls(s, &["run", "--no-progress", "--time-scale", "60"], ca_bundle);
+    cmd.arg("--report-json")
+        .arg(report)
+        .arg("--data-plane")
+        .arg(format!("wss://localhost:{}", s.port));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -192,7 +200,7 @@ async fn the_data_plane_client_takes_the_shared_tls_settings() {
     let tls = TlsSettings::resolve(Some(&s.ca)).unwrap();
     let trusted = DataPlane::with_tls(&url, &tls, wait, wait).unwrap();
     match trusted.connect(&token()).await.unwrap() {
-        rotcheck::client::dataplane::Outcome::Refused(r) => assert_eq!(r.status, 400),
+        rotcheck::client::local_proxy::Outcome::Refused(r) => assert_eq!(r.status, 400),
         other => panic!("an unknown token must be refused: {other:?}"),
     }
 }
@@ -234,4 +242,32 @@ fn bad_pem_files_are_exit_2_naming_the_file() {
         assert!(err.contains(names), "{err}");
         assert!(err.matches("os error").count() <= 1, "the cause once: {err}");
     }
+}
+
+/// `rotcheck fuzz` or `rotcheck cleanup` against the server over TLS; its output.
+fn other_command(s: &Served, args: &[&str], ca_bundle: Option<&Path>) -> Output {
+    rotcheck_over_tls(s, args, ca_bundle).output().expect("rotcheck runs")
+}
+
+/// `--ca-bundle` is one shared option: `fuzz` and `cleanup` take it too, and honour it.
+#[test]
+fn fuzz_and_cleanup_trust_the_ca_from_the_flag() {
+    let s = serve(&[]);
+    let fuzz = ["fuzz", "--duration", "2s", "--no-progress"];
+    let out = other_command(&s, &fuzz, Some(&s.ca));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("0 finding(s)"), "{}", text(&out));
+    let out = other_command(&s, &fuzz, None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
+    let out = other_command(&s, &["cleanup"], Some(&s.ca));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("no tunnel left by a rotcheck run"),
+        "{}",
+        text(&out)
+    );
+    let out = other_command(&s, &["cleanup"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("not trusted"), "{}", text(&out));
 }

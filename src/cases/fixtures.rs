@@ -304,24 +304,47 @@ fn pointer_segment(s: &str) -> String {
 /// The case, or the issues found (pointers relative to the case).
 fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, Vec<Issue>> {
     let mut issues = Vec::new();
-    let tunnel = match fc.tunnel {
-        None => TunnelState::Open {
+    let tunnel = tunnel_state(fc.tunnel, &mut issues);
+    let expect = expectation(&fc.expect, &mut issues);
+    check_state_fits(&expect, &tunnel, &fc.expect.outcome, &mut issues);
+    let request = request(fc.request, raw_request, &expect, &mut issues);
+    if !issues.is_empty() {
+        return Err(issues);
+    }
+    Ok(Case {
+        id: format!("fixture/{stem}/{}", fc.name),
+        kind: CaseKind::Fixture,
+        description: fc.description,
+        tunnel,
+        request,
+        expect,
+        operator: None,
+    })
+}
+
+/// The fixture's tunnel (OPEN when it names none).
+fn tunnel_state(tunnel: Option<FixtureTunnel>, issues: &mut Vec<Issue>) -> TunnelState {
+    let Some(t) = tunnel else {
+        return TunnelState::Open {
             destination_config: None,
-        },
-        Some(t) => match (t.state.as_str(), t.id) {
-            ("open", _) => TunnelState::Open {
-                destination_config: t.destination_config,
-            },
-            ("closed", _) => TunnelState::Closed,
-            ("unknown", Some(id)) => TunnelState::Unknown { id },
-            ("none", _) => TunnelState::None,
-            (other, _) => {
-                issues.push(issue("/tunnel/state", format!("unknown tunnel state {other:?}")));
-                TunnelState::None
-            }
-        },
+        };
     };
-    let expect = match (fc.expect.outcome.as_str(), fc.expect.mode) {
+    match (t.state.as_str(), t.id) {
+        ("open", _) => TunnelState::Open {
+            destination_config: t.destination_config,
+        },
+        ("closed", _) => TunnelState::Closed,
+        ("unknown", Some(id)) => TunnelState::Unknown { id },
+        ("none", _) => TunnelState::None,
+        (other, _) => {
+            issues.push(issue("/tunnel/state", format!("unknown tunnel state {other:?}")));
+            TunnelState::None
+        }
+    }
+}
+
+fn expectation(expect: &FixtureExpect, issues: &mut Vec<Issue>) -> Expectation {
+    match (expect.outcome.as_str(), expect.mode) {
         ("success", Some(mode)) => Expectation::Success { mode },
         ("not-found", None) => Expectation::NotFound,
         ("invalid", None) => Expectation::Invalid,
@@ -335,15 +358,18 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
             ));
             Expectation::Invalid
         }
-    };
-    // An expectation that cannot hold for the tunnel's state is a mistake in the fixture.
-    let needs = match &expect {
+    }
+}
+
+/// An expectation that cannot hold for the tunnel's state is a mistake in the fixture.
+fn check_state_fits(expect: &Expectation, tunnel: &TunnelState, outcome: &str, issues: &mut Vec<Issue>) {
+    let needs = match expect {
         Expectation::Success { .. } | Expectation::SourceWithDestinationConfig => Some("open"),
         Expectation::ClosedTunnel => Some("closed"),
         Expectation::NotFound => Some("unknown"),
         _ => None,
     };
-    let state = match &tunnel {
+    let state = match tunnel {
         TunnelState::Open { .. } => "open",
         TunnelState::Closed => "closed",
         TunnelState::Unknown { .. } => "unknown",
@@ -354,15 +380,15 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
         if !ok {
             issues.push(issue(
                 "/expect/outcome",
-                format!(
-                    "outcome {:?} needs a tunnel in state {needed:?}, not {state:?}",
-                    fc.expect.outcome
-                ),
+                format!("outcome {outcome:?} needs a tunnel in state {needed:?}, not {state:?}"),
             ));
         }
     }
+}
 
-    let req = fc.request;
+/// The fixture's request: its body (`body` or `rawBody`), method and headers, checked against
+/// the expectation's mode and the headers the client sets itself.
+fn request(req: FixtureRequest, raw_request: &Value, expect: &Expectation, issues: &mut Vec<Issue>) -> HttpRequest {
     let operation = req.operation.unwrap_or_else(|| facts::ROTATE.to_owned());
     let body = match (raw_request.get("body"), req.raw_body) {
         (Some(v), None) => serde_json::to_vec(v).unwrap_or_default(),
@@ -373,7 +399,7 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
         }
     };
     // A success or an open-ended answer with a mode must match the mode the body asks for.
-    if let Some(mode) = expected_mode(&expect) {
+    if let Some(mode) = expected_mode(expect) {
         let asked = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|b| b.get("clientMode").and_then(Value::as_str).map(str::to_owned));
@@ -410,18 +436,7 @@ fn build_case(stem: &str, fc: FixtureCase, raw_request: &Value) -> Result<Case, 
             None => issues.push(issue(&at, "header values are strings")),
         }
     }
-    if !issues.is_empty() {
-        return Err(issues);
-    }
-    Ok(Case {
-        id: format!("fixture/{stem}/{}", fc.name),
-        kind: CaseKind::Fixture,
-        description: fc.description,
-        tunnel,
-        request,
-        expect,
-        operator: None,
-    })
+    request
 }
 
 fn expected_mode(e: &Expectation) -> Option<ClientMode> {

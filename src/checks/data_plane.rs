@@ -1,5 +1,5 @@
 //! Evidence shared by the data-plane checks: what one WebSocket handshake showed, recorded by
-//! the runner (`runner::dataplane`) and judged by `handshake`, `token_revoked`,
+//! the runner (`runner::data_plane_scenarios`) and judged by `handshake`, `token_revoked`,
 //! `token_single_use`, `connection_state`, `rotated_connection`, `relay` and the data-plane parts of
 //! `closed_tunnel` and `source_destination_config`. Never holds a token: only what the server
 //! answered (a refusal's body prefix is scrubbed by the runner's redactor before it lands here).

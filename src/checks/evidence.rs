@@ -101,7 +101,7 @@ pub enum Subject<'a> {
     Live(&'a LiveObservation),
     /// The aged-rotation scenario.
     Aged(&'a AgedObservation),
-    /// A data-plane scenario (`runner::dataplane`).
+    /// A data-plane scenario (`runner::data_plane_scenarios`).
     DataPlane(&'a super::data_plane::DataPlaneObservation),
 }
 

@@ -1,6 +1,3 @@
-//! Conformance checks. One file each; every check has an id, a one-line description and the spec
-//! sentence it enforces. Checks judge recorded data only (no I/O): the runner gathers the data.
-
 //! Conformance checks. One file each: a [`Check`] with an id, a one-line description, the spec
 //! sentence it enforces, which evidence it applies to and how it judges it. Checks judge recorded
 //! data only (no I/O): the runner gathers the [`Evidence`]. One registry ([`REGISTRY`]) drives

@@ -5,8 +5,10 @@
 use std::process::ExitCode;
 
 use anyhow::bail;
-use rotcheck::client::{Client, ConnectOptions, RetryPolicy};
+use rotcheck::client::{Client, RetryPolicy};
 use rotcheck::runner::leftovers::Sweep;
+
+use super::options::{ConnectionArgs, EndpointArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -23,18 +25,8 @@ Exit codes: 0 nothing left (or --dry-run), 1 some tunnel could not be deleted, 2
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct CleanupArgs {
-    /// Endpoint URL. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL (required:
-    /// the built-in target keeps nothing between runs).
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// AWS region to sign for (default: from an AWS endpoint's host, AWS_REGION, ...).
-    #[arg(long, value_name = "R")]
-    pub region: Option<String>,
-
-    /// Named profile for the credentials (default: AWS_PROFILE, the environment, `default`).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// Only the tunnels of this run id (the value of the rotcheck-run tag).
     #[arg(long, value_name = "ID")]
@@ -43,20 +35,21 @@ pub struct CleanupArgs {
     /// List what would be deleted, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    #[command(flatten, next_help_heading = "Connection")]
+    pub connection: ConnectionArgs,
 }
 
 pub async fn run(args: CleanupArgs) -> anyhow::Result<ExitCode> {
-    let Some((endpoint, _)) = rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?
-    else {
+    let Some((endpoint, _)) = args.endpoint.resolve_from_env()? else {
         bail!("no endpoint: pass --endpoint URL (or set AWS_ENDPOINT_URL_IOTSECURETUNNELING)");
     };
-    let client = Client::connect(ConnectOptions {
-        endpoint: Some(endpoint),
-        region: args.region.clone(),
-        profile: args.profile.clone(),
-        ..ConnectOptions::default()
-    })
-    .await?;
+    // No rate limit: a cleanup sends one ListTunnels page and one CloseTunnel per leftover.
+    let opts = args
+        .connection
+        .validate()?
+        .options(Some(endpoint), &args.endpoint, None);
+    let client = Client::connect(opts).await?;
     if let Some(n) = client.notice() {
         eprintln!("note: {n}");
     }

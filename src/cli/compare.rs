@@ -2,15 +2,16 @@
 //! endpoint live) and report, per case and per JSON path, where the endpoint differs.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use rotcheck::parity::{self, IgnoreRule, Recording};
-use rotcheck::report::{self, summary::terminal_safe};
+use rotcheck::report::summary::terminal_safe;
 
-use super::record::{self, Selection, SelectionArgs, TargetArgs};
-use super::run::engine;
+use super::options::{EndpointArgs, ProgressArgs};
+use super::record::{self, TargetArgs};
+use super::run::{engine, Selection, SelectionArgs};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -59,10 +60,9 @@ pub struct CompareArgs {
     #[arg(long, value_name = "URL")]
     pub reference: Option<String>,
 
-    /// Endpoint to compare. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL (as
-    /// `rotcheck run`); else the built-in reference implementation, started in-process.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    // The endpoint compared with the reference, and how to sign for both.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// A known divergence: [CASE_GLOB::]PATH_GLOB, e.g. '$.response.body.message'. Repeatable.
     #[arg(long = "ignore", value_name = "PATTERN")]
@@ -88,9 +88,8 @@ pub struct CompareArgs {
     #[arg(long, value_name = "PATH", help_heading = "Reports and output")]
     pub junit: Option<PathBuf>,
 
-    /// No progress bar or per-case lines on stderr.
-    #[arg(long, help_heading = "Reports and output")]
-    pub no_progress: bool,
+    #[command(flatten, next_help_heading = "Reports and output")]
+    pub progress: ProgressArgs,
 }
 
 fn ignore_rules(args: &CompareArgs) -> anyhow::Result<Vec<IgnoreRule>> {
@@ -104,7 +103,7 @@ fn ignore_rules(args: &CompareArgs) -> anyhow::Result<Vec<IgnoreRule>> {
     Ok(rules)
 }
 
-fn load(path: &PathBuf) -> anyhow::Result<Recording> {
+fn load(path: &Path) -> anyhow::Result<Recording> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read recording {}", path.display()))?;
     Recording::parse(&text).with_context(|| format!("recording {}", path.display()))
 }
@@ -151,70 +150,84 @@ fn check_replayable(reference: &Recording, sel: &Selection) -> anyhow::Result<()
     Ok(())
 }
 
+/// The reference from a recording: its cases, replayable only with the selection it fixes.
+fn reference_from_file(args: &CompareArgs, path: &Path) -> anyhow::Result<(Recording, Selection)> {
+    let given = args.selection.given();
+    if !given.is_empty() {
+        bail!(
+            "{} cannot be used with a recording: it fixes the seed, --only and concurrency (they are in its provenance)",
+            given.join(", ")
+        );
+    }
+    let reference = load(path)?;
+    let p = &reference.provenance;
+    match (p.custom_fixtures, &args.selection.fixtures) {
+        (true, None) => bail!("the recording was made with --fixtures DIR: pass the same --fixtures DIR"),
+        (false, Some(_)) => bail!("the recording was made with the built-in fixtures: drop --fixtures"),
+        _ => {}
+    }
+    let sel = Selection {
+        seed: p.seed,
+        only: p.only.clone(),
+        concurrency: u16::try_from(p.concurrency).context("the recording's concurrency")?,
+        fixtures: args.selection.fixtures.clone(),
+    };
+    check_replayable(&reference, &sel)?;
+    eprintln!(
+        "rotcheck compare: reference {} ({})",
+        path.display(),
+        render_provenance(&reference)
+    );
+    Ok((reference, sel))
+}
+
+/// The reference recorded live from --reference; None when --plan asked only for the plans.
+async fn reference_live(args: &CompareArgs, verbose: u8) -> anyhow::Result<Option<(Recording, Selection)>> {
+    let sel = Selection::from_args(&args.selection);
+    let reference = EndpointArgs {
+        url: args.reference.clone(),
+        ..args.endpoint.clone()
+    };
+    let settings = record::settings(&reference, &sel, &args.target)?;
+    eprintln!(
+        "rotcheck compare: recording the reference {} (seed {})",
+        settings.target_name(),
+        settings.seed
+    );
+    if record::plan_only(&settings)? {
+        let candidate = record::settings(&args.endpoint, &sel, &args.target)?;
+        eprintln!(
+            "rotcheck compare: then running the cases against {}",
+            candidate.target_name()
+        );
+        record::plan_only(&candidate)?;
+        return Ok(None);
+    }
+    let recording = record::record(&settings, args.progress.no_progress, verbose).await?;
+    Ok(Some((recording, sel)))
+}
+
 pub async fn run(args: CompareArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     let ignores = ignore_rules(&args)?;
     super::outputs::check_compare(&args)?;
     let (reference, selection) = match &args.file {
-        Some(path) => {
-            let given = args.selection.given();
-            if !given.is_empty() {
-                bail!(
-                    "{} cannot be used with a recording: it fixes the seed, --only and concurrency (they are in its provenance)",
-                    given.join(", ")
-                );
-            }
-            let reference = load(path)?;
-            let p = &reference.provenance;
-            match (p.custom_fixtures, &args.selection.fixtures) {
-                (true, None) => bail!("the recording was made with --fixtures DIR: pass the same --fixtures DIR"),
-                (false, Some(_)) => bail!("the recording was made with the built-in fixtures: drop --fixtures"),
-                _ => {}
-            }
-            let sel = Selection {
-                seed: p.seed,
-                only: p.only.clone(),
-                concurrency: u16::try_from(p.concurrency).context("the recording's concurrency")?,
-                fixtures: args.selection.fixtures.clone(),
-            };
-            check_replayable(&reference, &sel)?;
-            eprintln!(
-                "rotcheck compare: reference {} ({})",
-                path.display(),
-                render_provenance(&reference)
-            );
-            (reference, sel)
-        }
-        None => {
-            let sel = Selection::from_args(&args.selection);
-            let settings = record::settings(args.reference.clone(), &sel, &args.target)?;
-            eprintln!(
-                "rotcheck compare: recording the reference {} (seed {})",
-                record::target_name(&settings),
-                settings.seed
-            );
-            if record::plan_only(&settings)? {
-                let candidate = record::settings(args.endpoint.clone(), &sel, &args.target)?;
-                eprintln!(
-                    "rotcheck compare: then running the cases against {}",
-                    record::target_name(&candidate)
-                );
-                record::plan_only(&candidate)?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            (record::record(&settings, args.no_progress, verbose).await?, sel)
-        }
+        Some(path) => reference_from_file(&args, path)?,
+        None => match reference_live(&args, verbose).await? {
+            Some(r) => r,
+            None => return Ok(ExitCode::SUCCESS),
+        },
     };
 
-    let settings = record::settings(args.endpoint.clone(), &selection, &args.target)?;
+    let settings = record::settings(&args.endpoint, &selection, &args.target)?;
     if record::plan_only(&settings)? {
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
         "rotcheck compare: running {} cases against {}",
         reference.cases.len(),
-        record::target_name(&settings)
+        settings.target_name()
     );
-    let candidate = record::record(&settings, args.no_progress, verbose).await?;
+    let candidate = record::record(&settings, args.progress.no_progress, verbose).await?;
     let comparison = parity::compare(&reference, &candidate, &ignores);
 
     let mut code = comparison.exit_code();
@@ -233,24 +246,10 @@ fn render_provenance(r: &Recording) -> String {
 }
 
 fn write_reports(c: &parity::Comparison, args: &CompareArgs) -> anyhow::Result<()> {
-    let mut errors = Vec::new();
-    if let Some(path) = &args.report_json {
-        if let Err(e) = report::write_file(path, parity::render::json_text(c).as_bytes()) {
-            errors.push(e.to_string());
-        }
-    }
-    if let Some(path) = &args.junit {
-        let written = parity::render::junit(c)
-            .map_err(anyhow::Error::from)
-            .and_then(|xml| Ok(report::write_file(path, xml.as_bytes())?))
-            .with_context(|| format!("JUnit report {}", path.display()));
-        if let Err(e) = written {
-            errors.push(format!("{e:#}"));
-        }
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        bail!("{}", errors.join("; "))
-    }
+    super::outputs::write_reports(&[
+        (args.report_json.as_deref(), "JSON report", &|| {
+            Ok(parity::render::json_text(c))
+        }),
+        (args.junit.as_deref(), "JUnit report", &|| Ok(parity::render::junit(c)?)),
+    ])
 }

@@ -12,6 +12,8 @@ use anyhow::{bail, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
+
+use super::options::{is_remote, ConnectionArgs, EndpointArgs, ProgressArgs, RateArgs};
 use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
 use rotcheck::report::progress::ProgressMode;
 
@@ -53,14 +55,8 @@ Exit codes:
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct FuzzArgs {
-    /// Endpoint URL to fuzz. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL;
-    /// else the built-in reference implementation, started in-process. An empty value is an error.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
-    #[arg(long, value_name = "R")]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// How long to send requests, e.g. 60s, 5m, 1h, 500ms (a plain number is seconds).
     /// Shrinking the findings takes up to 30 s more.
@@ -106,19 +102,15 @@ pub struct FuzzArgs {
     #[arg(long, value_name = "N", value_parser = parse_tunnel_budget)]
     pub max_tunnels_opened: Option<u64>,
 
-    /// Most requests per second across the campaign, retries included (0: unlimited). Default: 5
-    /// for a remote endpoint (as `rotcheck run`: a conservative share of an account's API rate
-    /// limits), unlimited on loopback and for the built-in target.
-    #[arg(long, value_name = "N")]
-    pub rate: Option<f64>,
+    #[command(flatten)]
+    pub rate: RateArgs,
 
     /// Distinct findings (check and operator) to shrink and print.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..))]
     pub max_findings: u16,
 
-    /// No progress bar or progress lines on stderr.
-    #[arg(long)]
-    pub no_progress: bool,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
 
     /// Write the cargo-fuzz seed corpus to DIR/<target>/ and exit (fuzzes nothing).
     #[arg(long, value_name = "DIR")]
@@ -127,6 +119,9 @@ pub struct FuzzArgs {
     /// Write the libFuzzer dictionary of the protocol's tokens to PATH and exit.
     #[arg(long, value_name = "PATH")]
     pub write_dict: Option<PathBuf>,
+
+    #[command(flatten, next_help_heading = "Connection")]
+    pub connection: ConnectionArgs,
 }
 
 /// `--max-tunnels-opened`: a whole number of tunnels, at least 1.
@@ -169,23 +164,8 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     if args.time_scale.is_some() {
         bail!("--time-scale applies to --sequences (single requests do not wait for time to pass)");
     }
-    if let Some(path) = &args.write_dict {
-        std::fs::write(path, fuzzing::seeds::dictionary())
-            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
-        println!("dictionary written to {}", path.display());
-        return Ok(ExitCode::SUCCESS);
-    }
-    if let Some(dir) = &args.write_seeds {
-        // The seeds are made in-process on their own runtime: a thread outside this one.
-        let target = dir.clone();
-        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
-            .join()
-            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
-            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
-        for (target, n) in counts {
-            println!("{n:5} seeds in {}", dir.join(target).display());
-        }
-        return Ok(ExitCode::SUCCESS);
+    if args.write_dict.is_some() || args.write_seeds.is_some() {
+        return write_corpus(&args);
     }
     let (endpoint, opts) = endpoint_and_options(&args)?;
     let budget = tunnel_budget(&args, endpoint.as_deref());
@@ -197,20 +177,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         args.concurrency,
         budget_words(budget, opts.rate)
     );
-    let (client, embedded) = match &endpoint {
-        Some(_) => {
-            let client = Client::connect(opts).await?;
-            if let Some(n) = client.notice() {
-                eprintln!("note: {n}");
-            }
-            (client, None)
-        }
-        None => {
-            let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
-            let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
-            (client, Some(srv))
-        }
-    };
+    let (client, embedded) = connect(&args, endpoint.is_some(), opts).await?;
     let config = FuzzConfig {
         seed: args.seed,
         duration: args.duration,
@@ -230,7 +197,7 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             let _ = cancel_tx.send(true);
         }
     });
-    let progress = Progress::new(ProgressMode::detect(args.no_progress));
+    let progress = CampaignProgress::new(ProgressMode::detect(args.progress.no_progress));
     let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();
@@ -238,12 +205,61 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         srv.shutdown().await;
     }
 
+    print_summary(&summary, endpoint.as_deref(), &config.region);
+    campaign_exit(
+        summary.interrupted,
+        summary.exit_code(),
+        summary.requests,
+        "request",
+        "the harness could not judge every request (see the harness lines above)",
+    )
+}
+
+/// `--write-dict` (which wins) or `--write-seeds`: write the dictionary or the seed corpus, fuzz
+/// nothing.
+fn write_corpus(args: &FuzzArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.write_dict {
+        std::fs::write(path, fuzzing::seeds::dictionary())
+            .with_context(|| format!("cannot write the dictionary to {}", path.display()))?;
+        println!("dictionary written to {}", path.display());
+    } else if let Some(dir) = &args.write_seeds {
+        // The seeds are made in-process on their own runtime: a thread outside this one.
+        let target = dir.clone();
+        let counts = std::thread::spawn(move || fuzzing::seeds::write_seeds(&target))
+            .join()
+            .map_err(|_| anyhow::anyhow!("writing seeds failed"))?
+            .with_context(|| format!("cannot write seeds to {}", dir.display()))?;
+        for (target, n) in counts {
+            println!("{n:5} seeds in {}", dir.join(target).display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A client for the endpoint (`remote`: one was given), or the built-in target started and a
+/// client for it (returned to be shut down).
+async fn connect(
+    args: &FuzzArgs,
+    remote: bool,
+    opts: ConnectOptions,
+) -> anyhow::Result<(Client, Option<rotcheck::server::RunningServer>)> {
+    if remote {
+        let client = Client::connect(opts).await?;
+        if let Some(n) = client.notice() {
+            eprintln!("note: {n}");
+        }
+        return Ok((client, None));
+    }
+    let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
+    Ok((client, Some(srv)))
+}
+
+/// The findings with their reproductions, the harness errors, the tally and the footprint.
+fn print_summary(summary: &fuzzing::FuzzSummary, endpoint: Option<&str>, region: &str) {
     let secs = summary.elapsed.as_secs_f64().max(1e-9);
     for (i, f) in summary.findings.iter().enumerate() {
-        print!(
-            "\n{}",
-            repro::render(i + 1, f, endpoint.as_deref(), &config.region, &summary.redactor)
-        );
+        print!("\n{}", repro::render(i + 1, f, endpoint, region, &summary.redactor));
     }
     for e in &summary.harness_errors {
         eprintln!("harness: {}", summary.redactor.scrub(e));
@@ -279,45 +295,18 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
             summary.tunnels.max_opened.unwrap_or(summary.tunnels.opened)
         );
     }
-    campaign_exit(
-        summary.interrupted,
-        summary.exit_code(),
-        summary.requests,
-        "request",
-        "the harness could not judge every request (see the harness lines above)",
-    )
 }
 
 /// The endpoint to fuzz (`None`: the built-in target), from --endpoint or the environment, and
 /// the client options for it.
 pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<String>, ConnectOptions)> {
-    let endpoint =
-        rotcheck::client::choose_endpoint(args.endpoint.as_deref(), |k| std::env::var(k).ok())?.map(|(url, _)| url);
-    let opts = ConnectOptions {
-        endpoint: endpoint.clone(),
-        region: args.region.clone(),
-        rate: request_rate(args, endpoint.as_deref())?,
-        ..ConnectOptions::default()
-    };
+    let endpoint = args.endpoint.resolve_from_env()?.map(|(url, _)| url);
+    let rate = args.rate.resolve(is_remote(endpoint.as_deref()))?;
+    let opts = args
+        .connection
+        .validate()?
+        .options(endpoint.clone(), &args.endpoint, rate);
     Ok((endpoint, opts))
-}
-
-/// `--rate`, else 5 requests/s for a remote endpoint; None: unlimited.
-pub(super) fn request_rate(args: &FuzzArgs, endpoint: Option<&str>) -> anyhow::Result<Option<f64>> {
-    match args.rate {
-        Some(r) if !(r.is_finite() && r >= 0.0) => {
-            bail!("--rate must be a number of requests per second (0: unlimited), got {r}")
-        }
-        Some(0.0) => Ok(None),
-        Some(r) => Ok(Some(r)),
-        None => Ok(is_remote(endpoint).then_some(super::run::DEFAULT_REMOTE_RATE)),
-    }
-}
-
-fn is_remote(endpoint: Option<&str>) -> bool {
-    endpoint
-        .and_then(|e| rotcheck::client::config::parse_endpoint(e).ok())
-        .is_some_and(|u| !rotcheck::client::config::is_loopback(&u))
 }
 
 /// `--max-tunnels-opened` unless given, for a remote endpoint.
@@ -366,7 +355,7 @@ pub(super) fn campaign_exit(
 }
 
 /// Requests/s and findings: a bar on a terminal, a line every few seconds otherwise.
-pub(super) struct Progress {
+pub(super) struct CampaignProgress {
     bar: Option<ProgressBar>,
     plain: bool,
     started: Instant,
@@ -375,12 +364,12 @@ pub(super) struct Progress {
     unit: &'static str,
 }
 
-impl Progress {
-    pub(super) fn new(mode: ProgressMode) -> Progress {
-        Progress::counting(mode, "requests")
+impl CampaignProgress {
+    pub(super) fn new(mode: ProgressMode) -> CampaignProgress {
+        CampaignProgress::counting(mode, "requests")
     }
 
-    pub(super) fn counting(mode: ProgressMode, unit: &'static str) -> Progress {
+    pub(super) fn counting(mode: ProgressMode, unit: &'static str) -> CampaignProgress {
         let bar = (mode == ProgressMode::Bar).then(|| {
             let b = ProgressBar::new_spinner();
             b.set_style(
@@ -389,7 +378,7 @@ impl Progress {
             b.enable_steady_tick(Duration::from_millis(200));
             b
         });
-        Progress {
+        CampaignProgress {
             bar,
             plain: mode == ProgressMode::Lines,
             started: Instant::now(),
@@ -414,7 +403,7 @@ impl Progress {
     }
 }
 
-impl FuzzProgress for Progress {
+impl FuzzProgress for CampaignProgress {
     fn update(&self, requests: u64, findings: u64) {
         if let Some(b) = &self.bar {
             b.set_message(self.line(requests, findings));
@@ -444,6 +433,44 @@ impl FuzzProgress for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fuzz_args(flags: &[&str]) -> FuzzArgs {
+        crate::cli::parse_flags(flags).expect("parses")
+    }
+
+    #[test]
+    fn the_shared_endpoint_and_connection_flags_reach_the_client() {
+        let aws = "https://api.tunneling.iot.us-east-1.amazonaws.com";
+        let args = fuzz_args(&[
+            "--endpoint",
+            aws,
+            "--profile",
+            "ci",
+            "--region",
+            "us-east-1",
+            "--ca-bundle",
+            "/etc/ca.pem",
+            "--timeout",
+            "7",
+            "--max-body-bytes",
+            "4096",
+        ]);
+        let (endpoint, opts) = endpoint_and_options(&args).unwrap();
+        assert_eq!(endpoint.as_deref(), Some(aws));
+        assert_eq!(opts.profile.as_deref(), Some("ci"));
+        assert_eq!(opts.region.as_deref(), Some("us-east-1"));
+        assert_eq!(opts.ca_bundle, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!((opts.timeout, opts.max_body_bytes), (Duration::from_secs(7), 4096));
+        assert_eq!(opts.rate, Some(super::super::options::DEFAULT_REMOTE_RATE));
+        assert_eq!(
+            tunnel_budget(&args, endpoint.as_deref()),
+            Some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED)
+        );
+        let local = fuzz_args(&["--endpoint", "http://127.0.0.1:9"]);
+        let (endpoint, opts) = endpoint_and_options(&local).unwrap();
+        assert_eq!((opts.rate, tunnel_budget(&local, endpoint.as_deref())), (None, None));
+        assert!(endpoint_and_options(&fuzz_args(&["--endpoint", "http://127.0.0.1:9", "--timeout", "0"])).is_err());
+    }
 
     #[test]
     fn tunnel_budgets_are_whole_numbers_of_at_least_one() {

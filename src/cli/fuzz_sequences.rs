@@ -15,7 +15,7 @@ use rotcheck::report::progress::ProgressMode;
 use rotcheck::report::summary::terminal_safe;
 use rotcheck::server::RunningServer;
 
-use super::fuzz::{FuzzArgs, Progress};
+use super::fuzz::{CampaignProgress, FuzzArgs};
 
 /// The endpoints the sequences go to: one API per concurrent sequence, and the built-in servers
 /// behind them (to shut down).
@@ -37,8 +37,14 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
     if let Some(e) = &endpoint {
         command.push_str(&format!(" --endpoint {e}"));
     }
-    if let Some(r) = &args.region {
+    if let Some(r) = &args.endpoint.region {
         command.push_str(&format!(" --region {r}"));
+    }
+    if let Some(p) = &args.endpoint.profile {
+        command.push_str(&format!(" --profile {p}"));
+    }
+    if let Some(ca) = &args.connection.ca_bundle {
+        command.push_str(&format!(" --ca-bundle {}", ca.display()));
     }
     match endpoint {
         Some(_) => {
@@ -70,7 +76,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
             if args.time_scale.is_some() {
                 bail!("--time-scale is for --endpoint: the built-in server's clock is moved forward, nothing waits");
             }
-            let region = args.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
             let (mut apis, mut servers) = (Vec::new(), Vec::new());
             for _ in 0..count {
                 let (client, server, control) =
@@ -146,7 +152,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     }
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
     let interrupt = super::signals::spawn_interrupt(cancel_tx);
-    let progress = Progress::counting(ProgressMode::detect(args.no_progress), "sequences");
+    let progress = CampaignProgress::counting(ProgressMode::detect(args.progress.no_progress), "sequences");
     let summary = sequences::fuzz_sequences(&targets.apis, &config, &progress, cancel_rx).await;
     progress.finish();
     interrupt.abort();

@@ -4,6 +4,7 @@ pub mod cleanup;
 pub mod compare;
 pub mod fuzz;
 mod fuzz_sequences;
+mod options;
 mod outputs;
 pub mod record;
 pub mod run;
@@ -26,4 +27,17 @@ pub fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
+}
+
+/// `flags` parsed as clap parses the option group `T` inside a subcommand: the tests of each
+/// group and subcommand read their arguments the way users write them.
+#[cfg(test)]
+pub(crate) fn parse_flags<T: clap::Args>(flags: &[&str]) -> Result<T, clap::Error> {
+    #[derive(clap::Parser)]
+    struct Wrapper<T: clap::Args> {
+        #[command(flatten)]
+        group: T,
+    }
+    let argv = std::iter::once("rotcheck").chain(flags.iter().copied());
+    <Wrapper<T> as clap::Parser>::try_parse_from(argv).map(|c| c.group)
 }

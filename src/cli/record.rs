@@ -12,7 +12,8 @@ use rotcheck::report::progress::{Progress, ProgressMode};
 use rotcheck::report::{self, repro::fmt_num};
 use rotcheck::runner::RunResult;
 
-use super::run::{engine, ConnectionArgs, LimitArgs, OutputArgs, RunArgs, Settings, DEFAULT_SEED};
+use super::options::{ConnectionArgs, EndpointArgs, ProgressArgs};
+use super::run::{engine, LimitArgs, RunArgs, Selection, SelectionArgs, Settings};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -46,10 +47,8 @@ is written then).";
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = EXAMPLES)]
 pub struct RecordArgs {
-    /// Endpoint to record. Else AWS_ENDPOINT_URL_IOTSECURETUNNELING, else AWS_ENDPOINT_URL (as
-    /// `rotcheck run`); else the built-in reference implementation, started in-process.
-    #[arg(long, value_name = "URL")]
-    pub endpoint: Option<String>,
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
 
     /// Write the recording to FILE (parent directories are created).
     #[arg(long, value_name = "FILE")]
@@ -61,63 +60,18 @@ pub struct RecordArgs {
     #[command(flatten, next_help_heading = "Connection")]
     pub target: TargetArgs,
 
-    /// No progress bar or per-case lines on stderr.
-    #[arg(long, help_heading = "Reports and output")]
-    pub no_progress: bool,
+    #[command(flatten, next_help_heading = "Reports and output")]
+    pub progress: ProgressArgs,
 }
 
-/// Which cases run, in which lanes. Optional so `compare FILE` can tell they were not given.
-#[derive(Debug, clap::Args)]
-pub struct SelectionArgs {
-    /// Seed of the generated cases [default: 1]. The same seed sends the same cases.
-    #[arg(long, value_name = "S")]
-    pub seed: Option<u64>,
-
-    /// Only cases whose id matches PATTERN (a glob with * and ?, else a prefix).
-    #[arg(long, value_name = "PATTERN")]
-    pub only: Option<String>,
-
-    /// Cases in flight at once [default: 4]. It decides which tunnel serves which case, so a
-    /// comparison runs with the recording's value.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: Option<u16>,
-
-    /// Use the fixture cases in DIR instead of the built-in fixtures.
-    #[arg(long, value_name = "DIR")]
-    pub fixtures: Option<PathBuf>,
-}
-
-impl SelectionArgs {
-    pub fn given(&self) -> Vec<&'static str> {
-        let mut v = Vec::new();
-        if self.seed.is_some() {
-            v.push("--seed");
-        }
-        if self.only.is_some() {
-            v.push("--only");
-        }
-        if self.concurrency.is_some() {
-            v.push("--concurrency");
-        }
-        v
-    }
-}
-
-/// How to reach and sign for an endpoint.
+/// How to reach the endpoint (besides which one and how to sign: [`EndpointArgs`]) and what a
+/// run there may spend; `record` and `compare` pass them to the run's settings.
 #[derive(Debug, clap::Args)]
 pub struct TargetArgs {
-    /// AWS region to sign for. Default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1.
-    #[arg(long, value_name = "R")]
-    pub region: Option<String>,
-
     /// How many times faster than real time the endpoint's tunnel clock runs. Default: 60 for
     /// the built-in target, 1 for --endpoint.
     #[arg(long, value_name = "N")]
     pub time_scale: Option<f64>,
-
-    /// Named profile of ~/.aws/config and ~/.aws/credentials (as `rotcheck run --profile`).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -126,70 +80,29 @@ pub struct TargetArgs {
     pub limits: LimitArgs,
 }
 
-/// What a recording run needs: the run's settings with the live scenario off.
-pub struct Selection {
-    pub seed: u64,
-    pub only: Option<String>,
-    pub concurrency: u16,
-    pub fixtures: Option<PathBuf>,
-}
-
-impl Selection {
-    pub fn from_args(a: &SelectionArgs) -> Selection {
-        Selection {
-            seed: a.seed.unwrap_or(DEFAULT_SEED),
-            only: a.only.clone(),
-            concurrency: a.concurrency.unwrap_or(4),
-            fixtures: a.fixtures.clone(),
-        }
-    }
-}
-
-/// The settings of `rotcheck run` for these flags, validated the same way.
-pub fn settings(endpoint: Option<String>, sel: &Selection, target: &TargetArgs) -> anyhow::Result<Settings> {
-    let c = &target.connection;
+/// The settings of `rotcheck run` for these flags, validated the same way: the live scenario
+/// and the data plane off, no gating.
+pub fn settings(endpoint: &EndpointArgs, sel: &Selection, target: &TargetArgs) -> anyhow::Result<Settings> {
     let args = RunArgs {
-        endpoint,
-        region: target.region.clone(),
+        endpoint: endpoint.clone(),
         time_scale: target.time_scale,
         live: false,
         // The live scenario polls until the tunnel closes: its exchanges depend on timing.
         no_live: true,
-        seed: sel.seed,
-        only: sel.only.clone(),
-        checks: Vec::new(),
-        concurrency: sel.concurrency,
-        fixtures: sel.fixtures.clone(),
-        output: Box::new(OutputArgs {
-            report_json: None,
-            junit: None,
-            no_progress: true,
-            list_checks: false,
-        }),
-        connection: Box::new(ConnectionArgs {
-            connect_timeout: c.connect_timeout,
-            timeout: c.timeout,
-            max_body_bytes: c.max_body_bytes,
-            ca_bundle: c.ca_bundle.clone(),
-        }),
-        profile: target.profile.clone(),
-        limits: Box::new(target.limits.clone()),
-        // Parity compares what came back, not verdicts: no strictness, baseline or snapshot.
-        gate: Box::default(),
+        expiry_grace: None,
         // Recordings hold control-plane exchanges only for now (every exchange carries its
         // channel, so data-plane ones can join later without a format change).
         data_plane: None,
         no_data_plane: true,
+        selection: sel.to_args(),
+        checks: Vec::new(),
+        limits: Box::new(target.limits.clone()),
+        output: Box::default(),
+        connection: Box::new(target.connection.clone()),
+        // Parity compares what came back, not verdicts: no strictness, baseline or snapshot.
+        gate: Box::default(),
     };
     Settings::from_args(&args)
-}
-
-pub fn target_name(settings: &Settings) -> String {
-    settings
-        .endpoint
-        .as_deref()
-        .map(report::display_endpoint)
-        .unwrap_or_else(|| "the built-in reference implementation".into())
 }
 
 /// Run the selected cases against the settings' endpoint, as `rotcheck run` does (Ctrl-C stops
@@ -199,15 +112,15 @@ pub async fn run_cases(settings: &Settings, no_progress: bool, verbose: u8) -> a
     let footprint = engine::footprint(settings, &cases);
     let note = engine::budget_note(settings, &footprint);
     if !note.is_empty() {
-        eprintln!("{}{note}", target_name(settings));
+        eprintln!("{}{note}", settings.target_name());
     }
     engine::check_budget(settings, &footprint)?;
-    if let Some(only) = &settings.only {
-        let filter = rotcheck::runner::select::OnlyFilter::new(Some(only));
-        if !cases.iter().any(|c| filter.matches(&c.id)) && !filter.matches(rotcheck::runner::aged::AGED_CASE_ID) {
-            bail!("--only {only:?} matched no case (patterns: a prefix, or a glob with * and ?)");
-        }
-    }
+    // The live and data-plane scenarios are off here: only the aged rotation joins the cases.
+    let ids = cases.iter().map(|c| c.id.as_str());
+    engine::check_only(
+        settings.only.as_deref(),
+        ids.chain([rotcheck::runner::aged::AGED_CASE_ID]),
+    )?;
     let target = engine::Target::start(settings).await?;
     let progress = Progress::new(ProgressMode::detect(no_progress), verbose > 0, Default::default());
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
@@ -234,7 +147,7 @@ pub async fn run_cases(settings: &Settings, no_progress: bool, verbose: u8) -> a
         .any(|e| e.response.is_some());
     if !answered {
         let why: Vec<String> = result.harness_errors.iter().map(|e| result.redactor.scrub(e)).collect();
-        bail!("{} never answered: {}", target_name(settings), why.join("; "));
+        bail!("{} never answered: {}", settings.target_name(), why.join("; "));
     }
     for e in &result.harness_errors {
         eprintln!("warning: {}", result.redactor.scrub(e));
@@ -245,7 +158,7 @@ pub async fn run_cases(settings: &Settings, no_progress: bool, verbose: u8) -> a
 /// `--plan`: print what running the cases against `settings`' endpoint would use. True when
 /// that is all that was asked (nothing is sent then).
 pub fn plan_only(settings: &Settings) -> anyhow::Result<bool> {
-    if !settings.plan {
+    if !settings.limits.plan {
         return Ok(false);
     }
     let cases = engine::load_cases(settings.seed, settings.fixtures.as_deref())?;
@@ -289,16 +202,12 @@ pub async fn record(settings: &Settings, no_progress: bool, verbose: u8) -> anyh
 }
 
 pub async fn run(args: RecordArgs, verbose: u8) -> anyhow::Result<ExitCode> {
-    let settings = settings(
-        args.endpoint.clone(),
-        &Selection::from_args(&args.selection),
-        &args.target,
-    )?;
+    let settings = settings(&args.endpoint, &Selection::from_args(&args.selection), &args.target)?;
     super::outputs::check_record(&args)?;
     eprintln!(
         "rotcheck record: seed {}, target {}, time-scale {}, concurrency {} -> {}",
         settings.seed,
-        target_name(&settings),
+        settings.target_name(),
         fmt_num(settings.time_scale),
         settings.concurrency,
         args.out.display()
@@ -306,7 +215,7 @@ pub async fn run(args: RecordArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     if plan_only(&settings)? {
         return Ok(ExitCode::SUCCESS);
     }
-    let recording = record(&settings, args.no_progress, verbose).await?;
+    let recording = record(&settings, args.progress.no_progress, verbose).await?;
     report::write_file(&args.out, recording.to_text().as_bytes())
         .with_context(|| format!("recording {}", args.out.display()))?;
     let exchanges: usize = recording.cases.iter().map(|c| c.exchanges.len()).sum();

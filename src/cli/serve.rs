@@ -128,70 +128,13 @@ pub struct ServeArgs {
     list_variants: bool,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if args.list_faults || args.list_variants {
-        if args.list_faults {
-            // Which check catches each fault is test data beside the catalog (the server does
-            // not know the checks); tests/mutation_score.rs holds it to account.
-            let tables = rotcheck::traceability::Tables::embedded()?;
-            for f in Fault::all() {
-                let check = tables.fault_check(f.name()).map_or("-", |c| c.check.as_str());
-                writeln!(out, "{:<28} {:<26} {}", f.name(), check, f.description())?;
-            }
-        }
-        if args.list_variants {
-            for v in Variant::all() {
-                writeln!(out, "{:<28} {}", v.name(), v.description())?;
-            }
-        }
+        list(&args, &mut out)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let verify = args.verify_sigv4 || args.production_like;
-    let verify_sigv4 = match (verify, args.access_key_id, args.secret_access_key) {
-        (true, Some(id), Some(secret)) => Some(SigV4Keys::new(id, secret)),
-        (true, _, _) => anyhow::bail!(
-            "--verify-sigv4 and --production-like need --access-key-id and --secret-access-key \
-             (or ROTCHECK_ACCESS_KEY_ID and ROTCHECK_SECRET_ACCESS_KEY)"
-        ),
-        (false, _, _) => None,
-    };
-    let realistic = args.production_like.then(|| production::realistic(args.seed));
-    let production = ProductionConfig {
-        rate_limit: args.rate_limit.or(realistic.as_ref().and_then(|r| r.rate_limit)),
-        transient_fraction: args
-            .transient_errors
-            .or(realistic.as_ref().map(|r| r.transient_fraction))
-            .unwrap_or(0.0),
-        seed: args.seed,
-        sweep_interval: match args.expiry_sweep {
-            Some(s) if !(s.is_finite() && s > 0.0 && s <= 3600.0) => {
-                anyhow::bail!("--expiry-sweep must be between 0 and 3600 seconds, got {s}")
-            }
-            Some(s) => Some(std::time::Duration::from_secs_f64(s)),
-            None => realistic.as_ref().and_then(|r| r.sweep_interval),
-        },
-    };
-    let max_tunnels = args.max_tunnels.unwrap_or(if args.production_like {
-        production::REALISTIC_TUNNEL_QUOTA
-    } else {
-        server::DEFAULT_MAX_TUNNELS
-    });
-    let config = ServerConfig {
-        region: args.region,
-        account: args.account,
-        time_scale: args.time_scale,
-        verify_sigv4,
-        max_body_bytes: args.max_body_bytes,
-        max_tunnels,
-        faults: args.faults,
-        variants: args.variants,
-        production,
-        relay: server::RelayConfig {
-            bandwidth: args.bandwidth,
-            ..Default::default()
-        },
-    };
+    let config = server_config(&mut args)?;
     let tls = tls_identity(&args.tls_cert, &args.tls_key, args.tls, args.bind, args.tls_ca_out)?;
     let (identity, ca_file) = match tls {
         Some((identity, ca_file)) => (Some(identity), ca_file),
@@ -226,6 +169,74 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     remove_ca(ca_file);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--list-faults` and `--list-variants`. Which check catches each fault is test data beside
+/// the catalog (the server does not know the checks); tests/mutation_score.rs holds it to account.
+fn list(args: &ServeArgs, out: &mut impl Write) -> anyhow::Result<()> {
+    if args.list_faults {
+        let tables = rotcheck::traceability::Tables::embedded()?;
+        for f in Fault::all() {
+            let check = tables.fault_check(f.name()).map_or("-", |c| c.check.as_str());
+            writeln!(out, "{:<28} {:<26} {}", f.name(), check, f.description())?;
+        }
+    }
+    if args.list_variants {
+        for v in Variant::all() {
+            writeln!(out, "{:<28} {}", v.name(), v.description())?;
+        }
+    }
+    Ok(())
+}
+
+/// The server's configuration from the flags (`--production-like` filling in what is not
+/// given); the keys, faults and variants are taken out of `args`.
+fn server_config(args: &mut ServeArgs) -> anyhow::Result<ServerConfig> {
+    let verify = args.verify_sigv4 || args.production_like;
+    let verify_sigv4 = match (verify, args.access_key_id.take(), args.secret_access_key.take()) {
+        (true, Some(id), Some(secret)) => Some(SigV4Keys::new(id, secret)),
+        (true, _, _) => anyhow::bail!(
+            "--verify-sigv4 and --production-like need --access-key-id and --secret-access-key \
+             (or ROTCHECK_ACCESS_KEY_ID and ROTCHECK_SECRET_ACCESS_KEY)"
+        ),
+        (false, _, _) => None,
+    };
+    let realistic = args.production_like.then(|| production::realistic(args.seed));
+    let production = ProductionConfig {
+        rate_limit: args.rate_limit.or(realistic.as_ref().and_then(|r| r.rate_limit)),
+        transient_fraction: args
+            .transient_errors
+            .or(realistic.as_ref().map(|r| r.transient_fraction))
+            .unwrap_or(0.0),
+        seed: args.seed,
+        sweep_interval: match args.expiry_sweep {
+            Some(s) if !(s.is_finite() && s > 0.0 && s <= 3600.0) => {
+                anyhow::bail!("--expiry-sweep must be between 0 and 3600 seconds, got {s}")
+            }
+            Some(s) => Some(std::time::Duration::from_secs_f64(s)),
+            None => realistic.as_ref().and_then(|r| r.sweep_interval),
+        },
+    };
+    let max_tunnels = args.max_tunnels.unwrap_or(if args.production_like {
+        production::REALISTIC_TUNNEL_QUOTA
+    } else {
+        server::DEFAULT_MAX_TUNNELS
+    });
+    Ok(ServerConfig {
+        region: std::mem::take(&mut args.region),
+        account: std::mem::take(&mut args.account),
+        time_scale: args.time_scale,
+        verify_sigv4,
+        max_body_bytes: args.max_body_bytes,
+        max_tunnels,
+        faults: std::mem::take(&mut args.faults),
+        variants: std::mem::take(&mut args.variants),
+        production,
+        relay: server::RelayConfig {
+            bandwidth: args.bandwidth,
+            ..Default::default()
+        },
+    })
 }
 
 /// Where the generated CA went, and whether it is ours to remove at exit.

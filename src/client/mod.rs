@@ -5,9 +5,9 @@
 
 pub mod config;
 pub mod credentials;
-pub mod dataplane;
 pub mod endpoint;
 pub mod error;
+pub mod local_proxy;
 pub mod rate;
 pub mod retry;
 pub mod sigv4;
@@ -56,7 +56,7 @@ struct Inner {
     region: String,
     credentials: Credentials,
     notice: Option<String>,
-    /// Shared with the data-plane client (`dataplane::DataPlane::with_tls`).
+    /// Shared with the data-plane client (`local_proxy::DataPlane::with_tls`).
     tls: TlsSettings,
     connect_timeout: Duration,
     timeout: Duration,

@@ -221,7 +221,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         live: false,
         only: Some(prefix.to_owned()),
         checks: CheckId::all()
-            .filter(|c| *c != CheckId::DURATION_LIVE && !runner::dataplane::DATA_PLANE_ONLY.contains(c))
+            .filter(|c| *c != CheckId::DURATION_LIVE && !runner::data_plane_scenarios::DATA_PLANE_ONLY.contains(c))
             .collect(),
         concurrency: config.concurrency.max(1),
         endpoint: config.endpoint.clone(),
@@ -236,7 +236,7 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
             ..runner::Limits::default()
         },
         // Fuzzing judges by the spec only: an advisory is never a finding.
-        mode: crate::runner::Mode::Spec,
+        mode: crate::runner::RunMode::Spec,
         data_plane: runner::DataPlaneTarget::Off("rotcheck fuzz does not connect to the data plane".into()),
         ..RunConfig::default()
     }

@@ -483,32 +483,7 @@ mod tests {
             exchanges,
             duration_ms: 0,
         };
-        RunResult {
-            meta: crate::runner::RunMeta {
-                tool_version: "0".into(),
-                seed: 1,
-                endpoint: "embedded".into(),
-                embedded: true,
-                region: "us-east-1".into(),
-                time_scale: 60.0,
-                live: false,
-                only: None,
-                checks: Vec::new(),
-                concurrency: 1,
-                endpoint_source: None,
-                mode: crate::runner::Mode::Spec,
-            },
-            cases: vec![case],
-            skipped_checks: Vec::new(),
-            harness_errors: Vec::new(),
-            interrupted: false,
-            duration_ms: 0,
-            baseline: None,
-            setup_failure: None,
-            tunnels: Default::default(),
-            requests: 0,
-            redactor: Redactor::new(),
-        }
+        RunResult::of_cases(vec![case])
     }
 
     #[test]

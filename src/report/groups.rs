@@ -128,7 +128,6 @@ mod tests {
     use super::*;
     use crate::cases::{CaseKind, Expectation, TunnelState};
     use crate::checks::CheckOutcome;
-    use crate::runner::RunMeta;
     use crate::spec::facts;
     use crate::wire::HttpRequest;
 
@@ -154,32 +153,7 @@ mod tests {
     }
 
     fn result(cases: Vec<CaseResult>) -> RunResult {
-        RunResult {
-            meta: RunMeta {
-                tool_version: String::new(),
-                seed: 1,
-                endpoint: "embedded".into(),
-                embedded: true,
-                region: "us-east-1".into(),
-                time_scale: 60.0,
-                live: false,
-                only: None,
-                checks: CheckId::all().collect(),
-                concurrency: 1,
-                endpoint_source: None,
-                mode: Default::default(),
-            },
-            cases,
-            skipped_checks: vec![],
-            harness_errors: vec![],
-            interrupted: false,
-            duration_ms: 0,
-            baseline: None,
-            setup_failure: None,
-            tunnels: Default::default(),
-            requests: 0,
-            redactor: Default::default(),
-        }
+        RunResult::of_cases(cases)
     }
 
     fn fail(message: &str, actual: &str) -> CheckOutcome {

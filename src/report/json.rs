@@ -14,7 +14,7 @@ use crate::redact::Redactor;
 use crate::runner::{BaselineApplied, CaseResult, CheckOutcome, Exchange, RunResult, Status};
 use crate::wire::{HttpRequest, HttpResponse};
 
-use super::{repro, status_str, RenderOptions, Verdict};
+use super::{repro, status_str, RenderOptions, RunVerdict};
 
 pub const REPORT_VERSION: u32 = 1;
 
@@ -25,7 +25,7 @@ pub const SCHEMA: &str = include_str!("../../docs/report.schema.json");
 pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
     let r = &result.redactor;
     let meta = &result.meta;
-    let verdict = Verdict::of(result);
+    let verdict = RunVerdict::of(result);
     let mut checks: Vec<CheckId> = meta.checks.clone();
     checks.sort_by_key(|c| super::check_rank(*c));
     checks.dedup();

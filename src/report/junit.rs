@@ -13,6 +13,7 @@
 use std::io::Cursor;
 
 use quick_xml::events::{BytesDecl, BytesText, Event};
+use quick_xml::writer::ElementWriter;
 use quick_xml::Writer;
 
 use crate::checks::CheckId;
@@ -60,6 +61,23 @@ fn seconds(ms: u64) -> String {
     format!("{:.3}", ms as f64 / 1000.0)
 }
 
+/// A `testsuites` or `testsuite` element named `name`, with its counts and time (`ms`).
+fn suite<'w>(
+    w: &'w mut Xml,
+    element: &'static str,
+    name: &str,
+    c: &Counts,
+    ms: u64,
+) -> ElementWriter<'w, Cursor<Vec<u8>>> {
+    w.create_element(element)
+        .with_attribute(("name", name))
+        .with_attribute(("tests", c.tests.to_string().as_str()))
+        .with_attribute(("failures", c.failures.to_string().as_str()))
+        .with_attribute(("errors", c.errors.to_string().as_str()))
+        .with_attribute(("skipped", c.skipped.to_string().as_str()))
+        .with_attribute(("time", seconds(ms).as_str()))
+}
+
 fn write_report(w: &mut Xml, result: &RunResult, opts: &RenderOptions) -> std::io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let cases = super::sorted_cases(result);
@@ -84,35 +102,22 @@ fn write_report(w: &mut Xml, result: &RunResult, opts: &RenderOptions) -> std::i
     if fixed_fail {
         all.failures += fixed.len();
     }
-    let tests = all.tests.to_string();
-    let failures = all.failures.to_string();
-    let errors = all.errors.to_string();
-    let skipped = all.skipped.to_string();
-    let time = seconds(result.duration_ms);
-
-    w.create_element("testsuites")
-        .with_attribute(("name", "rotcheck"))
-        .with_attribute(("tests", tests.as_str()))
-        .with_attribute(("failures", failures.as_str()))
-        .with_attribute(("errors", errors.as_str()))
-        .with_attribute(("skipped", skipped.as_str()))
-        .with_attribute(("time", time.as_str()))
-        .write_inner_content(|w| {
-            for (id, items) in &per_check {
-                let skipped_reason = result.skipped_checks.iter().find(|s| s.check == *id);
-                if items.is_empty() && skipped_reason.is_none() {
-                    continue;
-                }
-                write_suite(w, result, opts, *id, items, skipped_reason.map(|s| s.reason.as_str()))?;
+    suite(w, "testsuites", "rotcheck", &all, result.duration_ms).write_inner_content(|w| {
+        for (id, items) in &per_check {
+            let skipped_reason = result.skipped_checks.iter().find(|s| s.check == *id);
+            if items.is_empty() && skipped_reason.is_none() {
+                continue;
             }
-            if !result.harness_errors.is_empty() {
-                write_harness_suite(w, result)?;
-            }
-            if !fixed.is_empty() {
-                write_baseline_suite(w, result, &fixed, fixed_fail)?;
-            }
-            Ok(())
-        })?;
+            write_suite(w, result, opts, *id, items, skipped_reason.map(|s| s.reason.as_str()))?;
+        }
+        if !result.harness_errors.is_empty() {
+            write_harness_suite(w, result)?;
+        }
+        if !fixed.is_empty() {
+            write_baseline_suite(w, result, &fixed, fixed_fail)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -129,55 +134,43 @@ fn write_suite(
         c.tests += 1;
         c.skipped += 1;
     }
-    let tests = c.tests.to_string();
-    let failures = c.failures.to_string();
-    let errors = c.errors.to_string();
-    let skipped = c.skipped.to_string();
     let ms: u64 = items.iter().map(|(case, _)| case.duration_ms).sum();
-    let time = seconds(ms);
     let classname = format!("rotcheck.{id}");
-    w.create_element("testsuite")
-        .with_attribute(("name", id.as_str()))
-        .with_attribute(("tests", tests.as_str()))
-        .with_attribute(("failures", failures.as_str()))
-        .with_attribute(("errors", errors.as_str()))
-        .with_attribute(("skipped", skipped.as_str()))
-        .with_attribute(("time", time.as_str()))
-        .write_inner_content(|w| {
-            w.create_element("properties").write_inner_content(|w| {
-                let cite = id.citation();
-                let statements = id.statements().join(" ");
-                for (name, value) in [
-                    ("description", id.description()),
-                    ("citation", cite.text),
-                    ("citation-source", cite.source),
-                    ("statements", statements.as_str()),
-                ] {
-                    w.create_element("property")
-                        .with_attribute(("name", name))
-                        .with_attribute(("value", xml_safe(value).as_str()))
-                        .write_empty()?;
-                }
-                Ok(())
-            })?;
-            if let Some(reason) = skipped_reason {
-                let reason = xml_safe(&result.redactor.scrub(reason));
-                w.create_element("testcase")
-                    .with_attribute(("name", "(check skipped)"))
-                    .with_attribute(("classname", classname.as_str()))
-                    .with_attribute(("time", "0.000"))
-                    .write_inner_content(|w| {
-                        w.create_element("skipped")
-                            .with_attribute(("message", reason.as_str()))
-                            .write_empty()?;
-                        Ok(())
-                    })?;
-            }
-            for (case, outcome) in items {
-                write_testcase(w, result, opts, &classname, case, outcome)?;
+    suite(w, "testsuite", id.as_str(), &c, ms).write_inner_content(|w| {
+        w.create_element("properties").write_inner_content(|w| {
+            let cite = id.citation();
+            let statements = id.statements().join(" ");
+            for (name, value) in [
+                ("description", id.description()),
+                ("citation", cite.text),
+                ("citation-source", cite.source),
+                ("statements", statements.as_str()),
+            ] {
+                w.create_element("property")
+                    .with_attribute(("name", name))
+                    .with_attribute(("value", xml_safe(value).as_str()))
+                    .write_empty()?;
             }
             Ok(())
         })?;
+        if let Some(reason) = skipped_reason {
+            let reason = xml_safe(&result.redactor.scrub(reason));
+            w.create_element("testcase")
+                .with_attribute(("name", "(check skipped)"))
+                .with_attribute(("classname", classname.as_str()))
+                .with_attribute(("time", "0.000"))
+                .write_inner_content(|w| {
+                    w.create_element("skipped")
+                        .with_attribute(("message", reason.as_str()))
+                        .write_empty()?;
+                    Ok(())
+                })?;
+        }
+        for (case, outcome) in items {
+            write_testcase(w, result, opts, &classname, case, outcome)?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -258,32 +251,31 @@ fn write_testcase(
 }
 
 fn write_harness_suite(w: &mut Xml, result: &RunResult) -> std::io::Result<()> {
-    let n = result.harness_errors.len().to_string();
-    w.create_element("testsuite")
-        .with_attribute(("name", "harness"))
-        .with_attribute(("tests", n.as_str()))
-        .with_attribute(("failures", "0"))
-        .with_attribute(("errors", n.as_str()))
-        .with_attribute(("skipped", "0"))
-        .with_attribute(("time", "0.000"))
-        .write_inner_content(|w| {
-            for (i, e) in result.harness_errors.iter().enumerate() {
-                let name = format!("harness-error-{}", i + 1);
-                let msg = xml_safe(&result.redactor.scrub(e));
-                w.create_element("testcase")
-                    .with_attribute(("name", name.as_str()))
-                    .with_attribute(("classname", "rotcheck.harness"))
-                    .with_attribute(("time", "0.000"))
-                    .write_inner_content(|w| {
-                        w.create_element("error")
-                            .with_attribute(("message", msg.as_str()))
-                            .with_attribute(("type", "harness"))
-                            .write_text_content(text_node(&msg))?;
-                        Ok(())
-                    })?;
-            }
-            Ok(())
-        })?;
+    let n = result.harness_errors.len();
+    let c = Counts {
+        tests: n,
+        failures: 0,
+        errors: n,
+        skipped: 0,
+    };
+    suite(w, "testsuite", "harness", &c, 0).write_inner_content(|w| {
+        for (i, e) in result.harness_errors.iter().enumerate() {
+            let name = format!("harness-error-{}", i + 1);
+            let msg = xml_safe(&result.redactor.scrub(e));
+            w.create_element("testcase")
+                .with_attribute(("name", name.as_str()))
+                .with_attribute(("classname", "rotcheck.harness"))
+                .with_attribute(("time", "0.000"))
+                .write_inner_content(|w| {
+                    w.create_element("error")
+                        .with_attribute(("message", msg.as_str()))
+                        .with_attribute(("type", "harness"))
+                        .write_text_content(text_node(&msg))?;
+                    Ok(())
+                })?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 
@@ -293,45 +285,42 @@ fn write_baseline_suite(
     fixed: &[&BaselineEntryResult],
     fail: bool,
 ) -> std::io::Result<()> {
-    let n = fixed.len().to_string();
-    let failures = if fail { n.as_str() } else { "0" };
-    w.create_element("testsuite")
-        .with_attribute(("name", "baseline"))
-        .with_attribute(("tests", n.as_str()))
-        .with_attribute(("failures", failures))
-        .with_attribute(("errors", "0"))
-        .with_attribute(("skipped", "0"))
-        .with_attribute(("time", "0.000"))
-        .write_inner_content(|w| {
-            for e in fixed {
-                let r = &result.redactor;
-                let name = xml_safe(&format!("{} [{}]", e.case, e.check));
-                let msg = xml_safe(&format!(
-                    "fixed: remove it from the baseline (it no longer fails; reason was: {})",
-                    r.scrub(&e.reason)
-                ));
-                let el = w
-                    .create_element("testcase")
-                    .with_attribute(("name", name.as_str()))
-                    .with_attribute(("classname", "rotcheck.baseline"))
-                    .with_attribute(("time", "0.000"));
-                if fail {
-                    el.write_inner_content(|w| {
-                        w.create_element("failure")
-                            .with_attribute(("message", msg.as_str()))
-                            .with_attribute(("type", "baseline-fixed"))
-                            .write_text_content(text_node(&msg))?;
-                        Ok(())
-                    })?;
-                } else {
-                    el.write_inner_content(|w| {
-                        w.create_element("system-out").write_text_content(text_node(&msg))?;
-                        Ok(())
-                    })?;
-                }
+    let c = Counts {
+        tests: fixed.len(),
+        failures: if fail { fixed.len() } else { 0 },
+        errors: 0,
+        skipped: 0,
+    };
+    suite(w, "testsuite", "baseline", &c, 0).write_inner_content(|w| {
+        for e in fixed {
+            let r = &result.redactor;
+            let name = xml_safe(&format!("{} [{}]", e.case, e.check));
+            let msg = xml_safe(&format!(
+                "fixed: remove it from the baseline (it no longer fails; reason was: {})",
+                r.scrub(&e.reason)
+            ));
+            let el = w
+                .create_element("testcase")
+                .with_attribute(("name", name.as_str()))
+                .with_attribute(("classname", "rotcheck.baseline"))
+                .with_attribute(("time", "0.000"));
+            if fail {
+                el.write_inner_content(|w| {
+                    w.create_element("failure")
+                        .with_attribute(("message", msg.as_str()))
+                        .with_attribute(("type", "baseline-fixed"))
+                        .write_text_content(text_node(&msg))?;
+                    Ok(())
+                })?;
+            } else {
+                el.write_inner_content(|w| {
+                    w.create_element("system-out").write_text_content(text_node(&msg))?;
+                    Ok(())
+                })?;
             }
-            Ok(())
-        })?;
+        }
+        Ok(())
+    })?;
     Ok(())
 }
 

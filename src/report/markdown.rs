@@ -5,10 +5,10 @@
 
 use std::fmt::Write as _;
 
-use crate::runner::{EntryState, RunResult, Status};
+use crate::runner::{BaselineApplied, EntryState, RunResult, Status};
 
 use super::summary::{outcome_details, terminal_safe};
-use super::{groups, repro, RenderOptions, Verdict};
+use super::{groups, repro, RenderOptions, RunVerdict};
 
 /// The check's primary statement id, and how many more it enforces (`rotcheck spec --check ID`
 /// lists them): the table stays one line per check.
@@ -24,10 +24,22 @@ fn statement_cell(id: crate::checks::CheckId) -> String {
 const CASE_IDS_LISTED: usize = 100;
 
 pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
-    let r = &result.redactor;
-    let meta = &result.meta;
-    let verdict = Verdict::of(result);
     let mut out = String::new();
+    heading(&mut out, result);
+    table(&mut out, result);
+    problems(&mut out, result);
+    if let Some(b) = &result.baseline {
+        baseline(&mut out, result, b);
+    }
+    failures(&mut out, result, opts);
+    out.push('\n');
+    terminal_safe(&out)
+}
+
+/// The verdict, what ran against what, and the summary's verdict line.
+fn heading(out: &mut String, result: &RunResult) {
+    let meta = &result.meta;
+    let verdict = RunVerdict::of(result);
     let target = if meta.embedded {
         "the built-in reference implementation".to_owned()
     } else {
@@ -49,7 +61,10 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         if meta.live { "on" } else { "off" }
     );
     let _ = writeln!(out, "{}\n", inline(&super::summary::verdict_line(result)));
+}
 
+/// Per check, how its outcomes went (with a known column when a baseline gated the run).
+fn table(out: &mut String, result: &RunResult) {
     let with_known = result.baseline.is_some();
     out.push_str("| check | spec statement | pass | fail | error | skip | advisory |");
     out.push_str(if with_known { " known |\n" } else { "\n" });
@@ -72,7 +87,11 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         }
         out.push('\n');
     }
+}
 
+/// Skipped checks with their reasons, and harness errors.
+fn problems(out: &mut String, result: &RunResult) {
+    let r = &result.redactor;
     if !result.skipped_checks.is_empty() {
         out.push_str("\n**Skipped checks**\n\n");
         for (checks, reason) in super::skipped_by_reason(&result.skipped_checks) {
@@ -95,40 +114,46 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
                 .join("\n"),
         ));
     }
+}
 
-    if let Some(b) = &result.baseline {
-        let known: usize = b.entries.iter().map(|e| e.known_cases.len()).sum();
+/// The baseline's known and fixed entries.
+fn baseline(out: &mut String, result: &RunResult, b: &BaselineApplied) {
+    let r = &result.redactor;
+    let known: usize = b.entries.iter().map(|e| e.known_cases.len()).sum();
+    let _ = writeln!(
+        out,
+        "\n**Baseline** {}: {known} known failure(s) (not failing the run), {} fixed entr(ies)\n",
+        inline(&r.scrub(&b.path)),
+        b.fixed().count()
+    );
+    for e in b.entries.iter().filter(|e| e.state == EntryState::Known) {
         let _ = writeln!(
             out,
-            "\n**Baseline** {}: {known} known failure(s) (not failing the run), {} fixed entr(ies)\n",
-            inline(&r.scrub(&b.path)),
-            b.fixed().count()
+            "- known: `{}` {}: {} case(s): {}",
+            e.check,
+            inline(&r.scrub(&e.case)),
+            e.known_cases.len(),
+            inline(&r.scrub(&e.reason))
         );
-        for e in b.entries.iter().filter(|e| e.state == EntryState::Known) {
-            let _ = writeln!(
-                out,
-                "- known: `{}` {}: {} case(s): {}",
-                e.check,
-                inline(&r.scrub(&e.case)),
-                e.known_cases.len(),
-                inline(&r.scrub(&e.reason))
-            );
-        }
-        for e in b.fixed() {
-            let _ = writeln!(
-                out,
-                "- **fixed: remove it from the baseline**: `{}` {}{}",
-                e.check,
-                inline(&r.scrub(&e.case)),
-                if b.strict {
-                    " (fails the run: --baseline-strict)"
-                } else {
-                    ""
-                }
-            );
-        }
     }
+    for e in b.fixed() {
+        let _ = writeln!(
+            out,
+            "- **fixed: remove it from the baseline**: `{}` {}{}",
+            e.check,
+            inline(&r.scrub(&e.case)),
+            if b.strict {
+                " (fails the run: --baseline-strict)"
+            } else {
+                ""
+            }
+        );
+    }
+}
 
+/// The failures grouped by cause: case ids, and the first in full with its reproduction.
+fn failures(out: &mut String, result: &RunResult, opts: &RenderOptions) {
+    let r = &result.redactor;
     let groups = groups::groups(result, Status::Fail);
     if !groups.is_empty() {
         let total: usize = groups.iter().map(|g| g.items.len()).sum();
@@ -158,8 +183,6 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
             out.push_str("\n</details>\n");
         }
     }
-    out.push('\n');
-    terminal_safe(&out)
 }
 
 /// A code block whose fence is longer than any backtick run inside it.

@@ -100,7 +100,7 @@ pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), ReportError> {
 /// The overall verdict, as the summary's last line and the JSON `verdict` field say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum RunVerdict {
     /// Every check that ran passed (advisories allowed): exit 0.
     Conformant,
     /// At least one conformance violation: exit 1.
@@ -111,15 +111,15 @@ pub enum Verdict {
     Interrupted,
 }
 
-impl Verdict {
-    pub fn of(result: &RunResult) -> Verdict {
+impl RunVerdict {
+    pub fn of(result: &RunResult) -> RunVerdict {
         if result.interrupted {
-            return Verdict::Interrupted;
+            return RunVerdict::Interrupted;
         }
         match result.exit_code() {
-            0 => Verdict::Conformant,
-            1 => Verdict::Violation,
-            _ => Verdict::Incomplete,
+            0 => RunVerdict::Conformant,
+            1 => RunVerdict::Violation,
+            _ => RunVerdict::Incomplete,
         }
     }
 
@@ -127,19 +127,19 @@ impl Verdict {
     /// for SIGINT) whatever it found before the interruption: its results are incomplete.
     pub fn exit_code(self) -> u8 {
         match self {
-            Verdict::Conformant => 0,
-            Verdict::Violation => 1,
-            Verdict::Incomplete => 2,
-            Verdict::Interrupted => 130,
+            RunVerdict::Conformant => 0,
+            RunVerdict::Violation => 1,
+            RunVerdict::Incomplete => 2,
+            RunVerdict::Interrupted => 130,
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Verdict::Conformant => "conformant",
-            Verdict::Violation => "violation",
-            Verdict::Incomplete => "incomplete",
-            Verdict::Interrupted => "interrupted",
+            RunVerdict::Conformant => "conformant",
+            RunVerdict::Violation => "violation",
+            RunVerdict::Incomplete => "incomplete",
+            RunVerdict::Interrupted => "interrupted",
         }
     }
 }

@@ -194,7 +194,7 @@ pub fn rerun_command(meta: &RunMeta, case_id: &str, opts: &RenderOptions) -> Str
         args.push("--checks".into());
         args.push(list.join(","));
     }
-    if meta.mode == crate::runner::Mode::Strict {
+    if meta.mode == crate::runner::RunMode::Strict {
         args.push("--strict".into());
     }
     if let Some(dir) = &opts.fixtures {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::runner::{Mode, RunResult};
+use crate::runner::{RunMode, RunResult};
 
 use super::ReportError;
 
@@ -59,7 +59,7 @@ fn expression(result: &RunResult) -> String {
             super::repro::shell_quote(&result.redactor.scrub(only))
         ));
     }
-    if meta.mode == Mode::Strict {
+    if meta.mode == RunMode::Strict {
         cmd.push_str(" --strict");
     }
     cmd

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 
 use crate::redact::{redact_json, REDACTED};
 use crate::runner::RunResult;
+use crate::spec::validate::json_type_name;
 
 use super::RenderOptions;
 
@@ -108,21 +109,10 @@ fn response_shape(response: &Value) -> Value {
         // type instead of being redacted as members.
         Ok(Value::Object(map)) => map
             .iter()
-            .map(|(k, v)| json!(format!("{k}: {}", type_name(v))))
+            .map(|(k, v)| json!(format!("{k}: {}", json_type_name(v))))
             .collect(),
-        Ok(other) => json!(type_name(&other)),
+        Ok(other) => json!(json_type_name(&other)),
         Err(_) => json!("not json"),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

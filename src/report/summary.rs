@@ -7,12 +7,12 @@ use std::fmt::Write as _;
 
 use crate::checks::CheckId;
 use crate::runner::{
-    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, Mode, RunResult, Status,
+    BaselineApplied, BaselineEntryResult, CaseResult, CheckOutcome, EntryState, RunMode, RunResult, Status,
 };
 
 use super::groups;
 use super::repro::{self, Repro};
-use super::{RenderOptions, Verdict};
+use super::{RenderOptions, RunVerdict};
 
 /// Distinct error messages listed without `-v` (the JSON report has every error).
 const ERROR_GROUPS_LISTED: usize = 10;
@@ -21,9 +21,35 @@ const ERROR_GROUPS_LISTED: usize = 10;
 const CASE_IDS_LISTED: usize = 40;
 
 pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
+    let mut out = String::new();
+    header(&mut out, result);
+    out.push('\n');
+    table(&mut out, result);
+    problems(&mut out, result);
+    let cases = super::sorted_cases(result);
+    let with = |status: Status| -> Vec<(&CaseResult, &CheckOutcome)> {
+        cases
+            .iter()
+            .flat_map(|c| super::sorted_outcomes(c).into_iter().map(move |o| (*c, o)))
+            .filter(|(_, o)| o.status == status)
+            .collect()
+    };
+    advisories_section(&mut out, result, &with(Status::Advisory), opts.verbose);
+    errors_section(&mut out, result, &with(Status::Error), opts.verbose);
+    if let Some(b) = &result.baseline {
+        baseline_section(&mut out, result, b, opts.verbose);
+    }
+    failures_section(&mut out, result, &with(Status::Fail), opts);
+    out.push('\n');
+    out.push_str(&verdict_line(result));
+    out.push('\n');
+    terminal_safe(&out)
+}
+
+/// The target and run parameters, the footprint and the mode.
+fn header(out: &mut String, result: &RunResult) {
     let r = &result.redactor;
     let meta = &result.meta;
-    let mut out = String::new();
     let target = if meta.embedded {
         "embedded reference implementation".to_owned()
     } else {
@@ -63,14 +89,17 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
         out,
         "mode: {}",
         match meta.mode {
-            Mode::Spec =>
+            RunMode::Spec =>
                 "spec (advisories: inferred points and differences from the real service; --strict makes them failures)",
-            Mode::Strict =>
+            RunMode::Strict =>
                 "strict (--strict: advisories fail too: inferred points and differences from the real service)",
         }
     );
-    out.push('\n');
-    table(&mut out, result);
+}
+
+/// What kept the run from judging everything: a setup error, skipped checks, harness errors.
+fn problems(out: &mut String, result: &RunResult) {
+    let r = &result.redactor;
     if let Some(why) = &result.setup_failure {
         let _ = writeln!(
             out,
@@ -78,7 +107,6 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
             indent_rest(&r.scrub(why), "  ")
         );
     }
-
     if !result.skipped_checks.is_empty() {
         out.push_str("\nSkipped checks:\n");
         for (checks, reason) in super::skipped_by_reason(&result.skipped_checks) {
@@ -96,109 +124,126 @@ pub fn render(result: &RunResult, opts: &RenderOptions) -> String {
             let _ = writeln!(out, "  - {}", indent_rest(&r.scrub(e), "    "));
         }
     }
+}
 
-    let cases = super::sorted_cases(result);
-    let with = |status: Status| -> Vec<(&CaseResult, &CheckOutcome)> {
-        cases
-            .iter()
-            .flat_map(|c| super::sorted_outcomes(c).into_iter().map(move |o| (*c, o)))
-            .filter(|(_, o)| o.status == status)
-            .collect()
-    };
+/// Advisories: counted, listed with `-v`.
+fn advisories_section(
+    out: &mut String,
+    result: &RunResult,
+    advisories: &[(&CaseResult, &CheckOutcome)],
+    verbose: bool,
+) {
+    if advisories.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\nAdvisories ({}, never failures: behaviour the spec only infers):",
+        advisories.len()
+    );
+    if verbose {
+        for (case, o) in advisories {
+            let _ = writeln!(
+                out,
+                "  - {} [{}]: {}",
+                case.id,
+                o.check,
+                result.redactor.scrub(&o.message)
+            );
+        }
+    } else {
+        out.push_str("  (pass -v to list them; the JSON and JUnit reports have them all)\n");
+    }
+}
 
-    let advisories = with(Status::Advisory);
-    if !advisories.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nAdvisories ({}, never failures: behaviour the spec only infers):",
-            advisories.len()
-        );
-        if opts.verbose {
-            for (case, o) in &advisories {
-                let _ = writeln!(out, "  - {} [{}]: {}", case.id, o.check, r.scrub(&o.message));
-            }
-        } else {
-            out.push_str("  (pass -v to list them; the JSON and JUnit reports have them all)\n");
+/// Errors: every one with `-v`, else grouped by message.
+fn errors_section(out: &mut String, result: &RunResult, errors: &[(&CaseResult, &CheckOutcome)], verbose: bool) {
+    if errors.is_empty() {
+        return;
+    }
+    let r = &result.redactor;
+    let _ = writeln!(out, "\nErrors ({}, the harness could not judge):", errors.len());
+    if verbose {
+        for (case, o) in errors {
+            let _ = writeln!(
+                out,
+                "  - {} [{}]: {}",
+                case.id,
+                o.check,
+                indent_rest(&r.scrub(&o.message), "    ")
+            );
+        }
+        return;
+    }
+    // One cause (an unreachable endpoint, say) often errs every case: group by message.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for (case, o) in errors {
+        let msg = r.scrub(&o.message);
+        let label = format!("{} [{}]", case.id, o.check);
+        match groups.iter_mut().find(|(m, _)| *m == msg) {
+            Some((_, cases)) => cases.push(label),
+            None => groups.push((msg, vec![label])),
         }
     }
-
-    let errors = with(Status::Error);
-    if !errors.is_empty() {
-        let _ = writeln!(out, "\nErrors ({}, the harness could not judge):", errors.len());
-        if opts.verbose {
-            for (case, o) in &errors {
-                let _ = writeln!(
-                    out,
-                    "  - {} [{}]: {}",
-                    case.id,
-                    o.check,
-                    indent_rest(&r.scrub(&o.message), "    ")
-                );
-            }
-        } else {
-            // One cause (an unreachable endpoint, say) often errs every case: group by message.
-            let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-            for (case, o) in &errors {
-                let msg = r.scrub(&o.message);
-                let label = format!("{} [{}]", case.id, o.check);
-                match groups.iter_mut().find(|(m, _)| *m == msg) {
-                    Some((_, cases)) => cases.push(label),
-                    None => groups.push((msg, vec![label])),
-                }
-            }
-            for (msg, cases) in groups.iter().take(ERROR_GROUPS_LISTED) {
-                let _ = writeln!(out, "  - {} x {}", cases.len(), indent_rest(msg, "    "));
-                let examples: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
-                let more = if cases.len() > 3 { ", ..." } else { "" };
-                let _ = writeln!(out, "    in {}{more}", examples.join(", "));
-            }
-            if groups.len() > ERROR_GROUPS_LISTED {
-                let _ = writeln!(out, "  ... and {} other message(s)", groups.len() - ERROR_GROUPS_LISTED);
-            }
-            out.push_str("  (pass -v to list every error; the JSON report has them all)\n");
-        }
+    for (msg, cases) in groups.iter().take(ERROR_GROUPS_LISTED) {
+        let _ = writeln!(out, "  - {} x {}", cases.len(), indent_rest(msg, "    "));
+        let examples: Vec<&str> = cases.iter().take(3).map(String::as_str).collect();
+        let more = if cases.len() > 3 { ", ..." } else { "" };
+        let _ = writeln!(out, "    in {}{more}", examples.join(", "));
     }
-
-    if let Some(b) = &result.baseline {
-        baseline_section(&mut out, result, b, opts.verbose);
+    if groups.len() > ERROR_GROUPS_LISTED {
+        let _ = writeln!(out, "  ... and {} other message(s)", groups.len() - ERROR_GROUPS_LISTED);
     }
+    out.push_str("  (pass -v to list every error; the JSON report has them all)\n");
+}
 
-    let failures = with(Status::Fail);
-    if !failures.is_empty() && opts.verbose {
+/// Failures: every case in full with `-v`, else grouped by cause with the first in full.
+fn failures_section(
+    out: &mut String,
+    result: &RunResult,
+    failures: &[(&CaseResult, &CheckOutcome)],
+    opts: &RenderOptions,
+) {
+    if failures.is_empty() {
+        return;
+    }
+    if opts.verbose {
         let _ = writeln!(out, "\nFailures ({}):", failures.len());
         for (i, (case, o)) in failures.iter().enumerate() {
             let rp = repro::for_case(result, case, opts);
             let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
             out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
         }
-    } else if !failures.is_empty() {
-        let groups = groups::groups(result, Status::Fail);
-        let _ = writeln!(
-            out,
-            "\nFailures ({} in {} group(s) by cause; -v shows every case in full):",
-            failures.len(),
-            groups.len()
-        );
-        for (i, g) in groups.iter().enumerate() {
-            let (case, o) = g.first();
-            let rp = repro::for_case(result, case, opts);
-            let n = g.items.len();
-            if n == 1 {
-                let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
-            } else {
-                let _ = writeln!(out, "\n{}) [{}] {} case(s): {}", i + 1, g.check, n, r.scrub(&o.message));
-                let ids: Vec<&str> = g.case_ids().collect();
-                let _ = writeln!(out, "   cases: {}", list_ids(&ids, CASE_IDS_LISTED));
-                let _ = writeln!(out, "   the first in full:");
-            }
-            out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
-        }
+        return;
     }
-
-    out.push('\n');
-    out.push_str(&verdict_line(result));
-    out.push('\n');
-    terminal_safe(&out)
+    let groups = groups::groups(result, Status::Fail);
+    let _ = writeln!(
+        out,
+        "\nFailures ({} in {} group(s) by cause; -v shows every case in full):",
+        failures.len(),
+        groups.len()
+    );
+    for (i, g) in groups.iter().enumerate() {
+        let (case, o) = g.first();
+        let rp = repro::for_case(result, case, opts);
+        let n = g.items.len();
+        if n == 1 {
+            let _ = writeln!(out, "\n{}) {} [{}]", i + 1, case.id, o.check);
+        } else {
+            let _ = writeln!(
+                out,
+                "\n{}) [{}] {} case(s): {}",
+                i + 1,
+                g.check,
+                n,
+                result.redactor.scrub(&o.message)
+            );
+            let ids: Vec<&str> = g.case_ids().collect();
+            let _ = writeln!(out, "   cases: {}", list_ids(&ids, CASE_IDS_LISTED));
+            let _ = writeln!(out, "   the first in full:");
+        }
+        out.push_str(&indent(&outcome_details(result, case, o, Some(&rp)), "   "));
+    }
 }
 
 /// Control characters (other than newline) made visible, so an endpoint cannot drive the
@@ -243,41 +288,7 @@ fn baseline_section(out: &mut String, result: &RunResult, b: &BaselineApplied, v
         with(EntryState::NotRun).count(),
     );
     if known > 0 {
-        let _ = writeln!(
-            out,
-            "\nKnown failures ({known}, listed in the baseline: they do not fail the run):"
-        );
-        // Entries with the same check and reason (as --write-baseline writes them) read as one.
-        let mut grouped: Vec<(CheckId, &str, Vec<&BaselineEntryResult>)> = Vec::new();
-        for e in with(EntryState::Known) {
-            match grouped
-                .iter_mut()
-                .find(|(c, reason, _)| *c == e.check && *reason == e.reason)
-            {
-                Some((_, _, entries)) => entries.push(e),
-                None => grouped.push((e.check, &e.reason, vec![e])),
-            }
-        }
-        for (check, reason, entries) in grouped {
-            let cases: usize = entries.iter().map(|e| e.known_cases.len()).sum();
-            let _ = writeln!(
-                out,
-                "  - [{check}] {cases} case(s): {}",
-                indent_rest(&r.scrub(reason), "    ")
-            );
-            let patterns: Vec<String> = entries.iter().map(|e| r.scrub(&e.case)).collect();
-            let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
-            let _ = writeln!(out, "    entries: {}", list_ids(&patterns, CASE_IDS_LISTED));
-            if verbose {
-                let ids: Vec<&str> = entries
-                    .iter()
-                    .flat_map(|e| e.known_cases.iter().map(String::as_str))
-                    .collect();
-                if ids != patterns {
-                    let _ = writeln!(out, "    cases: {}", ids.join(", "));
-                }
-            }
-        }
+        known_failures(out, result, with(EntryState::Known), known, verbose);
     }
     let fixed: Vec<_> = with(EntryState::Fixed).collect();
     if !fixed.is_empty() {
@@ -311,6 +322,52 @@ fn baseline_section(out: &mut String, result: &RunResult, b: &BaselineApplied, v
                 e.check,
                 r.scrub(&e.case)
             );
+        }
+    }
+}
+
+/// The baseline's known failures, entries with the same check and reason as one.
+fn known_failures<'a>(
+    out: &mut String,
+    result: &RunResult,
+    entries: impl Iterator<Item = &'a BaselineEntryResult>,
+    known: usize,
+    verbose: bool,
+) {
+    let r = &result.redactor;
+    let _ = writeln!(
+        out,
+        "\nKnown failures ({known}, listed in the baseline: they do not fail the run):"
+    );
+    // Entries with the same check and reason (as --write-baseline writes them) read as one.
+    let mut grouped: Vec<(CheckId, &str, Vec<&BaselineEntryResult>)> = Vec::new();
+    for e in entries {
+        match grouped
+            .iter_mut()
+            .find(|(c, reason, _)| *c == e.check && *reason == e.reason)
+        {
+            Some((_, _, entries)) => entries.push(e),
+            None => grouped.push((e.check, &e.reason, vec![e])),
+        }
+    }
+    for (check, reason, entries) in grouped {
+        let cases: usize = entries.iter().map(|e| e.known_cases.len()).sum();
+        let _ = writeln!(
+            out,
+            "  - [{check}] {cases} case(s): {}",
+            indent_rest(&r.scrub(reason), "    ")
+        );
+        let patterns: Vec<String> = entries.iter().map(|e| r.scrub(&e.case)).collect();
+        let patterns: Vec<&str> = patterns.iter().map(String::as_str).collect();
+        let _ = writeln!(out, "    entries: {}", list_ids(&patterns, CASE_IDS_LISTED));
+        if verbose {
+            let ids: Vec<&str> = entries
+                .iter()
+                .flat_map(|e| e.known_cases.iter().map(String::as_str))
+                .collect();
+            if ids != patterns {
+                let _ = writeln!(out, "    cases: {}", ids.join(", "));
+            }
         }
     }
 }
@@ -425,7 +482,7 @@ pub fn outcome_details(result: &RunResult, case: &CaseResult, o: &CheckOutcome, 
 }
 
 pub fn verdict_line(result: &RunResult) -> String {
-    let verdict = Verdict::of(result);
+    let verdict = RunVerdict::of(result);
     let code = verdict.exit_code();
     let fails: usize = result.tally().iter().map(|(_, t)| t.fail).sum();
     let errors: usize = result.tally().iter().map(|(_, t)| t.error).sum();
@@ -438,26 +495,26 @@ pub fn verdict_line(result: &RunResult) -> String {
     };
     let fixed_fails = result.baseline.as_ref().map_or(0, |b| b.failing_fixed());
     match verdict {
-        Verdict::Conformant => {
+        RunVerdict::Conformant => {
             format!("verdict: CONFORMANT, every selected check passed{known_note} (exit {code})")
         }
-        Verdict::Violation if fails == 0 => format!(
+        RunVerdict::Violation if fails == 0 => format!(
             "verdict: VIOLATION, {fixed_fails} fixed baseline entr(ies) to remove (--baseline-strict){known_note} (exit {code})"
         ),
-        Verdict::Violation => format!(
+        RunVerdict::Violation => format!(
             "verdict: VIOLATION, {fails} failure(s) in {} check(s): {}{known_note} (exit {code})",
             failed.len(),
             failed.join(", ")
         ),
-        Verdict::Incomplete if result.setup_failure.is_some() => {
+        RunVerdict::Incomplete if result.setup_failure.is_some() => {
             format!("verdict: SETUP ERROR, the run stopped before it could judge the endpoint (exit {code})")
         }
-        Verdict::Incomplete => format!(
+        RunVerdict::Incomplete => format!(
             "verdict: INCOMPLETE, no violation found but the harness could not judge everything \
              ({} harness error(s), {errors} check error(s)) (exit {code})",
             result.harness_errors.len()
         ),
-        Verdict::Interrupted => {
+        RunVerdict::Interrupted => {
             let found = if fails > 0 {
                 format!("{fails} failure(s) found before the interruption")
             } else {

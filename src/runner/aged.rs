@@ -10,14 +10,13 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::out::Stop;
-use super::recorder::{REQUEST, VERIFY};
-use super::result::CaseResult;
+use super::recorder::{Recorder, REQUEST, VERIFY};
+use super::result::{CaseResult, ScenarioSent};
 use super::shared::{rotate_request, Shared};
 use super::transport::Transport;
-use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::{self, AgedObservation, CheckId, Evidence, Subject};
 use crate::spec::facts::{self, ClientMode};
-use crate::wire::HttpRequest;
+use crate::wire::{HttpRequest, HttpResponse};
 
 /// The scenario's result id (it sorts with the cases; `--only` can select it).
 pub const AGED_CASE_ID: &str = "scenario/duration-static-aged";
@@ -57,32 +56,9 @@ pub async fn run<T: Transport>(
             if !stop.sleep_until(opened + MIN_AGE, &h.guard.watchdog).await {
                 // Cut short: there is nothing to judge.
                 return None;
-            } else {
-                request = rotate_request(&shared.id(), ClientMode::All, None);
-                match rec.send(REQUEST, request.clone()).await {
-                    Ok(resp) if resp.is_success() => {
-                        if let Some(b) = resp.body_json() {
-                            shared.record_answer(&b);
-                        }
-                        response = Some(resp);
-                        obs.after = shared.describe(&mut rec, VERIFY).await;
-                    }
-                    Ok(resp) => {
-                        shared.last = None;
-                        obs.inconclusive = Some(format!(
-                            "the rotation of a tunnel opened {} ms earlier was refused ({})",
-                            obs.age_ms,
-                            checks::summary(&resp)
-                        ));
-                        response = Some(resp);
-                    }
-                    Err(e) => {
-                        shared.last = None;
-                        obs.inconclusive = Some(format!("no response: {e}"));
-                        transport_error = Some(e.to_string());
-                    }
-                }
             }
+            request = rotate_request(&shared.id(), ClientMode::All, None);
+            (response, transport_error) = rotate_aged(shared, &mut rec, &request, &mut obs).await;
         }
     }
 
@@ -93,22 +69,55 @@ pub async fn run<T: Transport>(
         },
         selected,
     );
-    Some(CaseResult {
-        id: AGED_CASE_ID.into(),
-        kind: CaseKind::Fixture,
-        description: format!(
-            "scenario: rotate ALL on a tunnel opened at least {} ms earlier; createdAt and timeoutConfig must equal those read before",
-            MIN_AGE.as_millis()
-        ),
-        operator: None,
-        tunnel: TunnelState::Open { destination_config: None },
-        expect: Expectation::Success { mode: ClientMode::All },
-        error_type: checks::error_type_of(response.as_ref()),
+    let description = format!(
+        "scenario: rotate ALL on a tunnel opened at least {} ms earlier; createdAt and timeoutConfig must equal those read before",
+        MIN_AGE.as_millis()
+    );
+    let sent = ScenarioSent {
         request,
         response,
         transport_error,
+    };
+    Some(CaseResult::scenario(
+        AGED_CASE_ID,
+        description,
+        ClientMode::All,
+        sent,
         outcomes,
-        exchanges: rec.exchanges,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    })
+        rec.exchanges,
+        started,
+    ))
+}
+
+/// The aged rotation sent: its answer (or transport error), and what DescribeTunnel shows after
+/// it in `obs`; a refusal or no answer leaves the observation inconclusive.
+async fn rotate_aged<T: Transport>(
+    shared: &mut Shared<T>,
+    rec: &mut Recorder<'_, T>,
+    request: &HttpRequest,
+    obs: &mut AgedObservation,
+) -> (Option<HttpResponse>, Option<String>) {
+    match rec.send(REQUEST, request.clone()).await {
+        Ok(resp) if resp.is_success() => {
+            if let Some(b) = resp.body_json() {
+                shared.record_answer(&b);
+            }
+            obs.after = shared.describe(rec, VERIFY).await;
+            (Some(resp), None)
+        }
+        Ok(resp) => {
+            shared.last = None;
+            obs.inconclusive = Some(format!(
+                "the rotation of a tunnel opened {} ms earlier was refused ({})",
+                obs.age_ms,
+                checks::summary(&resp)
+            ));
+            (Some(resp), None)
+        }
+        Err(e) => {
+            shared.last = None;
+            obs.inconclusive = Some(format!("no response: {e}"));
+            (None, Some(e.to_string()))
+        }
+    }
 }

@@ -97,7 +97,7 @@ pub(super) fn judge(
         None => (case.request.clone(), None, None),
     };
     let outcomes = judge::judge(
-        &judge::Evidence {
+        &checks::CaseEvidence {
             case: &case,
             request: &request,
             response: match (&response, &transport_error) {

@@ -9,7 +9,7 @@ use crate::checks::CheckId;
 /// Which points a failure may rest on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Mode {
+pub enum RunMode {
     /// Only what the spec states fails; points PROTOCOL.md marks as inferred are advisories.
     #[default]
     Spec,
@@ -17,11 +17,11 @@ pub enum Mode {
     Strict,
 }
 
-impl Mode {
+impl RunMode {
     pub fn as_str(self) -> &'static str {
         match self {
-            Mode::Spec => "spec",
-            Mode::Strict => "strict",
+            RunMode::Spec => "spec",
+            RunMode::Strict => "strict",
         }
     }
 }

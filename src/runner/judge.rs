@@ -3,12 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use crate::checks::{self, CheckId, CheckOutcome};
-
-pub use crate::checks::CaseEvidence as Evidence;
+use crate::checks::{self, CaseEvidence, CheckId, CheckOutcome};
 
 /// The outcomes of the selected checks that apply to the case.
-pub fn judge(e: &Evidence, selected: &BTreeSet<CheckId>) -> Vec<CheckOutcome> {
+pub fn judge(e: &CaseEvidence, selected: &BTreeSet<CheckId>) -> Vec<CheckOutcome> {
     checks::judge(&checks::Evidence::case(*e), selected)
 }
 
@@ -61,7 +59,7 @@ mod tests {
         setup_error: Option<&str>,
     ) -> Vec<(CheckId, Status)> {
         let t = described();
-        let e = Evidence {
+        let e = CaseEvidence {
             case: c,
             request: &c.request,
             response,

@@ -9,10 +9,9 @@ use serde_json::{json, Value};
 
 use super::out::Stop;
 use super::recorder::{REQUEST, SETUP, VERIFY};
-use super::result::CaseResult;
+use super::result::{ms, CaseResult, ScenarioSent};
 use super::state::Harness;
 use super::transport::Transport;
-use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::duration_live::{self, LiveObservation};
 use crate::checks::{self, summary, tunnel_status, CheckId, Evidence, Subject};
 use crate::spec::facts::{self, ClientMode};
@@ -34,10 +33,6 @@ pub fn real_lifetime(time_scale: f64) -> Duration {
 
 fn rotate_all(tunnel_id: &str) -> HttpRequest {
     HttpRequest::json(facts::ROTATE, &json!({"tunnelId": tunnel_id, "clientMode": "ALL"}))
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Requests of one pass of the scenario against an endpoint that closes on time: OpenTunnel,
@@ -86,13 +81,12 @@ pub async fn run<T: Transport>(
                 obs.inconclusive = Some(e.to_string());
             }
             Ok(tunnel) => {
-                let t0 = Instant::now();
                 request = rotate_all(&tunnel.id);
                 let mut watch = Watch {
                     h,
                     rec: &mut rec,
                     id: &tunnel.id,
-                    t0,
+                    t0: Instant::now(),
                     lifetime,
                     stop,
                 };
@@ -123,25 +117,27 @@ pub async fn run<T: Transport>(
         },
         selected,
     );
-    Some(CaseResult {
-        id: LIVE_CASE_ID.into(),
-        kind: CaseKind::Fixture,
-        description: format!(
-            "scenario: open a {LIFETIME_MINUTES}-minute tunnel, rotate ALL at 60% of its life, expect it CLOSED by createdAt + lifetime (+20% grace), createdAt unchanged"
-        ),
-        operator: None,
-        tunnel: TunnelState::Open {
-            destination_config: None,
-        },
-        expect: Expectation::Success { mode: ClientMode::All },
-        error_type: checks::error_type_of(response.as_ref()),
+    let sent = ScenarioSent {
         request,
         response,
         transport_error,
+    };
+    Some(CaseResult::scenario(
+        LIVE_CASE_ID,
+        description(),
+        ClientMode::All,
+        sent,
         outcomes,
-        exchanges: rec.exchanges,
-        duration_ms: ms(started.elapsed()),
-    })
+        rec.exchanges,
+        started,
+    ))
+}
+
+/// What the scenario does, for the reports.
+fn description() -> String {
+    format!(
+        "scenario: open a {LIFETIME_MINUTES}-minute tunnel, rotate ALL at 60% of its life, expect it CLOSED by createdAt + lifetime (+20% grace), createdAt unchanged"
+    )
 }
 
 /// Read createdAt/status; note a createdAt different from the first one read.
@@ -212,17 +208,27 @@ impl<T: Transport> Watch<'_, '_, T> {
             }
         }
 
-        // Poll until CLOSED, or until a poll sent after the deadline still sees OPEN.
+        if !self.poll_until_closed(obs).await {
+            return;
+        }
+
+        self.rotate_after_expiry(obs).await;
+    }
+
+    /// Poll until CLOSED, or until a poll sent after the deadline still sees OPEN; true when
+    /// CLOSED was seen in time to judge.
+    async fn poll_until_closed(&mut self, obs: &mut LiveObservation) -> bool {
+        let (h, id, t0, lifetime) = (self.h, self.id, self.t0, self.lifetime);
         let deadline = Duration::from_millis(obs.deadline_ms());
         let interval = (lifetime / 20).max(Duration::from_millis(10));
         loop {
             let sent = t0.elapsed();
-            let Some(t) = h.describe(rec, VERIFY, id).await else {
+            let Some(t) = h.describe(self.rec, VERIFY, id).await else {
                 obs.inconclusive = Some("DescribeTunnel could not be read while waiting for expiry".into());
-                return;
+                return false;
             };
             note_created_at(obs, &t, sent);
-            let retried = rec.exchanges.last().is_some_and(|x| x.attempts > 1);
+            let retried = self.rec.exchanges.last().is_some_and(|x| x.attempts > 1);
             match tunnel_status(&t) {
                 // A poll retried (throttled, a transient 5xx) until after the deadline saw CLOSED at
                 // some time after it was first sent: that says nothing about closing in time.
@@ -230,15 +236,15 @@ impl<T: Transport> Watch<'_, '_, T> {
                     obs.inconclusive = Some(
                         "a poll was retried past the deadline: whether the tunnel closed in time is unknown".into(),
                     );
-                    return;
+                    return false;
                 }
                 Some("CLOSED") => {
                     obs.closed_seen_ms = Some(ms(sent));
-                    break;
+                    return true;
                 }
                 _ if sent > deadline => {
                     obs.open_after_deadline_ms = Some(ms(sent));
-                    return;
+                    return false;
                 }
                 _ => {}
             }
@@ -250,19 +256,22 @@ impl<T: Transport> Watch<'_, '_, T> {
                 .await
             {
                 obs.inconclusive = Some("the run stopped".into());
-                return;
+                return false;
             }
         }
+    }
 
-        // The tunnel is CLOSED: a rotation must not reopen it (its refusal is only inferred).
-        match rec.send(VERIFY, rotate_all(id)).await {
+    /// The tunnel is CLOSED: a rotation must not reopen it (its refusal is only inferred).
+    async fn rotate_after_expiry(&mut self, obs: &mut LiveObservation) {
+        let (h, id) = (self.h, self.id);
+        match self.rec.send(VERIFY, rotate_all(id)).await {
             Ok(resp) => obs.late_rotation_status = Some(resp.status),
             Err(e) => {
                 obs.inconclusive = Some(format!("the rotation after expiry got no response: {e}"));
                 return;
             }
         }
-        match h.describe(rec, VERIFY, id).await {
+        match h.describe(self.rec, VERIFY, id).await {
             Some(t) => match tunnel_status(&t) {
                 Some(s) => obs.status_after_late_rotation = Some(s.to_owned()),
                 None => obs.inconclusive = Some("DescribeTunnel shows no status after the late rotation".into()),

@@ -7,7 +7,7 @@ pub mod budget;
 mod case;
 pub mod compact;
 pub mod coverage;
-pub mod dataplane;
+pub mod data_plane_scenarios;
 mod error;
 pub mod gating;
 pub mod guard;
@@ -38,7 +38,7 @@ use tokio::sync::watch;
 
 pub use budget::{Limits, TunnelStats};
 pub use error::SetupError;
-pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, Mode};
+pub use gating::{BaselineApplied, BaselineEntryResult, EntryState, RunMode};
 pub use result::{CaseResult, CheckOutcome, Exchange, RunMeta, RunResult, SkippedCheck, Status};
 pub use transport::Transport;
 
@@ -77,8 +77,8 @@ pub struct RunConfig {
     /// How late after createdAt + lifetime the live check still accepts the tunnel's closing;
     /// None: 20 % of the lifetime.
     pub expiry_grace: Option<std::time::Duration>,
-    /// `Mode::Strict` turns the advisories (inferred points) into failures.
-    pub mode: Mode,
+    /// `RunMode::Strict` turns the advisories (inferred points) into failures.
+    pub mode: RunMode,
     /// Where the data plane is; without one the data-plane checks are skipped.
     pub data_plane: DataPlaneTarget,
 }
@@ -94,7 +94,7 @@ pub enum DataPlaneTarget {
 
 impl Default for DataPlaneTarget {
     fn default() -> Self {
-        DataPlaneTarget::Off(dataplane::NO_DATA_PLANE.into())
+        DataPlaneTarget::Off(data_plane_scenarios::NO_DATA_PLANE.into())
     }
 }
 
@@ -119,7 +119,7 @@ impl Default for RunConfig {
                 ..Limits::default()
             },
             expiry_grace: None,
-            mode: Mode::Spec,
+            mode: RunMode::Spec,
             data_plane: DataPlaneTarget::default(),
         }
     }
@@ -305,16 +305,7 @@ impl<T: Transport> Session<T> {
             mut skipped_checks,
             data_plane,
         } = prepare(cases, config);
-        let dp = data_plane.and_then(|url| {
-            let tls = h.transport.tls();
-            let built = crate::client::dataplane::DataPlane::with_tls(
-                &url,
-                &tls,
-                DATA_PLANE_CONNECT_TIMEOUT,
-                DATA_PLANE_TIMEOUT,
-            );
-            built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
-        });
+        let dp = data_plane.and_then(|url| self.data_plane_client(&url));
         progress.run_started(plan.total());
 
         let mut interrupted = *cancel.borrow();
@@ -328,61 +319,10 @@ impl<T: Transport> Session<T> {
             out::Stop::new(stop_rx),
         );
         if !stopped {
-            let kept = std::mem::take(&mut *state::lock(&self.kept));
-            let shared_work = shared_track::run(h, plan.shared, dp.as_ref(), &out, kept, self.keep);
-            let live_work = async {
-                if plan.live {
-                    out.started(live::LIVE_CASE_ID);
-                    let r = live::run(h, config.time_scale, config.expiry_grace, &out.selected, &out.stop).await;
-                    if let Some(r) = r {
-                        out.finished(r);
-                    }
-                }
-            };
-            let lanes = config.concurrency.max(1);
-            let tracks = async {
-                let (kept, (), ()) = tokio::join!(
-                    shared_work,
-                    live_work,
-                    tunnel_less::run(h, plan.tunnel_less, lanes, &out)
-                );
-                kept
-            };
-            let mut tracks = Box::pin(tracks);
-            let mut setup_stop = h.guard.stopped();
-            let stall = config.limits.stall;
-            let watchdog = async {
-                loop {
-                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-                    if let Some(why) = h.guard.watchdog.stalled(stall) {
-                        h.guard.fail_setup(why);
-                        return;
-                    }
-                }
-            };
-            let kept = tokio::select! {
-                biased;
-                () = cancelled(&mut setup_stop) => None,
-                () = watchdog => None,
-                kept = &mut tracks => Some(kept),
-                () = cancelled(&mut cancel) => {
-                    interrupted = true;
-                    let _ = stop_tx.send(true);
-                    // Each track ends the step it is in (what it holds is then handed back in
-                    // order), unless that takes too long or the run must stop now.
-                    tokio::select! {
-                        biased;
-                        () = cancelled(&mut setup_stop) => None,
-                        kept = &mut tracks => Some(kept),
-                        () = tokio::time::sleep(STOP_GRACE) => None,
-                    }
-                }
-            };
-            drop(tracks);
-            if let Some(kept) = kept {
-                *state::lock(&self.kept) = kept;
-            }
-            stopped = stopped || h.guard.setup_failure().is_some();
+            interrupted = self
+                .run_tracks(plan, dp.as_ref(), &out, config, &mut cancel, &stop_tx)
+                .await;
+            stopped = h.guard.setup_failure().is_some();
         }
         drop(stop_tx);
         let mut results = out.into_results();
@@ -399,20 +339,7 @@ impl<T: Transport> Session<T> {
         let mut harness_errors = h.take_harness_errors();
         harness_errors.sort();
         RunResult {
-            meta: RunMeta {
-                tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-                seed: config.seed,
-                endpoint: config.endpoint.clone(),
-                embedded: config.embedded,
-                region: config.region.clone(),
-                time_scale: config.time_scale,
-                live: config.live,
-                only: config.only.clone(),
-                checks: selected.iter().copied().collect(),
-                concurrency: config.concurrency.max(1),
-                endpoint_source: config.endpoint_source.clone(),
-                mode: config.mode,
-            },
+            meta: run_meta(config, &selected),
             cases: results,
             skipped_checks,
             harness_errors,
@@ -426,6 +353,87 @@ impl<T: Transport> Session<T> {
         }
     }
 
+    /// The data-plane client for `url`, with the control plane's TLS settings; none (a harness
+    /// error) when it cannot be built.
+    fn data_plane_client(&self, url: &str) -> Option<crate::client::local_proxy::DataPlane> {
+        let h = &self.h;
+        let tls = h.transport.tls();
+        let built =
+            crate::client::local_proxy::DataPlane::with_tls(url, &tls, DATA_PLANE_CONNECT_TIMEOUT, DATA_PLANE_TIMEOUT);
+        built.map_err(|e| h.harness_error(format!("data plane: {e}"))).ok()
+    }
+
+    /// The three tracks (the shared tunnel's, the live tunnel's, the cases without a tunnel) side
+    /// by side, until they end, the setup fails, the watchdog sees no progress or `cancel` fires;
+    /// true when it fired. What the shared track still holds is kept for the next batch.
+    async fn run_tracks(
+        &self,
+        plan: plan::Plan,
+        dp: Option<&crate::client::local_proxy::DataPlane>,
+        out: &out::Out<'_>,
+        config: &RunConfig,
+        cancel: &mut Cancel,
+        stop_tx: &watch::Sender<bool>,
+    ) -> bool {
+        let h = &self.h;
+        let mut interrupted = false;
+        let kept = std::mem::take(&mut *state::lock(&self.kept));
+        let shared_work = shared_track::run(h, plan.shared, dp, out, kept, self.keep);
+        let live_work = async {
+            if plan.live {
+                out.started(live::LIVE_CASE_ID);
+                let r = live::run(h, config.time_scale, config.expiry_grace, &out.selected, &out.stop).await;
+                if let Some(r) = r {
+                    out.finished(r);
+                }
+            }
+        };
+        let lanes = config.concurrency.max(1);
+        let tracks = async {
+            let (kept, (), ()) = tokio::join!(
+                shared_work,
+                live_work,
+                tunnel_less::run(h, plan.tunnel_less, lanes, out)
+            );
+            kept
+        };
+        let mut tracks = Box::pin(tracks);
+        let mut setup_stop = h.guard.stopped();
+        let stall = config.limits.stall;
+        let watchdog = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                if let Some(why) = h.guard.watchdog.stalled(stall) {
+                    h.guard.fail_setup(why);
+                    return;
+                }
+            }
+        };
+        let kept = tokio::select! {
+            biased;
+            () = cancelled(&mut setup_stop) => None,
+            () = watchdog => None,
+            kept = &mut tracks => Some(kept),
+            () = cancelled(cancel) => {
+                interrupted = true;
+                let _ = stop_tx.send(true);
+                // Each track ends the step it is in (what it holds is then handed back in
+                // order), unless that takes too long or the run must stop now.
+                tokio::select! {
+                    biased;
+                    () = cancelled(&mut setup_stop) => None,
+                    kept = &mut tracks => Some(kept),
+                    () = tokio::time::sleep(STOP_GRACE) => None,
+                }
+            }
+        };
+        drop(tracks);
+        if let Some(kept) = kept {
+            *state::lock(&self.kept) = kept;
+        }
+        interrupted
+    }
+
     /// Delete every tunnel the session opened; its footprint and the cleanup's problems.
     pub async fn close(self) -> SessionEnd {
         *state::lock(&self.kept) = shared_track::Kept::default();
@@ -435,6 +443,24 @@ impl<T: Transport> Session<T> {
             requests: self.h.guard.requests(),
             harness_errors: self.h.take_harness_errors(),
         }
+    }
+}
+
+/// What a run was: its parameters, as the reports state them.
+fn run_meta(config: &RunConfig, selected: &BTreeSet<CheckId>) -> RunMeta {
+    RunMeta {
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        seed: config.seed,
+        endpoint: config.endpoint.clone(),
+        embedded: config.embedded,
+        region: config.region.clone(),
+        time_scale: config.time_scale,
+        live: config.live,
+        only: config.only.clone(),
+        checks: selected.iter().copied().collect(),
+        concurrency: config.concurrency.max(1),
+        endpoint_source: config.endpoint_source.clone(),
+        mode: config.mode,
     }
 }
 
@@ -477,13 +503,16 @@ fn data_plane_plan(
     selected: &BTreeSet<CheckId>,
     only: &select::OnlyFilter,
     skipped: &mut Vec<SkippedCheck>,
-) -> (Option<String>, Vec<dataplane::Scenario>) {
-    let planned = dataplane::planned(selected, only);
+) -> (Option<String>, Vec<data_plane_scenarios::Scenario>) {
+    let planned = data_plane_scenarios::planned(selected, only);
     match &config.data_plane {
         DataPlaneTarget::Url(url) if !planned.is_empty() => (Some(url.clone()), planned),
         DataPlaneTarget::Url(_) => (None, Vec::new()),
         DataPlaneTarget::Off(reason) => {
-            for check in dataplane::DATA_PLANE_ONLY.into_iter().filter(|c| selected.contains(c)) {
+            for check in data_plane_scenarios::DATA_PLANE_ONLY
+                .into_iter()
+                .filter(|c| selected.contains(c))
+            {
                 skipped.push(SkippedCheck {
                     check,
                     reason: reason.clone(),

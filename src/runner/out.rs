@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::watch;
 
-use super::gating::Mode;
+use super::gating::RunMode;
 use super::result::CaseResult;
 use super::state::lock;
 use super::watchdog::Watchdog;
@@ -48,7 +48,7 @@ impl Stop {
 pub struct Out<'a> {
     results: Mutex<Vec<CaseResult>>,
     progress: &'a dyn ProgressSink,
-    mode: Mode,
+    mode: RunMode,
     redactor: &'a Redactor,
     pub selected: BTreeSet<CheckId>,
     pub stop: Stop,
@@ -57,7 +57,7 @@ pub struct Out<'a> {
 impl<'a> Out<'a> {
     pub fn new(
         progress: &'a dyn ProgressSink,
-        mode: Mode,
+        mode: RunMode,
         redactor: &'a Redactor,
         selected: BTreeSet<CheckId>,
         stop: Stop,

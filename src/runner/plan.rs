@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::dataplane::Scenario;
+use super::data_plane_scenarios::Scenario;
 use crate::cases::{Case, Expectation, TunnelState};
 
 /// Cases checked together by one DescribeTunnel after the last of them. A change then makes the

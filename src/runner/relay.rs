@@ -20,7 +20,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::checks::relay::{Delivery, RelayObservation, StreamObservation};
-use crate::client::dataplane::{Attempt, DataPlane, FirstMessage, FrameReceiver, FrameSender, Outcome, Received};
+use crate::client::local_proxy::{Attempt, DataPlane, FirstMessage, FrameReceiver, FrameSender, Outcome, Received};
 use crate::secret::SecretString;
 use crate::wire::frame::{self, MessageType, TunnelMessage};
 

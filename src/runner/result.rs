@@ -2,14 +2,30 @@
 //! Requests and responses are stored as sent and received; every renderer must pass them through
 //! [`crate::redact::Redactor`] (the run's redactor is carried in [`RunResult::redactor`]).
 
+use std::time::{Duration, Instant};
+
 use serde::Serialize;
 
-use super::gating::{BaselineApplied, Mode};
+use super::gating::{BaselineApplied, RunMode};
 use crate::cases::{CaseKind, Expectation, TunnelState};
-use crate::checks::CheckId;
+use crate::checks::{self, CheckId};
 pub use crate::checks::{CheckOutcome, Exchange, Status};
 use crate::redact::Redactor;
+use crate::spec::facts::ClientMode;
 use crate::wire::{HttpRequest, HttpResponse};
+
+/// Whole milliseconds, saturating (reports hold durations as `u64` milliseconds).
+pub fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The rotation a scenario reports as its request, and what came of it.
+#[derive(Debug, Clone)]
+pub struct ScenarioSent {
+    pub request: HttpRequest,
+    pub response: Option<HttpResponse>,
+    pub transport_error: Option<String>,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseResult {
@@ -36,6 +52,36 @@ pub struct CaseResult {
 }
 
 impl CaseResult {
+    /// The result of a scenario (on an OPEN tunnel, expecting a rotation in `mode`), judged as
+    /// `outcomes`, `started` when it began.
+    pub fn scenario(
+        id: &str,
+        description: String,
+        mode: ClientMode,
+        sent: ScenarioSent,
+        outcomes: Vec<CheckOutcome>,
+        exchanges: Vec<Exchange>,
+        started: Instant,
+    ) -> CaseResult {
+        CaseResult {
+            id: id.into(),
+            kind: CaseKind::Fixture,
+            description,
+            operator: None,
+            tunnel: TunnelState::Open {
+                destination_config: None,
+            },
+            expect: Expectation::Success { mode },
+            error_type: checks::error_type_of(sent.response.as_ref()),
+            request: sent.request,
+            response: sent.response,
+            transport_error: sent.transport_error,
+            outcomes,
+            exchanges,
+            duration_ms: ms(started.elapsed()),
+        }
+    }
+
     pub fn worst(&self) -> Status {
         self.outcomes
             .iter()
@@ -67,7 +113,7 @@ pub struct RunMeta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub endpoint_source: Option<String>,
     /// `spec`, or `strict` (`--strict`: inferred points fail).
-    pub mode: Mode,
+    pub mode: RunMode,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,6 +155,50 @@ pub struct CheckTally {
     pub skip: usize,
     pub advisory: usize,
     pub known: usize,
+}
+
+impl RunResult {
+    /// A run that judged nothing: no case, no error, no footprint (a run that could not start
+    /// adds its harness error).
+    pub fn empty(meta: RunMeta) -> RunResult {
+        RunResult {
+            meta,
+            cases: Vec::new(),
+            skipped_checks: Vec::new(),
+            harness_errors: Vec::new(),
+            interrupted: false,
+            setup_failure: None,
+            tunnels: Default::default(),
+            requests: 0,
+            duration_ms: 0,
+            baseline: None,
+            redactor: Redactor::new(),
+        }
+    }
+
+    /// A finished run of `cases` against the built-in target (seed 1, every check selected), for
+    /// the tests of the modules that read results.
+    #[cfg(test)]
+    pub(crate) fn of_cases(cases: Vec<CaseResult>) -> RunResult {
+        let meta = RunMeta {
+            tool_version: String::new(),
+            seed: 1,
+            endpoint: "embedded".into(),
+            embedded: true,
+            region: "us-east-1".into(),
+            time_scale: 60.0,
+            live: false,
+            only: None,
+            checks: CheckId::all().collect(),
+            concurrency: 1,
+            endpoint_source: None,
+            mode: RunMode::Spec,
+        };
+        RunResult {
+            cases,
+            ..RunResult::empty(meta)
+        }
+    }
 }
 
 impl RunResult {

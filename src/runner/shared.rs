@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::case::TunnelFacts;
 use super::error::SetupError;
 use super::recorder::{Recorder, SETUP};
-use super::state::{status_of, Harness, Tunnel, POOL_LIFETIME_MINUTES};
+use super::state::{status_of, Harness, OpenedTunnel, POOL_LIFETIME_MINUTES};
 use super::transport::Transport;
 use crate::checks::{same_json, summary};
 use crate::secret::SecretString;
@@ -24,7 +24,7 @@ use crate::wire::HttpRequest;
 /// The tunnel a track holds, and what the runner knows of it.
 pub struct Shared<T: Transport> {
     h: Arc<Harness<T>>,
-    pub tunnel: Option<Tunnel>,
+    pub tunnel: Option<OpenedTunnel>,
     /// DescribeTunnel's `tunnel` object as last read. None: not read, unreadable, or a request
     /// since may have changed it.
     pub last: Option<Value>,
@@ -60,7 +60,7 @@ impl<T: Transport> Shared<T> {
     }
 
     /// Carry a tunnel over (from an earlier batch of the same session).
-    pub fn adopt(&mut self, tunnel: Tunnel) {
+    pub fn adopt(&mut self, tunnel: OpenedTunnel) {
         self.tunnel = Some(tunnel);
         self.last = None;
     }

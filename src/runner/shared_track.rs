@@ -14,27 +14,27 @@ use std::time::Instant;
 use serde_json::Value;
 
 use super::case::{self, Sent};
-use super::dataplane;
+use super::data_plane_scenarios;
 use super::error::SetupError;
 use super::out::Out;
 use super::plan::{SharedPlan, Unit};
 use super::recorder::{Recorder, VERIFY};
 use super::result::{CaseResult, Exchange};
 use super::shared::Shared;
-use super::state::{Harness, Tunnel};
+use super::state::{Harness, OpenedTunnel};
 use super::transport::Transport;
 use super::{aged, Status};
 use crate::cases::{Case, TunnelState};
 use crate::checks::{duration_static, CheckId, CheckOutcome};
-use crate::client::dataplane::DataPlane;
+use crate::client::local_proxy::DataPlane;
 use crate::secret::SecretString;
 
 /// Tunnels a session keeps from one batch of cases to the next (the request fuzzer's batches):
 /// an OPEN one for the cases, a CLOSED one for the cases that need one.
 #[derive(Default)]
 pub struct Kept {
-    pub open: Option<Tunnel>,
-    pub closed: Option<Tunnel>,
+    pub open: Option<OpenedTunnel>,
+    pub closed: Option<OpenedTunnel>,
 }
 
 /// Run `plan` on the shared tunnel. With `keep`, the tunnels are handed back for the next batch
@@ -76,7 +76,7 @@ pub async fn run<T: Transport>(
             break;
         }
         out.started(scenario.id());
-        out.finished(dataplane::run(&mut shared, dp, scenario, &out.selected).await);
+        out.finished(data_plane_scenarios::run(&mut shared, dp, scenario, &out.selected).await);
     }
     if !plan.closed.is_empty() && !out.stop.is_set() {
         // A CLOSED tunnel kept from an earlier batch serves; else the shared one is closed.
@@ -206,23 +206,7 @@ async fn group<T: Transport>(shared: &mut Shared<T>, cases: Vec<Case>, out: &Out
     };
     let before = match prepared {
         Ok(b) => b,
-        Err(why) => {
-            for c in cases {
-                out.started(&c.id);
-                let facts = shared.facts(Vec::new(), None, None);
-                let ex = std::mem::take(&mut setup.exchanges);
-                out.finished(case::judge(
-                    c,
-                    None,
-                    Some(why.clone()),
-                    &facts,
-                    ex,
-                    &out.selected,
-                    Instant::now(),
-                ));
-            }
-            return;
-        }
+        Err(why) => return not_prepared(shared, cases, setup.exchanges, &why, out),
     };
     // One at a time: the tunnel's state after the group (a destinationConfig a rotation may
     // set) must not depend on which answer came first, or reports and recordings of the same
@@ -271,6 +255,44 @@ async fn group<T: Transport>(shared: &mut Shared<T>, cases: Vec<Case>, out: &Out
     }
     tracing::info!("the tunnel's lifetime data moved during cases {first_id}..: sending them again one at a time");
     let sent_count = pending.len();
+    resend_one_at_a_time(shared, cases, sent_count, (before, after), out).await;
+}
+
+/// The cases of a group whose tunnel could not be prepared: each judged with `why`, the setup's
+/// exchanges on the first.
+fn not_prepared<T: Transport>(
+    shared: &Shared<T>,
+    cases: Vec<Case>,
+    mut setup_exchanges: Vec<Exchange>,
+    why: &str,
+    out: &Out<'_>,
+) {
+    for c in cases {
+        out.started(&c.id);
+        let facts = shared.facts(Vec::new(), None, None);
+        let ex = std::mem::take(&mut setup_exchanges);
+        out.finished(case::judge(
+            c,
+            None,
+            Some(why.to_owned()),
+            &facts,
+            ex,
+            &out.selected,
+            Instant::now(),
+        ));
+    }
+}
+
+/// The first `sent_count` cases of a group whose lifetime data moved (`before`, `after`), sent
+/// again one at a time to find the one that moves it; when none does, the group's first case
+/// carries the move.
+async fn resend_one_at_a_time<T: Transport>(
+    shared: &mut Shared<T>,
+    cases: Vec<Case>,
+    sent_count: usize,
+    (before, after): (Option<Value>, Option<Value>),
+    out: &Out<'_>,
+) {
     let mut results = Vec::new();
     let mut pinned = false;
     for c in cases.into_iter().take(sent_count) {

@@ -34,7 +34,7 @@ pub const POOL_LIFETIME_MINUTES: u32 = 600;
 
 /// A tunnel the run opened.
 #[derive(Debug, Clone)]
-pub struct Tunnel {
+pub struct OpenedTunnel {
     pub id: String,
     /// From OpenTunnel, else from DescribeTunnel.
     pub arn: Option<String>,
@@ -50,7 +50,7 @@ pub struct Tunnel {
     pub lifetime_minutes: u32,
 }
 
-impl Tunnel {
+impl OpenedTunnel {
     /// Take note of a successful answer's tokens (OpenTunnel's or a rotation's).
     pub fn record_answer(&mut self, body: &Value) {
         self.tokens.record(body);
@@ -294,7 +294,7 @@ impl<T: Transport> Harness<T> {
         rec: &mut Recorder<'_, T>,
         destination_config: Option<&Value>,
         lifetime_minutes: u32,
-    ) -> Result<Tunnel, SetupError> {
+    ) -> Result<OpenedTunnel, SetupError> {
         let mut quota_hits = 0;
         let resp = loop {
             self.take_slot().await?;
@@ -337,7 +337,7 @@ impl<T: Transport> Harness<T> {
         let Some(id) = body.get("tunnelId").and_then(Value::as_str).filter(|s| !s.is_empty()) else {
             return Err(SetupError::NoTunnelId);
         };
-        let mut tunnel = Tunnel {
+        let mut tunnel = OpenedTunnel {
             id: id.to_owned(),
             arn: body.get("tunnelArn").and_then(Value::as_str).map(str::to_owned),
             tokens: TokenHistory::default(),

@@ -3,14 +3,14 @@
 //! that want to match the real service beyond the spec. Applied as each case's outcomes are
 //! final, so checks never need to know the mode.
 
-use super::gating::Mode;
+use super::gating::RunMode;
 use super::result::{CaseResult, Status};
 
 /// Appended to an advisory's message when strict mode turns it into a failure.
 pub const STRICT_NOTE: &str = "(a failure in --strict mode: PROTOCOL.md infers this, the spec does not state it)";
 
-pub fn apply(mode: Mode, case: &mut CaseResult) {
-    if mode != Mode::Strict {
+pub fn apply(mode: RunMode, case: &mut CaseResult) {
+    if mode != RunMode::Strict {
         return;
     }
     // Advisories about what no source settles stay advisories: there is nothing to match.

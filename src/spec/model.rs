@@ -88,89 +88,24 @@ impl Model {
     pub fn parse(source: &str) -> Result<Model, ModelError> {
         let root: Value = serde_json::from_str(source).map_err(|e| ModelError(e.to_string()))?;
         let meta = &root["metadata"];
-        let text = |v: &Value, what: &str| -> Result<String, ModelError> {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| ModelError(format!("missing {what}")))
-        };
         let mut operations = BTreeMap::new();
         for (name, op) in root["operations"]
             .as_object()
             .ok_or_else(|| ModelError("no operations".into()))?
         {
-            let shape_ref = |key: &str| op[key]["shape"].as_str().map(str::to_owned);
-            let errors = op["errors"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e["shape"].as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            operations.insert(
-                name.clone(),
-                Operation {
-                    name: name.clone(),
-                    input: shape_ref("input"),
-                    output: shape_ref("output"),
-                    errors,
-                },
-            );
+            operations.insert(name.clone(), parse_operation(name, op));
         }
         let mut shapes = BTreeMap::new();
         for (name, s) in root["shapes"]
             .as_object()
             .ok_or_else(|| ModelError("no shapes".into()))?
         {
-            let kind = match s["type"].as_str() {
-                Some("string") => ShapeKind::String(StringConstraints {
-                    min: s["min"].as_u64(),
-                    max: s["max"].as_u64(),
-                    pattern: s["pattern"].as_str().map(str::to_owned),
-                    enum_values: s["enum"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()),
-                    sensitive: s["sensitive"].as_bool().unwrap_or(false),
-                }),
-                Some("integer") => ShapeKind::Integer {
-                    min: s["min"].as_i64(),
-                    max: s["max"].as_i64(),
-                },
-                Some("boolean") => ShapeKind::Boolean,
-                Some("timestamp") => ShapeKind::Timestamp,
-                Some("structure") => ShapeKind::Structure {
-                    members: s["members"]
-                        .as_object()
-                        .map(|m| {
-                            m.iter()
-                                .map(|(k, v)| Member {
-                                    name: k.clone(),
-                                    shape: v["shape"].as_str().unwrap_or_default().to_owned(),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
-                    required: s["required"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-                        .unwrap_or_default(),
-                    exception: s["exception"].as_bool().unwrap_or(false),
-                },
-                Some("list") => ShapeKind::List {
-                    member: text(&s["member"]["shape"], &format!("{name}.member"))?,
-                    min: s["min"].as_u64(),
-                    max: s["max"].as_u64(),
-                },
-                other => return Err(ModelError(format!("shape {name}: unsupported type {other:?}"))),
+            let shape = Shape {
+                name: name.clone(),
+                kind: parse_kind(name, s)?,
+                documentation: s["documentation"].as_str().map(str::to_owned),
             };
-            shapes.insert(
-                name.clone(),
-                Shape {
-                    name: name.clone(),
-                    kind,
-                    documentation: s["documentation"].as_str().map(str::to_owned),
-                },
-            );
+            shapes.insert(name.clone(), shape);
         }
         let model = Model {
             api_version: text(&meta["apiVersion"], "metadata.apiVersion")?,
@@ -240,6 +175,77 @@ impl Model {
             .values()
             .filter(|s| matches!(s.kind, ShapeKind::Structure { exception: true, .. }))
     }
+}
+
+/// A string the model must have, or which one it lacks.
+fn text(v: &Value, what: &str) -> Result<String, ModelError> {
+    v.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| ModelError(format!("missing {what}")))
+}
+
+/// The strings of a JSON array (none when it is not one).
+fn strings(v: &Value) -> Option<Vec<String>> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+}
+
+fn parse_operation(name: &str, op: &Value) -> Operation {
+    let shape_ref = |key: &str| op[key]["shape"].as_str().map(str::to_owned);
+    let errors = op["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["shape"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    Operation {
+        name: name.to_owned(),
+        input: shape_ref("input"),
+        output: shape_ref("output"),
+        errors,
+    }
+}
+
+/// What the shape `name` (`s` in the model) is, with its constraints.
+fn parse_kind(name: &str, s: &Value) -> Result<ShapeKind, ModelError> {
+    Ok(match s["type"].as_str() {
+        Some("string") => ShapeKind::String(StringConstraints {
+            min: s["min"].as_u64(),
+            max: s["max"].as_u64(),
+            pattern: s["pattern"].as_str().map(str::to_owned),
+            enum_values: strings(&s["enum"]),
+            sensitive: s["sensitive"].as_bool().unwrap_or(false),
+        }),
+        Some("integer") => ShapeKind::Integer {
+            min: s["min"].as_i64(),
+            max: s["max"].as_i64(),
+        },
+        Some("boolean") => ShapeKind::Boolean,
+        Some("timestamp") => ShapeKind::Timestamp,
+        Some("structure") => ShapeKind::Structure {
+            members: s["members"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| Member {
+                            name: k.clone(),
+                            shape: v["shape"].as_str().unwrap_or_default().to_owned(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            required: strings(&s["required"]).unwrap_or_default(),
+            exception: s["exception"].as_bool().unwrap_or(false),
+        },
+        Some("list") => ShapeKind::List {
+            member: text(&s["member"]["shape"], &format!("{name}.member"))?,
+            min: s["min"].as_u64(),
+            max: s["max"].as_u64(),
+        },
+        other => return Err(ModelError(format!("shape {name}: unsupported type {other:?}"))),
+    })
 }
 
 impl Shape {

@@ -21,7 +21,7 @@ use std::sync::OnceLock;
 use serde_json::{json, Map, Value};
 
 use super::facts;
-use super::model::{anchored, model, Model, ShapeKind};
+use super::model::{anchored, model, Model, ShapeKind, StringConstraints};
 
 pub const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 /// The generic error-body schema (any error type, including ones the model does not list).
@@ -190,39 +190,12 @@ fn shape_schema(m: &Model, name: &str, nullable: bool) -> Value {
     match &shape.kind {
         ShapeKind::String(c) => {
             s.insert("type".into(), ty("string"));
-            if let Some(values) = &c.enum_values {
-                let mut e: Vec<Value> = values.iter().map(|v| json!(v)).collect();
-                if nullable {
-                    e.push(Value::Null);
-                }
-                s.insert("enum".into(), e.into());
-            }
-            if let Some(min) = c.min {
-                s.insert("minLength".into(), min.into());
-            }
-            if let Some(max) = c.max {
-                s.insert("maxLength".into(), max.into());
-            }
-            if let Some(p) = &c.pattern {
-                s.insert("pattern".into(), anchored(p).into());
-            }
-            if c.sensitive {
-                s.insert("writeOnly".into(), false.into());
-                s.insert("x-sensitive".into(), true.into());
-                s.insert(
-                    "$comment".into(),
-                    "Sensitive (the model's `sensitive` trait): a secret; never log or display it.".into(),
-                );
-            }
+            string_constraints(&mut s, c, nullable);
         }
         ShapeKind::Integer { min, max } => {
             s.insert("type".into(), ty("integer"));
-            if let Some(min) = min {
-                s.insert("minimum".into(), (*min).into());
-            }
-            if let Some(max) = max {
-                s.insert("maximum".into(), (*max).into());
-            }
+            put(&mut s, "minimum", *min);
+            put(&mut s, "maximum", *max);
         }
         ShapeKind::Boolean => {
             s.insert("type".into(), ty("boolean"));
@@ -253,15 +226,42 @@ fn shape_schema(m: &Model, name: &str, nullable: bool) -> Value {
         ShapeKind::List { member, min, max } => {
             s.insert("type".into(), ty("array"));
             s.insert("items".into(), shape_schema(m, member, false));
-            if let Some(min) = min {
-                s.insert("minItems".into(), (*min).into());
-            }
-            if let Some(max) = max {
-                s.insert("maxItems".into(), (*max).into());
-            }
+            put(&mut s, "minItems", *min);
+            put(&mut s, "maxItems", *max);
         }
     }
     Value::Object(s)
+}
+
+/// A string shape's enum (with `null` when `nullable`), lengths, pattern and sensitivity.
+fn string_constraints(s: &mut Map<String, Value>, c: &StringConstraints, nullable: bool) {
+    if let Some(values) = &c.enum_values {
+        let mut e: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+        if nullable {
+            e.push(Value::Null);
+        }
+        s.insert("enum".into(), e.into());
+    }
+    put(s, "minLength", c.min);
+    put(s, "maxLength", c.max);
+    if let Some(p) = &c.pattern {
+        s.insert("pattern".into(), anchored(p).into());
+    }
+    if c.sensitive {
+        s.insert("writeOnly".into(), false.into());
+        s.insert("x-sensitive".into(), true.into());
+        s.insert(
+            "$comment".into(),
+            "Sensitive (the model's `sensitive` trait): a secret; never log or display it.".into(),
+        );
+    }
+}
+
+/// `key: value` when there is a value.
+fn put(s: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
+    if let Some(v) = value {
+        s.insert(key.into(), v.into());
+    }
 }
 
 /// The body schema of one modeled exception, or (`None`) of any error.

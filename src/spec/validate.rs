@@ -155,15 +155,20 @@ fn join(path: &str, member: &str) -> String {
     }
 }
 
-fn type_error(path: &str, expected: &str, v: &Value) -> InputError {
-    let found = match v {
+/// The JSON type of `v`, as JSON Schema names it (`null`, `boolean`, `number`, ...).
+pub fn json_type_name(v: &Value) -> &'static str {
+    match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
         Value::Number(_) => "number",
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
-    };
+    }
+}
+
+fn type_error(path: &str, expected: &str, v: &Value) -> InputError {
+    let found = json_type_name(v);
     let at = if path.is_empty() {
         "the request body".to_owned()
     } else {
@@ -201,21 +206,7 @@ fn check(model: &Model, shape_name: &str, v: &Value, path: &str, out: &mut Vec<V
             let Value::Array(items) = v else {
                 return Err(type_error(path, "an array", v));
             };
-            let n = items.len() as u64;
-            if let Some(min) = min.filter(|&m| n < m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have length greater than or equal to {min}"),
-                });
-            }
-            if let Some(max) = max.filter(|&m| n > m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have length less than or equal to {max}"),
-                });
-            }
+            bounds(out, path, v, "length", items.len() as u64, *min, *max);
             for (i, item) in items.iter().enumerate() {
                 if item.is_null() {
                     return Err(type_error(&format!("{path}.member.{}", i + 1), "a value", item));
@@ -227,37 +218,15 @@ fn check(model: &Model, shape_name: &str, v: &Value, path: &str, out: &mut Vec<V
             let Value::String(s) = v else {
                 return Err(type_error(path, "a string", v));
             };
-            let len = s.chars().count() as u64;
-            if let Some(values) = &c.enum_values {
-                if !values.iter().any(|x| x == s) {
-                    out.push(Violation {
-                        path: path.into(),
-                        value: printable(v),
-                        constraint: format!("Member must satisfy enum value set: [{}]", values.join(", ")),
-                    });
-                }
+            if let Some(values) = c.enum_values.as_ref().filter(|values| !values.iter().any(|x| x == s)) {
+                let constraint = format!("Member must satisfy enum value set: [{}]", values.join(", "));
+                out.push(violation(path, v, constraint));
             }
-            if let Some(min) = c.min.filter(|&m| len < m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have length greater than or equal to {min}"),
-                });
-            }
-            if let Some(max) = c.max.filter(|&m| len > m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have length less than or equal to {max}"),
-                });
-            }
+            bounds(out, path, v, "length", s.chars().count() as u64, c.min, c.max);
             if let (Some(p), Some(re)) = (&c.pattern, shape.pattern_matcher()) {
                 if !re.is_match(s) {
-                    out.push(Violation {
-                        path: path.into(),
-                        value: printable(v),
-                        constraint: format!("Member must satisfy regular expression pattern: {p}"),
-                    });
+                    let constraint = format!("Member must satisfy regular expression pattern: {p}");
+                    out.push(violation(path, v, constraint));
                 }
             }
         }
@@ -265,20 +234,7 @@ fn check(model: &Model, shape_name: &str, v: &Value, path: &str, out: &mut Vec<V
             let Some(n) = v.as_i64() else {
                 return Err(type_error(path, "an integer", v));
             };
-            if let Some(min) = min.filter(|&m| n < m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have value greater than or equal to {min}"),
-                });
-            }
-            if let Some(max) = max.filter(|&m| n > m) {
-                out.push(Violation {
-                    path: path.into(),
-                    value: printable(v),
-                    constraint: format!("Member must have value less than or equal to {max}"),
-                });
-            }
+            bounds(out, path, v, "value", n, *min, *max);
         }
         ShapeKind::Boolean => {
             if !v.is_boolean() {
@@ -292,6 +248,34 @@ fn check(model: &Model, shape_name: &str, v: &Value, path: &str, out: &mut Vec<V
         }
     }
     Ok(())
+}
+
+fn violation(path: &str, v: &Value, constraint: String) -> Violation {
+    Violation {
+        path: path.into(),
+        value: printable(v),
+        constraint,
+    }
+}
+
+/// `n` (the `what`, "length" or "value", of `v`) below `min` or above `max`, as AWS words it.
+fn bounds<N: PartialOrd + std::fmt::Display + Copy>(
+    out: &mut Vec<Violation>,
+    path: &str,
+    v: &Value,
+    what: &str,
+    n: N,
+    min: Option<N>,
+    max: Option<N>,
+) {
+    if let Some(min) = min.filter(|&m| n < m) {
+        let constraint = format!("Member must have {what} greater than or equal to {min}");
+        out.push(violation(path, v, constraint));
+    }
+    if let Some(max) = max.filter(|&m| n > m) {
+        let constraint = format!("Member must have {what} less than or equal to {max}");
+        out.push(violation(path, v, constraint));
+    }
 }
 
 #[cfg(test)]

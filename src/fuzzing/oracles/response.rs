@@ -11,10 +11,10 @@ use super::{violation, Violation};
 use crate::cases::{Case, CaseKind, Expectation, TunnelState};
 use crate::checks::{self, CheckId};
 use crate::fuzzing::input::ResponseInput;
-use crate::runner::judge::{self, Evidence};
 use crate::runner::{CheckOutcome, Exchange, Status};
 use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 use crate::wire::{HttpRequest, HttpResponse};
+use crate::{checks::CaseEvidence, runner::judge};
 
 /// Response-checking target: an arbitrary response to a rotation, judged as `run` judges it.
 pub fn response_bytes(data: &[u8]) -> Result<(), Violation> {
@@ -41,7 +41,7 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         retried: Vec::new(),
         elapsed_ms: 0,
     }];
-    let evidence = Evidence {
+    let evidence = CaseEvidence {
         case: &t.case,
         request: &t.case.request,
         response: Some(Ok(resp)),

@@ -1,6 +1,6 @@
 //! The data-plane scenarios: each runs on the shared tunnel, takes fresh tokens from a rotation
 //! (a token is single use; rotation is free), rotates or closes the tunnel through the control
-//! plane, and connects to the data plane (`client::dataplane`) the way a local proxy does. They
+//! plane, and connects to the data plane (`client::local_proxy`) the way a local proxy does. They
 //! record what every handshake showed; the checks in `src/checks/` judge it.
 //!
 //! No token connects before the step that needs it fresh, so every refusal has one cause:
@@ -16,18 +16,17 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 
 use super::recorder::{Recorder, REQUEST, VERIFY};
-use super::result::CaseResult;
+use super::result::{ms, CaseResult, ScenarioSent};
 use super::shared::{rotate_request, Shared};
 use super::state::{close_request, Harness};
 use super::transport::Transport;
-use crate::cases::{CaseKind, Expectation, TunnelState};
 use crate::checks::connection_state::StateObservation;
 use crate::checks::data_plane::{DataPlaneObservation, Handshake};
 use crate::checks::rotated_connection::RotatedObservation;
 use crate::checks::token_revoked::RevokedObservation;
 use crate::checks::token_single_use::SingleUseObservation;
 use crate::checks::{self, CheckId, Evidence, Subject};
-use crate::client::dataplane::{Attempt, Connection, DataPlane, FirstMessage, Outcome};
+use crate::client::local_proxy::{Attempt, Connection, DataPlane, FirstMessage, Outcome};
 use crate::secret::SecretString;
 use crate::spec::facts::{self, ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
 use crate::wire::{HttpRequest, HttpResponse};
@@ -142,10 +141,6 @@ pub fn planned(selected: &BTreeSet<CheckId>, only: &super::select::OnlyFilter) -
         .into_iter()
         .filter(|s| selected.contains(&s.check()) && only.matches(s.id()))
         .collect()
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn client_token() -> String {
@@ -317,26 +312,24 @@ pub async fn run<T: Transport>(
         },
         selected,
     );
-    CaseResult {
-        id: scenario.id().into(),
-        kind: CaseKind::Fixture,
-        description: scenario.description(),
-        operator: None,
-        tunnel: TunnelState::Open {
-            destination_config: None,
-        },
-        expect: match scenario {
-            Scenario::Revoked(mode) => Expectation::Success { mode },
-            _ => Expectation::Success { mode: ClientMode::All },
-        },
-        error_type: checks::error_type_of(run.response.as_ref()),
+    let mode = match scenario {
+        Scenario::Revoked(mode) => mode,
+        _ => ClientMode::All,
+    };
+    let sent = ScenarioSent {
         request: run.request,
         response: run.response,
         transport_error: run.transport_error,
+    };
+    CaseResult::scenario(
+        scenario.id(),
+        scenario.description(),
+        mode,
+        sent,
         outcomes,
-        exchanges: run.rec.exchanges,
-        duration_ms: ms(started.elapsed()),
-    }
+        run.rec.exchanges,
+        started,
+    )
 }
 
 async fn body<T: Transport>(run: &mut Run<'_, T>, scenario: Scenario) -> Result<DataPlaneObservation, String> {
