@@ -24,7 +24,7 @@ Examples:
 
   Two live endpoints, no file:
     rotcheck compare --reference https://api.tunneling.iot.us-east-1.amazonaws.com \\
-        --endpoint http://127.0.0.1:4566 --region us-east-1 --concurrency 2
+        --endpoint http://127.0.0.1:4566 --region us-east-1
 
 Paths: `$` is one exchange of a case: $.response.status, $.response.error_type,
 $.response.headers.content-type, $.response.body.tunnel.createdAt, $.request.body.tunnelId.

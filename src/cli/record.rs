@@ -22,7 +22,7 @@ Examples:
 
   Record real AWS once (credentials as for `rotcheck run`), then commit the file:
     AWS_PROFILE=ci rotcheck record --endpoint https://api.tunneling.iot.us-east-1.amazonaws.com \\
-        --region us-east-1 --concurrency 2 --out parity/aws.json
+        --region us-east-1 --out parity/aws.json
 
   Compare your mock with it, offline, in CI:
     rotcheck compare parity/aws.json --endpoint http://127.0.0.1:4566 --ignore-file parity/known.txt

@@ -45,7 +45,7 @@ Examples:
   AWS_SESSION_TOKEN, else from AWS_PROFILE (or the default profile) in ~/.aws/credentials and
   ~/.aws/config; the instance metadata service is never queried. Requests are SigV4-signed:
     AWS_PROFILE=ci rotcheck run --endpoint https://api.tunneling.iot.us-east-1.amazonaws.com \\
-        --region us-east-1 --concurrency 2 --junit rotcheck.xml --report-json rotcheck.json
+        --region us-east-1 --live --junit rotcheck.xml --report-json rotcheck.json
 
   What a run against AWS will use (tunnels opened, requests, time at --rate), sending nothing:
     rotcheck run --endpoint https://api.tunneling.iot.us-east-1.amazonaws.com --plan
@@ -160,8 +160,8 @@ pub struct SelectionArgs {
     pub only: Option<String>,
 
     /// Cases in flight at once [default: 4]: the cases that need no tunnel run this many at a
-    /// time beside those of the shared tunnel (which run one at a time). It decides which tunnel
-    /// serves which case, so `compare` runs with the recording's value.
+    /// time beside those of the shared tunnel (which run one at a time: their verdicts depend on
+    /// its state). `compare` runs with the recording's value.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
 
