@@ -1,12 +1,12 @@
 //! `rotation-closes-tunnel`: a successful rotation leaves the tunnel CLOSED.
 
-use crate::server::hooks::{Hook, Rotated, RotationTime};
+use crate::server::hooks::{Hook, Rotated, RotationContext};
 use crate::server::store::Tunnel;
 
 pub(super) struct RotationClosesTunnel;
 
 impl Hook for RotationClosesTunnel {
-    fn after_rotation(&self, t: &mut Tunnel, _tokens: &mut Rotated, at: &RotationTime<'_>) {
+    fn after_rotation(&self, t: &mut Tunnel, _tokens: &mut Rotated, at: &RotationContext<'_>) {
         t.closed_at = Some(at.now);
     }
 }
