@@ -22,14 +22,14 @@ use serde_json::Value;
 
 use super::budget::TunnelBudget;
 use super::driver::{
-    cleanup, delete_tunnels, run_sequence, run_sequence_with, Api, NoAnswer, Options, SequenceRun, Until, Verdict,
+    cleanup, delete_tunnels, run_sequence, run_sequence_with, Api, NoAnswer, Options, SequenceEnd, SequenceRun, Until,
 };
 use super::lifecycle::{LifecycleInput, Step, MAX_STEPS};
-use super::model::Broken;
 use super::notation;
-use super::reuse::{free_prefix, Kept, Lane, Needs, REUSE_GUARD, REUSE_ROOM};
+use super::reuse::{free_prefix, Lane, Kept, Needs, REUSE_GUARD, REUSE_ROOM};
 use super::FuzzProgress;
 use crate::cases::rng_for;
+use crate::checks::CheckOutcome;
 use crate::client::{retry, Client};
 use crate::server::Control;
 use crate::wire::{HttpRequest, HttpResponse};
@@ -152,8 +152,8 @@ impl Default for SequenceConfig {
 pub struct SequenceFinding {
     pub original: Vec<Step>,
     pub shrunk: Vec<Step>,
-    /// The rule broken by the shrunk sequence, at step `step` (0-based).
-    pub broken: Broken,
+    /// The failing outcome of the shrunk sequence, at step `step` (0-based).
+    pub outcome: CheckOutcome,
     pub step: usize,
     /// Sequences run while shrinking.
     pub shrink_runs: usize,
@@ -319,22 +319,22 @@ pub fn opening_scenarios() -> Vec<Vec<Step>> {
     out
 }
 
-/// What distinguishes findings: the rule, and the message with its numbers masked.
-fn finding_key(b: &Broken) -> (String, String) {
-    let masked: String = b
+/// What distinguishes findings: the check, and the message with its numbers masked.
+fn finding_key(o: &CheckOutcome) -> (String, String) {
+    let masked: String = o
         .message
         .chars()
         .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect();
-    (b.rule.name(), masked)
+    (o.check.to_string(), masked)
 }
 
 /// A sequence run once on tunnels of its own, deleted after it: its verdict, the requests sent
 /// (the cleanup's included) and the tunnels it could not delete.
-pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> (Verdict, u64, Vec<String>) {
+pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> (SequenceEnd, u64, Vec<String>) {
     let run = run_sequence(api, steps, until).await;
     let (left, deletes) = clean(api, &run, None).await;
-    (run.verdict, run.requests + deletes, left)
+    (run.end, run.requests + deletes, left)
 }
 
 /// Deletes a run's tunnels but `keep`: the ones it could not delete, and the requests sent.
@@ -348,12 +348,12 @@ async fn clean<A: Api>(api: &A, run: &SequenceRun, keep: Option<&str>) -> (Vec<S
     (cleanup(api, &run.model, keep).await, sent)
 }
 
-/// A failing sequence kept for shrinking: its steps up to the failing one, the step and the rule,
+/// A failing sequence kept for shrinking: its steps up to the failing one, the step and the outcome,
 /// and, when it failed on a kept tunnel and a fresh one did not show it again, why.
 struct Found {
     steps: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     unconfirmed: Option<String>,
 }
 
@@ -513,15 +513,15 @@ async fn worker<'l, A: Api>(
         if adopt {
             shared.summary().reused += 1;
         }
-        match run.verdict {
-            Verdict::Passed | Verdict::Truncated => {}
-            Verdict::Violation { step, broken } => {
+        match run.end {
+            SequenceEnd::Passed | SequenceEnd::Truncated => {}
+            SequenceEnd::Violation { step, outcome } => {
                 shared.failing.fetch_add(1, Ordering::Relaxed);
                 let mut failing: Vec<Step> = steps.iter().take(step).cloned().collect();
                 failing.extend(steps.get(step).or(run.appended.as_ref()).cloned());
-                found(shared, &mut lane, config, failing, step, broken, adopt).await;
+                found(shared, &mut lane, config, failing, step, outcome, adopt).await;
             }
-            Verdict::Inconclusive { why, .. } => {
+            SequenceEnd::Inconclusive { why, .. } => {
                 let mut summary = shared.summary();
                 summary.inconclusive += 1;
                 if summary.inconclusive_reasons.len() < 5 && !summary.inconclusive_reasons.contains(&why) {
@@ -533,7 +533,7 @@ async fn worker<'l, A: Api>(
                 }
                 continue;
             }
-            Verdict::Setup(why) => {
+            SequenceEnd::Setup(why) => {
                 shared.summary().setup.get_or_insert(why);
                 shared.stop.store(true, Ordering::Relaxed);
                 break;
@@ -570,10 +570,10 @@ async fn found<A: Api>(
     config: &SequenceConfig,
     failing: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     reused: bool,
 ) {
-    let key = finding_key(&broken);
+    let key = finding_key(&outcome);
     {
         let seen = shared.seen.lock().unwrap_or_else(|e| e.into_inner());
         let found = shared.found.lock().unwrap_or_else(|e| e.into_inner());
@@ -585,7 +585,7 @@ async fn found<A: Api>(
     let mut f = Found {
         steps: failing,
         step,
-        broken,
+        outcome,
         unconfirmed: None,
     };
     if reused {
@@ -607,10 +607,10 @@ async fn found<A: Api>(
             let (left, deletes) = clean(lane.api, &run, None).await;
             shared.requests.fetch_add(run.requests + deletes, Ordering::Relaxed);
             shared.summary().left_behind.extend(left);
-            match run.verdict {
-                Verdict::Violation { step, broken } if finding_key(&broken) == key => {
+            match run.end {
+                SequenceEnd::Violation { step, outcome } if finding_key(&outcome) == key => {
                     f.steps.truncate(step + 1);
-                    (f.step, f.broken) = (step, broken);
+                    (f.step, f.outcome) = (step, outcome);
                 }
                 _ => f.unconfirmed = Some("a run on a fresh tunnel did not fail the same way".into()),
             }
@@ -683,14 +683,14 @@ pub async fn fuzz_sequences<A: Api>(
                     // Its replay would not show it: nothing to shrink it against.
                     Some(_) => (None, 0),
                     None => {
-                        progress.shrinking_sequence(n + 1, &f.broken.rule.name());
+                        progress.shrinking_sequence(n + 1, f.outcome.check.as_str());
                         let ctx = ShrinkContext {
                             budget: &budget,
                             runs: config.shrink_runs,
                             deadline: shrink_deadline,
                             cancel: &cancel,
                         };
-                        let s = shrink(lane, &f.steps, f.step, &f.broken, &ctx).await;
+                        let s = shrink(lane, &f.steps, f.step, &f.outcome, &ctx).await;
                         summary.requests += s.requests;
                         summary.left_behind.extend(s.left_behind.iter().cloned());
                         summary.shrink_out_of_tunnels |= s.out_of_tunnels;
@@ -698,14 +698,14 @@ pub async fn fuzz_sequences<A: Api>(
                         (Some(s), runs)
                     }
                 };
-                let (shrunk, step, broken) = match s {
-                    Some(s) => (s.steps, s.step, s.broken),
-                    None => (f.steps.clone(), f.step, f.broken.clone()),
+                let (shrunk, step, outcome) = match s {
+                    Some(s) => (s.steps, s.step, s.outcome),
+                    None => (f.steps.clone(), f.step, f.outcome.clone()),
                 };
                 summary.findings.push(SequenceFinding {
                     original: f.steps,
                     shrunk,
-                    broken,
+                    outcome,
                     step,
                     shrink_runs: runs,
                     unconfirmed: f.unconfirmed,
@@ -738,7 +738,7 @@ struct ShrinkContext<'a> {
 struct Shrunk {
     steps: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     runs: usize,
     requests: u64,
     left_behind: Vec<String>,
@@ -815,14 +815,14 @@ async fn shrink<A: Api>(
     lane: &mut Lane<'_, A>,
     steps: &[Step],
     step: usize,
-    broken: &Broken,
+    outcome: &CheckOutcome,
     ctx: &ShrinkContext<'_>,
 ) -> Shrunk {
-    let key = finding_key(broken);
+    let key = finding_key(outcome);
     let mut best = Shrunk {
         steps: steps[..=step.min(steps.len().saturating_sub(1))].to_vec(),
         step,
-        broken: broken.clone(),
+        outcome: outcome.clone(),
         runs: 0,
         requests: 0,
         left_behind: Vec::new(),
@@ -854,11 +854,11 @@ async fn shrink<A: Api>(
         best.requests += run.requests + deletes;
         best.left_behind.extend(left);
         best.out_of_tunnels |= run.out_of_tunnels;
-        match run.verdict {
-            Verdict::Violation { step, broken } if finding_key(&broken) == *key => {
+        match run.end {
+            SequenceEnd::Violation { step, outcome } if finding_key(&outcome) == *key => {
                 best.steps = cand[..=step].to_vec();
                 best.step = step;
-                best.broken = broken;
+                best.outcome = outcome;
                 true
             }
             _ => false,
@@ -903,16 +903,8 @@ async fn shrink<A: Api>(
 /// The text printed for one finding; `command` is the `rotcheck fuzz` invocation (endpoint and
 /// time flags) the replay needs.
 pub fn render_finding(n: usize, f: &SequenceFinding, command: &str) -> String {
-    let cite = f.broken.rule.citation();
     let text = notation::render(&f.shrunk);
-    let failing = text.split(' ').nth(f.step).unwrap_or("");
-    let mut out = format!(
-        "finding {n}: {} — step {} ({failing}): {}\n",
-        f.broken.rule.name(),
-        f.step + 1,
-        crate::report::summary::terminal_safe(&f.broken.message)
-    );
-    out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
+    let mut out = render_violation(&format!("finding {n}"), &text, f.step, &f.outcome);
     out.push_str(&format!("  sequence: {text}\n"));
     match &f.unconfirmed {
         Some(why) => out.push_str(&format!(
@@ -926,6 +918,29 @@ pub fn render_finding(n: usize, f: &SequenceFinding, command: &str) -> String {
         )),
     }
     out.push_str(&format!("  reproduce:\n    {command} --replay '{text}'\n"));
+    out
+}
+
+/// The lines that say a sequence (`text`, in notation) failed at step `step`: `title`, the
+/// check, the step, what was expected and what came, and the spec sentence.
+pub fn render_violation(title: &str, text: &str, step: usize, outcome: &CheckOutcome) -> String {
+    let safe = crate::report::summary::terminal_safe;
+    let failing = text.split(' ').nth(step).unwrap_or("");
+    let mut out = format!(
+        "{title}: {} — step {} ({failing}): {}\n",
+        outcome.check,
+        step + 1,
+        safe(&outcome.message)
+    );
+    if let (Some(expected), Some(actual)) = (&outcome.expected, &outcome.actual) {
+        out.push_str(&format!(
+            "  expected: {}\n  actual:   {}\n",
+            safe(expected),
+            safe(actual)
+        ));
+    }
+    let cite = outcome.check.citation();
+    out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
     out
 }
 
@@ -950,12 +965,11 @@ mod tests {
     }
 
     #[test]
-    fn findings_differ_by_rule_and_message_not_by_numbers() {
+    fn findings_differ_by_check_and_message_not_by_numbers() {
         use crate::checks::CheckId;
-        use crate::fuzzing::model::{broken, Rule};
-        let a = broken(Rule::Check(CheckId::NOT_FOUND), "DescribeTunnel: got HTTP 404");
-        let b = broken(Rule::Check(CheckId::NOT_FOUND), "DescribeTunnel: got HTTP 500");
-        let c = broken(Rule::Listing, "DescribeTunnel: got HTTP 404");
+        let a = CheckOutcome::fail(CheckId::NOT_FOUND, "DescribeTunnel: got HTTP 404");
+        let b = CheckOutcome::fail(CheckId::NOT_FOUND, "DescribeTunnel: got HTTP 500");
+        let c = CheckOutcome::fail(CheckId::LISTING, "DescribeTunnel: got HTTP 404");
         assert_eq!(finding_key(&a), finding_key(&b));
         assert_ne!(finding_key(&a), finding_key(&c));
     }
