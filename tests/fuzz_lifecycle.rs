@@ -5,7 +5,7 @@
 //! each of them too on a budget of 10 tunnels.
 
 use rotcheck::fuzzing::driver::SequenceEnd;
-use rotcheck::fuzzing::input::Mode;
+use rotcheck::fuzzing::input::ModeChoice;
 use rotcheck::fuzzing::lifecycle::{
     check_sequence, run_in_process, run_in_process_with, seed_sequences, LifecycleInput, Step,
 };
@@ -21,7 +21,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
         lifetime,
         config: false,
     };
-    let rotate = |mode: Mode| Rotate {
+    let rotate = |mode: ModeChoice| Rotate {
         tunnel: 0,
         mode,
         config: false,
@@ -29,9 +29,9 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
     vec![
         (
             "tokens-recycled",
-            vec![open(11), rotate(Mode::Source), rotate(Mode::Source)],
+            vec![open(11), rotate(ModeChoice::Source), rotate(ModeChoice::Source)],
         ),
-        ("tokens-not-rotated", vec![open(11), rotate(Mode::All)]),
+        ("tokens-not-rotated", vec![open(11), rotate(ModeChoice::All)]),
         (
             "closed-tunnel-reopens",
             vec![
@@ -40,7 +40,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
                     tunnel: 0,
                     delete: false,
                 },
-                rotate(Mode::All),
+                rotate(ModeChoice::All),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -50,7 +50,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
             vec![
                 open(1),
                 Advance { secs: 2 },
-                rotate(Mode::Source),
+                rotate(ModeChoice::Source),
                 Advance { secs: 4 },
                 List,
             ],
@@ -61,7 +61,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
                 open(11),
                 Describe { tunnel: 0 },
                 Advance { secs: 0 },
-                rotate(Mode::All),
+                rotate(ModeChoice::All),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -71,16 +71,16 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
         ),
         (
             "timeout-reset",
-            vec![open(11), rotate(Mode::Destination), Describe { tunnel: 0 }],
+            vec![open(11), rotate(ModeChoice::Destination), Describe { tunnel: 0 }],
         ),
-        ("rotation-closes-tunnel", vec![open(11), rotate(Mode::All), List]),
+        ("rotation-closes-tunnel", vec![open(11), rotate(ModeChoice::All), List]),
         (
             "source-dest-config-applied",
             vec![
                 open(11),
                 Rotate {
                     tunnel: 0,
-                    mode: Mode::Source,
+                    mode: ModeChoice::Source,
                     config: true,
                 },
                 Describe { tunnel: 0 },

@@ -11,9 +11,9 @@ use rotcheck::cases::{all_cases, embedded_fixtures, Expectation, TunnelState, TU
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
 use rotcheck::fuzzing::driver::{SequenceEnd, Until};
-use rotcheck::fuzzing::input::Prepared;
+use rotcheck::fuzzing::input::PreparedRequest;
 use rotcheck::fuzzing::lifecycle::{lifecycle_bytes_with, LifecycleInput};
-use rotcheck::fuzzing::sequences::{run_and_clean, ClientApi, Clock};
+use rotcheck::fuzzing::sequences::{run_and_clean, ClientApi, EndpointClock};
 use rotcheck::fuzzing::{self, notation, oracles, FuzzConfig};
 use rotcheck::runner::{self, NoProgress, RunConfig};
 use rotcheck::server::{self, Fault, RunningServer, ServerConfig};
@@ -90,7 +90,7 @@ async fn fuzz(srv: &RunningServer) -> Vec<CheckId> {
 async fn sequences(srv: &RunningServer) -> Vec<CheckId> {
     let api = ClientApi {
         client: client(srv),
-        clock: Clock::Waited { time_scale: 1.0 },
+        clock: EndpointClock::Waited { time_scale: 1.0 },
         run_id: "one-judge".into(),
     };
     let steps = notation::parse(SEQUENCE).expect("a sequence");
@@ -107,7 +107,7 @@ async fn cargo_fuzz_oracles() -> Vec<CheckId> {
         faults: vec![FAULT],
         ..ServerConfig::default()
     });
-    let prepared = Prepared {
+    let prepared = PreparedRequest {
         tunnel: TunnelState::Unknown {
             id: "rotcheckUnknownTunnel1".into(),
         },

@@ -9,7 +9,7 @@ use anyhow::{bail, Context as _};
 use rotcheck::client::Client;
 use rotcheck::fuzzing::driver::{SequenceEnd, Until};
 use rotcheck::fuzzing::lifecycle::Step;
-use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
+use rotcheck::fuzzing::sequences::{self, ClientApi, EndpointClock, SequenceConfig};
 use rotcheck::fuzzing::{notation, SequenceSummary};
 use rotcheck::report::progress::ProgressMode;
 use rotcheck::report::summary::terminal_safe;
@@ -55,7 +55,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
             let apis = (0..count)
                 .map(|_| ClientApi {
                     client: client.clone(),
-                    clock: Clock::Waited { time_scale },
+                    clock: EndpointClock::Waited { time_scale },
                     run_id: run_id.clone(),
                 })
                 .collect();
@@ -77,7 +77,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                     rotcheck::target::start_embedded_with_control(&region, 1.0, &opts).await?;
                 apis.push(ClientApi {
                     client,
-                    clock: Clock::Moved(control),
+                    clock: EndpointClock::Moved(control),
                     run_id: run_id.clone(),
                 });
                 servers.push(server);

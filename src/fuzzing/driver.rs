@@ -192,7 +192,7 @@ pub struct Options<'a> {
 }
 
 /// Why a step did not run.
-enum Stop {
+enum Cut {
     /// The deadline or a flag: the sequence is cut here.
     Until,
     /// An Open step the tunnel budget cannot pay for.
@@ -286,13 +286,13 @@ impl<A: Api> Driver<'_, A> {
 
     /// `Err`: the step would wait past the deadline, or open a tunnel the budget cannot pay for
     /// (the sequence stops there).
-    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), Ended>, Stop> {
+    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), Ended>, Cut> {
         if let Step::Advance { secs } = step {
             let minute = self.api.tunnel_minute().as_secs_f64();
             let by = Duration::from_secs_f64(advance_tunnel_secs(*secs) as f64 * minute / 60.0);
             let moves = self.api.moves_clock();
             if (!moves && self.until.reached(Instant::now() + by)) || self.past_reuse(by.as_secs_f64()) {
-                return Err(Stop::Until);
+                return Err(Cut::Until);
             }
             self.api.advance(by).await;
             // A wait is real time already; a moved clock is ahead of it by `by`.
@@ -304,7 +304,7 @@ impl<A: Api> Driver<'_, A> {
         if matches!(step, Step::Open { .. }) {
             if let Some(b) = self.budget {
                 if !b.take() {
-                    return Err(Stop::Budget);
+                    return Err(Cut::Budget);
                 }
             }
         }
@@ -470,7 +470,7 @@ pub async fn run_sequence_with<A: Api>(api: &A, steps: &[Step], options: Options
         let result = match d.step(n, step).await {
             Ok(result) => result,
             Err(stop) => {
-                out_of_tunnels = matches!(stop, Stop::Budget);
+                out_of_tunnels = matches!(stop, Cut::Budget);
                 end = SequenceEnd::Truncated;
                 break;
             }

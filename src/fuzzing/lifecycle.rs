@@ -17,7 +17,7 @@ use axum::Router;
 use serde_json::Value;
 
 use super::driver::{self, Api, NoAnswer, SequenceEnd, SequenceRun};
-use super::input::Mode;
+use super::input::ModeChoice;
 use super::model::LifecycleModel;
 use super::oracles::{block_on, send, OracleFailure};
 use crate::server::{self, Control, Fault, ServerConfig, StoreSnapshot, Variant};
@@ -44,7 +44,7 @@ pub enum Step {
     },
     Rotate {
         tunnel: u8,
-        mode: Mode,
+        mode: ModeChoice,
         config: bool,
     },
     Describe {
@@ -91,7 +91,7 @@ fn selector(k: u32, n: u32) -> [u8; 4] {
 
 impl Step {
     fn encode(&self, out: &mut Vec<u8>) {
-        let mode = |m: &Mode| selector(*m as u32, 3);
+        let mode = |m: &ModeChoice| selector(*m as u32, 3);
         let (k, fields): (u32, Vec<u8>) = match self {
             Step::Open { lifetime, config } => (0, vec![*lifetime, u8::from(*config)]),
             Step::Rotate {
@@ -118,7 +118,7 @@ impl Step {
 /// Seed sequences: the lifecycle scenarios a user would write by hand (name, steps).
 pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
     use Step::*;
-    let rotate = |tunnel: u8, mode: Mode, config: bool| Rotate { tunnel, mode, config };
+    let rotate = |tunnel: u8, mode: ModeChoice, config: bool| Rotate { tunnel, mode, config };
     let seqs = vec![
         (
             "rotate-every-mode",
@@ -127,9 +127,9 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     lifetime: 11,
                     config: false,
                 },
-                rotate(0, Mode::Source, false),
-                rotate(0, Mode::Destination, true),
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::Source, false),
+                rotate(0, ModeChoice::Destination, true),
+                rotate(0, ModeChoice::All, false),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -140,7 +140,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     lifetime: 11,
                     config: true,
                 },
-                rotate(0, Mode::Source, true),
+                rotate(0, ModeChoice::Source, true),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -155,7 +155,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     tunnel: 0,
                     delete: false,
                 },
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::All, false),
                 List,
             ],
         ),
@@ -167,7 +167,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     config: false,
                 },
                 Advance { secs: 1 },
-                rotate(0, Mode::Destination, false),
+                rotate(0, ModeChoice::Destination, false),
                 Advance { secs: 1 },
                 List,
             ],
@@ -183,7 +183,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                 },
                 Describe { tunnel: 0 },
                 Advance { secs: 2 },
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::All, false),
                 Describe { tunnel: 0 },
                 Advance { secs: 4 },
                 List,
@@ -211,7 +211,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                 },
                 List,
                 Describe { tunnel: 0 },
-                rotate(2, Mode::Source, false),
+                rotate(2, ModeChoice::Source, false),
             ],
         ),
     ];

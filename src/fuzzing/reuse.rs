@@ -91,7 +91,7 @@ pub fn free_prefix(steps: &[Step]) -> usize {
 /// A tunnel kept open between sequences, and how many step numbers its destinationConfig values
 /// were named after so far (the next sequence's offset).
 #[derive(Debug, Clone)]
-pub struct Kept {
+pub struct LaneTunnel {
     pub known: KeptTunnel,
     pub labels_used: usize,
 }
@@ -100,7 +100,7 @@ pub struct Kept {
 pub struct Lane<'a, A> {
     pub api: &'a A,
     pub timeline: Timeline,
-    pub kept: Option<Kept>,
+    pub kept: Option<LaneTunnel>,
 }
 
 impl<'a, A> Lane<'a, A> {

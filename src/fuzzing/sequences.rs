@@ -26,7 +26,7 @@ use super::driver::{
 };
 use super::lifecycle::{LifecycleInput, Step, MAX_STEPS};
 use super::notation;
-use super::reuse::{free_prefix, Lane, Kept, Needs, REUSE_GUARD, REUSE_ROOM};
+use super::reuse::{free_prefix, Lane, LaneTunnel, Needs, REUSE_GUARD, REUSE_ROOM};
 use super::FuzzProgress;
 use crate::cases::rng_for;
 use crate::checks::CheckOutcome;
@@ -35,7 +35,7 @@ use crate::server::Control;
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// How time passes on the endpoint a [`ClientApi`] talks to.
-pub enum Clock {
+pub enum EndpointClock {
     /// The built-in server: its clock is moved forward, nothing waits.
     Moved(Control),
     /// A server whose tunnel clock runs `time_scale` times faster than real time: time steps
@@ -46,7 +46,7 @@ pub enum Clock {
 /// Any endpoint, through the protocol client (signing, the AWS SDKs' retries, rate limits).
 pub struct ClientApi {
     pub client: Client,
-    pub clock: Clock,
+    pub clock: EndpointClock,
     /// The campaign's run id, tagged on every tunnel (`rotcheck cleanup` finds leftovers by it).
     pub run_id: String,
 }
@@ -56,8 +56,8 @@ impl ClientApi {
     /// tunnel-minute lasts at most a second (a server run with `--time-scale 60` or more).
     pub fn time_steps(&self) -> bool {
         match &self.clock {
-            Clock::Moved(_) => true,
-            Clock::Waited { time_scale } => *time_scale >= 60.0,
+            EndpointClock::Moved(_) => true,
+            EndpointClock::Waited { time_scale } => *time_scale >= 60.0,
         }
     }
 }
@@ -94,13 +94,13 @@ impl Api for ClientApi {
 
     async fn advance(&self, by: Duration) {
         match &self.clock {
-            Clock::Moved(control) => control.advance_clock(by),
-            Clock::Waited { .. } => tokio::time::sleep(by).await,
+            EndpointClock::Moved(control) => control.advance_clock(by),
+            EndpointClock::Waited { .. } => tokio::time::sleep(by).await,
         }
     }
 
     fn moves_clock(&self) -> bool {
-        matches!(self.clock, Clock::Moved(_))
+        matches!(self.clock, EndpointClock::Moved(_))
     }
 
     fn run_tag(&self) -> Option<&str> {
@@ -109,8 +109,8 @@ impl Api for ClientApi {
 
     fn tunnel_minute(&self) -> Duration {
         match &self.clock {
-            Clock::Moved(control) => control.tunnel_minute(),
-            Clock::Waited { time_scale } => Duration::from_secs_f64(60.0 / time_scale.max(1e-3)),
+            EndpointClock::Moved(control) => control.tunnel_minute(),
+            EndpointClock::Waited { time_scale } => Duration::from_secs_f64(60.0 / time_scale.max(1e-3)),
         }
     }
 }
@@ -310,7 +310,7 @@ pub fn opening_scenarios() -> Vec<Vec<Step>> {
         Step::Advance { secs: 14 },
         Step::Rotate {
             tunnel: 0,
-            mode: super::input::Mode::Source,
+            mode: super::input::ModeChoice::Source,
             config: false,
         },
         Step::Advance { secs: 11 },
@@ -361,7 +361,7 @@ struct Found {
 const MAX_DEFERRED: usize = 16;
 
 /// Shared between the workers.
-struct Shared<'a> {
+struct CampaignState<'a> {
     stream: Mutex<SequenceStream>,
     /// Sequences that need new tunnels, waiting for the budget's pace to allow them.
     deferred: Mutex<VecDeque<(Vec<Step>, bool)>>,
@@ -381,7 +381,7 @@ struct Shared<'a> {
     progress: &'a dyn FuzzProgress,
 }
 
-impl Shared<'_> {
+impl CampaignState<'_> {
     /// Tunnels held back once there is a finding: shrinking it needs fresh tunnels.
     fn reserve(&self) -> u64 {
         let found = !self.found.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
@@ -404,7 +404,7 @@ impl Shared<'_> {
 /// nothing to run now (wait for the budget's pace). On a budget, a sequence that needs new
 /// tunnels while the pace allows none is deferred; with the queue full, or when the budget could
 /// never pay for it, it is cut to the steps that need none.
-fn next_sequence<A>(shared: &Shared<'_>, lane: &Lane<'_, A>, reuse: bool) -> Option<(Vec<Step>, bool)> {
+fn next_sequence<A>(shared: &CampaignState<'_>, lane: &Lane<'_, A>, reuse: bool) -> Option<(Vec<Step>, bool)> {
     let next_from_stream = || shared.stream.lock().ok().map(|mut s| s.next_sequence());
     if !reuse {
         return next_from_stream().map(|(s, _)| (s, false));
@@ -442,7 +442,7 @@ fn next_sequence<A>(shared: &Shared<'_>, lane: &Lane<'_, A>, reuse: bool) -> Opt
 
 async fn worker<'l, A: Api>(
     mut lane: Lane<'l, A>,
-    shared: &Shared<'_>,
+    shared: &CampaignState<'_>,
     config: &SequenceConfig,
     deadline: Instant,
 ) -> Lane<'l, A> {
@@ -504,7 +504,7 @@ async fn worker<'l, A: Api>(
         let (left, deletes) = clean(lane.api, &run, keep.as_deref()).await;
         shared.requests.fetch_add(deletes, Ordering::Relaxed);
         if let Some(known) = run.kept.clone() {
-            lane.kept = Some(Kept {
+            lane.kept = Some(LaneTunnel {
                 known,
                 labels_used: labels + steps.len() + 1,
             });
@@ -547,7 +547,7 @@ async fn worker<'l, A: Api>(
 
 /// Deletes the lane's kept tunnel once too little of its life is left to run a sequence on it
 /// (time passes, and a sequence that lets time pass moves the built-in server's clock).
-async fn retire_if_aged<A: Api>(shared: &Shared<'_>, lane: &mut Lane<'_, A>) {
+async fn retire_if_aged<A: Api>(shared: &CampaignState<'_>, lane: &mut Lane<'_, A>) {
     let minute = lane.api.tunnel_minute().as_secs_f64();
     let aged = lane
         .kept
@@ -565,7 +565,7 @@ async fn retire_if_aged<A: Api>(shared: &Shared<'_>, lane: &mut Lane<'_, A>) {
 /// run again on fresh tunnels first, and reported as it failed there; if it passes there (or the
 /// budget cannot pay for it), it is reported as found on a reused tunnel, not shrunk.
 async fn found<A: Api>(
-    shared: &Shared<'_>,
+    shared: &CampaignState<'_>,
     lane: &mut Lane<'_, A>,
     config: &SequenceConfig,
     failing: Vec<Step>,
@@ -639,7 +639,7 @@ pub async fn fuzz_sequences<A: Api>(
     let started = Instant::now();
     let deadline = started + config.duration;
     let budget = TunnelBudget::new(config.max_tunnels_opened);
-    let shared = Shared {
+    let shared = CampaignState {
         stream: Mutex::new(SequenceStream::new(config.seed, config.time_steps)),
         deferred: Mutex::new(VecDeque::new()),
         budget: &budget,

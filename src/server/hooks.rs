@@ -22,7 +22,7 @@ use super::behaviour::Behaviour;
 use super::clock::Clock;
 use super::dataplane::handshake::RefusalReason;
 use super::errors::{ApiError, ErrorStyle};
-use super::store::{TokenStyle, Tunnel};
+use super::store::{StoredTunnel, TokenStyle};
 use super::ServerConfig;
 use crate::secret::SecretString;
 use crate::spec::facts::ClientMode;
@@ -154,18 +154,18 @@ pub(crate) trait Hook: Sync {
     // ---- OpenTunnel ----
 
     /// After OpenTunnel built a tunnel, before it is stored and answered.
-    fn after_open(&self, _tunnel: &mut Tunnel) {}
+    fn after_open(&self, _tunnel: &mut StoredTunnel) {}
 
     // ---- The rotation ----
 
     /// SOURCE with a destinationConfig, about to be refused (`tunnel` is None for an unknown
     /// id). True serves the rotation instead (as a SOURCE rotation).
-    fn source_with_config(&self, _tunnel: Option<&mut Tunnel>, _config: &Value, _behaviour: &Behaviour) -> bool {
+    fn source_with_config(&self, _tunnel: Option<&mut StoredTunnel>, _config: &Value, _behaviour: &Behaviour) -> bool {
         false
     }
 
     /// The tunnel is CLOSED: true rotates it anyway (the hook has made it rotatable).
-    fn rotate_closed(&self, _tunnel: &mut Tunnel, _at: &RotationContext<'_>) -> bool {
+    fn rotate_closed(&self, _tunnel: &mut StoredTunnel, _at: &RotationContext<'_>) -> bool {
         false
     }
 
@@ -179,7 +179,7 @@ pub(crate) trait Hook: Sync {
     }
 
     /// After the rotation: changes the tunnel and the tokens handed out.
-    fn after_rotation(&self, _tunnel: &mut Tunnel, _tokens: &mut Rotated, _at: &RotationContext<'_>) {}
+    fn after_rotation(&self, _tunnel: &mut StoredTunnel, _tokens: &mut Rotated, _at: &RotationContext<'_>) {}
 
     // ---- The response ----
 

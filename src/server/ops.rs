@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::dataplane;
 use super::errors::ApiError;
 use super::hooks::{NextToken, Rotated, RotationContext, Sides};
-use super::store::{self, Side, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
+use super::store::{self, Side, StoreError, StoredTunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
 use super::AppState;
 use crate::secret::SecretString;
 use crate::spec::facts::{ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
@@ -149,7 +149,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         }
     };
     let seq = store.next_seq();
-    let mut tunnel = Tunnel {
+    let mut tunnel = StoredTunnel {
         seq,
         arn: state.arn(&id),
         id,
@@ -180,7 +180,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-fn status(state: &AppState, t: &Tunnel, now: f64) -> &'static str {
+fn status(state: &AppState, t: &StoredTunnel, now: f64) -> &'static str {
     if t.is_open(now, state.instant_expiry()) {
         "OPEN"
     } else {
@@ -298,7 +298,7 @@ fn list_tunnels(state: &AppState, body: &Value) -> Result<Value, ApiError> {
 
 /// Rotates `side` of `t`: a fresh random token replaces the current one (which is revoked),
 /// unless a hook chooses the next token. Returns the token handed out.
-fn rotate_side(state: &AppState, t: &mut Tunnel, side: Side) -> SecretString {
+fn rotate_side(state: &AppState, t: &mut StoredTunnel, side: Side) -> SecretString {
     let revoked = &t.side(side).revoked;
     let fresh = match state.hooks().find_map(|h| h.next_token(t.token(side), revoked)) {
         Some(NextToken::Keep) => {
@@ -390,7 +390,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(Value::Object(out))
 }
 
-fn by_arn<'a>(store: &'a mut store::Store, arn: &str) -> Result<&'a mut Tunnel, ApiError> {
+fn by_arn<'a>(store: &'a mut store::Store, arn: &str) -> Result<&'a mut StoredTunnel, ApiError> {
     store.get_by_arn_mut(arn).ok_or_else(|| {
         let shown: String = arn.chars().take(256).collect();
         ApiError::bad_request("ResourceNotFoundException", format!("Resource {shown} not found"))

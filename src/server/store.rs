@@ -95,7 +95,7 @@ pub fn new_token(style: TokenStyle) -> SecretString {
 }
 
 #[derive(Debug, Clone)]
-pub struct Tunnel {
+pub struct StoredTunnel {
     pub seq: u64,
     pub id: String,
     pub arn: String,
@@ -165,7 +165,7 @@ impl SideState {
     }
 }
 
-impl Tunnel {
+impl StoredTunnel {
     pub fn token(&self, side: Side) -> &SecretString {
         match side {
             Side::Source => &self.source_token,
@@ -230,7 +230,7 @@ pub enum StoreError {
 
 #[derive(Debug, Default, Clone)]
 pub struct Store {
-    tunnels: BTreeMap<u64, Tunnel>,
+    tunnels: BTreeMap<u64, StoredTunnel>,
     ids: HashMap<String, u64>,
     arns: HashMap<String, u64>,
     next_seq: u64,
@@ -246,21 +246,21 @@ impl Store {
         self.ids.contains_key(id)
     }
 
-    pub fn get(&self, id: &str) -> Option<&Tunnel> {
+    pub fn get(&self, id: &str) -> Option<&StoredTunnel> {
         self.ids.get(id).and_then(|s| self.tunnels.get(s))
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Tunnel> {
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut StoredTunnel> {
         let seq = *self.ids.get(id)?;
         self.tunnels.get_mut(&seq)
     }
 
-    pub fn get_by_arn_mut(&mut self, arn: &str) -> Option<&mut Tunnel> {
+    pub fn get_by_arn_mut(&mut self, arn: &str) -> Option<&mut StoredTunnel> {
         let seq = *self.arns.get(arn)?;
         self.tunnels.get_mut(&seq)
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Tunnel> {
+    pub fn remove(&mut self, id: &str) -> Option<StoredTunnel> {
         let seq = self.ids.remove(id)?;
         let t = self.tunnels.remove(&seq)?;
         self.arns.remove(&t.arn);
@@ -304,30 +304,30 @@ impl Store {
         Ok(())
     }
 
-    pub fn insert(&mut self, t: Tunnel) {
+    pub fn insert(&mut self, t: StoredTunnel) {
         self.ids.insert(t.id.clone(), t.seq);
         self.arns.insert(t.arn.clone(), t.seq);
         self.tunnels.insert(t.seq, t);
     }
 
     /// Every tunnel, for a sweep over them.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Tunnel> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut StoredTunnel> {
         self.tunnels.values_mut()
     }
 
     /// The tunnel and side whose current token is `token`.
-    pub fn find_token(&self, token: &str) -> Option<(&Tunnel, Side)> {
+    pub fn find_token(&self, token: &str) -> Option<(&StoredTunnel, Side)> {
         self.find_side(token, |t, side| t.token(side).expose() == token)
     }
 
     /// The tunnel and side a rotation revoked `token` from (a current token is not revoked).
-    pub fn find_revoked(&self, token: &str) -> Option<(&Tunnel, Side)> {
+    pub fn find_revoked(&self, token: &str) -> Option<(&StoredTunnel, Side)> {
         self.find_side(token, |t, side| {
             t.side(side).revoked.iter().any(|r| r.expose() == token)
         })
     }
 
-    fn find_side(&self, token: &str, matches: impl Fn(&Tunnel, Side) -> bool) -> Option<(&Tunnel, Side)> {
+    fn find_side(&self, token: &str, matches: impl Fn(&StoredTunnel, Side) -> bool) -> Option<(&StoredTunnel, Side)> {
         if token.is_empty() {
             return None;
         }
@@ -340,7 +340,7 @@ impl Store {
     }
 
     /// Tunnels newest first, starting at sequence number `from` (inclusive) when given.
-    pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &Tunnel> {
+    pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &StoredTunnel> {
         self.tunnels.range(..=from.unwrap_or(u64::MAX)).rev().map(|(_, t)| t)
     }
 }
@@ -353,7 +353,7 @@ mod tests {
     fn tunnel(store: &mut Store, now: f64, lifetime: f64) -> String {
         let seq = store.next_seq();
         let id = new_id(IdStyle::Hex);
-        store.insert(Tunnel {
+        store.insert(StoredTunnel {
             seq,
             id: id.clone(),
             arn: format!("arn:{id}"),

@@ -10,22 +10,22 @@ use tower::ServiceExt;
 use super::OracleFailure;
 use crate::cases::{Case, CaseKind, Expectation, TunnelState};
 use crate::checks;
-use crate::fuzzing::input::{self, Prepared};
+use crate::fuzzing::input::{self, PreparedRequest};
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// The request as sent and its response (`None` when it cannot be sent: an invalid method), and
 /// the id of the tunnel prepared for it.
-pub type Sent = (Option<(HttpRequest, HttpResponse)>, Option<String>);
+pub type Exchanged = (Option<(HttpRequest, HttpResponse)>, Option<String>);
 
 /// Prepares the tunnel of `prepared` on `app`, materializes the request and sends it.
-pub async fn exchange(app: &Router, prepared: &Prepared) -> Result<Sent, OracleFailure> {
+pub async fn exchange(app: &Router, prepared: &PreparedRequest) -> Result<Exchanged, OracleFailure> {
     let opened = prepare_tunnel(app, &prepared.tunnel).await?;
     let request = materialized(prepared, opened.as_deref());
     Ok((send(app, &request).await, opened))
 }
 
 /// The request of `prepared` with the placeholder replaced by the tunnel's id.
-pub(super) fn materialized(prepared: &Prepared, opened: Option<&str>) -> HttpRequest {
+pub(super) fn materialized(prepared: &PreparedRequest, opened: Option<&str>) -> HttpRequest {
     match (&prepared.tunnel, opened) {
         (_, Some(id)) => materialize(&prepared.request, id),
         (TunnelState::Unknown { id }, None) => materialize(&prepared.request, id),

@@ -19,7 +19,7 @@ mod sigv4;
 mod validity;
 
 pub use super::dataplane::dataplane_bytes;
-pub use inprocess::{exchange, send, Sent};
+pub use inprocess::{exchange, send, Exchanged};
 pub use request::{check_prepared, judge_exchange, raw_bytes, request_bytes, FUZZ_MAX_BODY_BYTES};
 pub use response::{check_response, response_bytes};
 pub use sigv4::{check_sigv4, sigv4_bytes};

@@ -9,7 +9,7 @@ use super::validity::{parse_body, validity, Validity};
 use super::{block_on, OracleFailure};
 use crate::cases::TunnelState;
 use crate::checks::{self, error_shape, Status, StepEvidence, StepExpectation};
-use crate::fuzzing::input::{self, Prepared, RequestInput};
+use crate::fuzzing::input::{self, PreparedRequest, RequestInput};
 use crate::secret::SecretString;
 use crate::server::{self, Control, ServerConfig, StoreSnapshot};
 use crate::spec::facts;
@@ -89,7 +89,7 @@ impl FuzzServer {
 
 /// Sends `prepared` to this thread's reference server (restored first, then its tunnel prepared)
 /// and judges it.
-pub fn check_prepared(prepared: &Prepared) -> Result<(), OracleFailure> {
+pub fn check_prepared(prepared: &PreparedRequest) -> Result<(), OracleFailure> {
     thread_local! {
         static SERVER: Result<FuzzServer, OracleFailure> = FuzzServer::new();
     }
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_server_validator_that_accepts_a_129_character_service_is_caught() {
         let service = "s".repeat(129);
-        let prepared = Prepared {
+        let prepared = PreparedRequest {
             tunnel: TunnelState::Open {
                 destination_config: None,
             },
@@ -302,7 +302,7 @@ mod tests {
     fn mutated_skeletons_pass() {
         let input = RequestInput {
             start: Start::Skeleton(input::Skeleton {
-                mode: input::Mode::All,
+                mode: input::ModeChoice::All,
                 services: 1,
                 thing_name: false,
                 tunnel: input::TunnelChoice::Open,
@@ -310,7 +310,7 @@ mod tests {
             mutations: vec![
                 Mutation::Set {
                     at: Path::ClientMode,
-                    value: Json::Mode(input::ModeText::Lower(input::Mode::All)),
+                    value: Json::Mode(input::ModeText::Lower(input::ModeChoice::All)),
                 },
                 Mutation::Remove { at: Path::Services },
             ],

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use regex::Regex;
 
-use super::super::store::{Side, Store, Tunnel};
+use super::super::store::{Side, Store, StoredTunnel};
 
 /// The largest upgrade request accepted (request line and headers).
 pub const MAX_REQUEST_BYTES: usize = 4096;
@@ -204,9 +204,9 @@ pub fn read_offer(parts: &Parts) -> Result<Offer, Refusal> {
 pub fn admit<'s>(
     store: &'s Store,
     offer: &Offer,
-    is_open: impl Fn(&Tunnel) -> bool,
+    is_open: impl Fn(&StoredTunnel) -> bool,
     admits: impl Fn(RefusalReason) -> bool,
-) -> Result<(&'s Tunnel, Side), Refusal> {
+) -> Result<(&'s StoredTunnel, Side), Refusal> {
     let refuse = |reason, message: String| {
         if admits(reason) {
             Ok(())

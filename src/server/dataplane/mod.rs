@@ -49,7 +49,7 @@ pub(crate) use connections::Connections;
 
 use super::hooks::StateChange;
 use super::state::AppState;
-use super::store::{self, Side, Tunnel};
+use super::store::{self, Side, StoredTunnel};
 use crate::spec::Op;
 use handshake::Refusal;
 
@@ -155,7 +155,7 @@ fn refuse(state: &AppState, r: Refusal) -> Response {
     resp
 }
 
-fn services_of(t: &Tunnel) -> Vec<String> {
+fn services_of(t: &StoredTunnel) -> Vec<String> {
     t.destination_config
         .as_ref()
         .and_then(|d| d.get("services"))
@@ -168,7 +168,7 @@ fn services_of(t: &Tunnel) -> Vec<String> {
 }
 
 /// DescribeTunnel's `sourceConnectionState` / `destinationConnectionState`.
-pub(crate) fn connection_state(state: &AppState, t: &Tunnel, side: Side) -> Value {
+pub(crate) fn connection_state(state: &AppState, t: &StoredTunnel, side: Side) -> Value {
     let s = t.side(side);
     let status = if s.connections > 0 { "CONNECTED" } else { "DISCONNECTED" };
     json!({

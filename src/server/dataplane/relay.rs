@@ -60,14 +60,14 @@ impl End {
 
 /// What a connection moved, for the log.
 #[derive(Default)]
-struct Counts {
+struct ByteCounts {
     received: AtomicU64,
     relayed: AtomicU64,
     no_peer: AtomicU64,
     sent: AtomicU64,
 }
 
-impl Counts {
+impl ByteCounts {
     fn add(counter: &AtomicU64, n: usize) {
         counter.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
@@ -83,7 +83,7 @@ struct Conn {
     tunnel: String,
     side: Side,
     generation: u64,
-    counts: Counts,
+    counts: ByteCounts,
 }
 
 /// Why the server ends a connection for its tunnel's sake: the tunnel was deleted or CLOSED
@@ -133,7 +133,7 @@ pub(super) async fn run(
         tunnel: tunnel.clone(),
         side,
         generation,
-        counts: Counts::default(),
+        counts: ByteCounts::default(),
     };
     let (mut sink, mut stream) = socket.split();
     let hello = frame::encode(&frame::service_ids(services)).unwrap_or_default();
@@ -181,10 +181,10 @@ pub(super) async fn run(
         side = side.mode(),
         connection = generation,
         reason = %end.why,
-        bytes_received = Counts::get(&c.received),
-        bytes_relayed = Counts::get(&c.relayed),
-        bytes_without_peer = Counts::get(&c.no_peer),
-        bytes_sent = Counts::get(&c.sent),
+        bytes_received = ByteCounts::get(&c.received),
+        bytes_relayed = ByteCounts::get(&c.relayed),
+        bytes_without_peer = ByteCounts::get(&c.no_peer),
+        bytes_sent = ByteCounts::get(&c.sent),
         seconds = opened.elapsed().as_secs_f64(),
         "data-plane connection closed"
     );
@@ -202,7 +202,7 @@ impl Conn {
         loop {
             match stream.next().await {
                 Some(Ok(Message::Binary(data))) => {
-                    Counts::add(&self.counts.received, data.len());
+                    ByteCounts::add(&self.counts.received, data.len());
                     let Ok(messages) = frame::decode_all(&data) else {
                         return End::send(close_code::PROTOCOL, "malformed message");
                     };
@@ -226,7 +226,7 @@ impl Conn {
     async fn forward(&self, data: Bytes) {
         let n = data.len();
         let Some(peer) = self.state.connections.peer(&self.tunnel, self.side, self.generation) else {
-            Counts::add(&self.counts.no_peer, n);
+            ByteCounts::add(&self.counts.no_peer, n);
             tracing::debug!(tunnel = %self.tunnel, side = self.side.mode(), bytes = n, "no peer connected: frame dropped");
             return;
         };
@@ -239,9 +239,9 @@ impl Conn {
             }
         };
         if delivered {
-            Counts::add(&self.counts.relayed, n);
+            ByteCounts::add(&self.counts.relayed, n);
         } else {
-            Counts::add(&self.counts.no_peer, n);
+            ByteCounts::add(&self.counts.no_peer, n);
         }
     }
 
@@ -261,7 +261,7 @@ impl Conn {
             for f in out {
                 let n = f.len();
                 match tokio::time::timeout(stall, sink.send(Message::Binary(f))).await {
-                    Ok(Ok(())) => Counts::add(&self.counts.sent, n),
+                    Ok(Ok(())) => ByteCounts::add(&self.counts.sent, n),
                     Ok(Err(e)) => return End::gone(format!("writing to the connection failed: {e}")),
                     Err(_) => {
                         tracing::warn!(

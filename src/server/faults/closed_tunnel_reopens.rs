@@ -2,12 +2,12 @@
 //! one more lifetime).
 
 use crate::server::hooks::{Hook, RotationContext};
-use crate::server::store::Tunnel;
+use crate::server::store::StoredTunnel;
 
 pub(super) struct ClosedTunnelReopens;
 
 impl Hook for ClosedTunnelReopens {
-    fn rotate_closed(&self, t: &mut Tunnel, at: &RotationContext<'_>) -> bool {
+    fn rotate_closed(&self, t: &mut StoredTunnel, at: &RotationContext<'_>) -> bool {
         t.closed_at = None;
         t.expires_at = t.expires_at.max(at.now + at.lifetime);
         true

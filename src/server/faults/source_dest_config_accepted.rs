@@ -5,12 +5,12 @@ use serde_json::Value;
 
 use crate::server::behaviour::Behaviour;
 use crate::server::hooks::Hook;
-use crate::server::store::Tunnel;
+use crate::server::store::StoredTunnel;
 
 pub(super) struct SourceDestConfigAccepted;
 
 impl Hook for SourceDestConfigAccepted {
-    fn source_with_config(&self, _tunnel: Option<&mut Tunnel>, _config: &Value, _b: &Behaviour) -> bool {
+    fn source_with_config(&self, _tunnel: Option<&mut StoredTunnel>, _config: &Value, _b: &Behaviour) -> bool {
         true
     }
 }
