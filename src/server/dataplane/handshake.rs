@@ -43,17 +43,6 @@ pub enum RefusalReason {
     ClientTokenMismatch,
 }
 
-impl RefusalReason {
-    /// The token is not (or no longer) one that opens a connection: unknown, revoked, or of a
-    /// CLOSED tunnel.
-    pub fn token_not_valid(self) -> bool {
-        matches!(
-            self,
-            RefusalReason::UnknownToken | RefusalReason::Revoked | RefusalReason::ClosedTunnel
-        )
-    }
-}
-
 /// A refused handshake: a 4xx with a plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {

@@ -213,3 +213,86 @@ pub(crate) fn report_connection(state: &Arc<AppState>, tunnel: &str, side: Side,
         None => apply(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    use crate::server::{router, Fault, ServerConfig, Variant};
+
+    /// The answer to `op` with `body` on the control plane, as JSON.
+    async fn call(app: &axum::Router, op: &str, body: Value) -> Value {
+        let req = Request::post("/")
+            .header("x-amz-target", format!("IoTSecuredTunneling.{op}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    }
+
+    /// A handshake with `token` as the source side: its status and body (in-process there is no
+    /// connection to upgrade, so an admitted token gets the upgrade's own refusal).
+    async fn handshake(app: &axum::Router, token: &str) -> (u16, String) {
+        let req = Request::get("/tunnel?local-proxy-mode=source")
+            .header("access-token", token)
+            .header("sec-websocket-protocol", "aws.iot.securetunneling-3.0")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// A server with `faults` and `variants`, and a source token a SOURCE rotation revoked.
+    async fn revoked_source(faults: Vec<Fault>, variants: Vec<Variant>) -> (axum::Router, String) {
+        let app = router(ServerConfig {
+            faults,
+            variants,
+            ..ServerConfig::default()
+        });
+        let opened = call(&app, "OpenTunnel", json!({})).await;
+        let old = opened["sourceAccessToken"].as_str().unwrap().to_owned();
+        let id = opened["tunnelId"].clone();
+        call(
+            &app,
+            "RotateTunnelAccessToken",
+            json!({"tunnelId": id, "clientMode": "SOURCE"}),
+        )
+        .await;
+        (app, old)
+    }
+
+    /// Guards the hook points that replaced the handshake's fault knobs (`Leniency`,
+    /// `keep_revoked_tokens`, `revoked_403`): the faithful server refuses a revoked token as such,
+    /// `revoked-token-accepted` admits it at `handshake_refused`, and `revoked-token-403` answers
+    /// 403 at `finish_upgrade`.
+    #[tokio::test]
+    async fn a_revoked_token_is_refused_admitted_or_forbidden_at_the_hook_points() {
+        let (app, old) = revoked_source(vec![], vec![]).await;
+        let (status, body) = handshake(&app, &old).await;
+        assert_eq!(status, 400);
+        assert!(
+            body.starts_with("Invalid access token: the token was revoked"),
+            "{body}"
+        );
+        let (status, body) = handshake(&app, "no-such-token").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (400, "Invalid access token: the token is not valid")
+        );
+
+        let (app, old) = revoked_source(vec![Fault::RevokedTokenAccepted], vec![]).await;
+        let (_, body) = handshake(&app, &old).await;
+        assert!(!body.starts_with("Invalid access token"), "admitted: {body}");
+
+        let (app, old) = revoked_source(vec![], vec![Variant::RevokedToken403]).await;
+        let (status, body) = handshake(&app, &old).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(handshake(&app, "no-such-token").await.0, 403);
+    }
+}

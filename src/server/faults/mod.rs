@@ -11,7 +11,8 @@
 //! 1. write `my_fault.rs` with `pub(super) struct MyFault;` and `impl Hook for MyFault { ... }`;
 //! 2. add one line to the catalog below: `MyFault => my_fault, "my-fault", "what it breaks"`
 //!    (the macro declares the module);
-//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (the mutation score fails without it),
+//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (`tests/check_lists.rs` prints the
+//!    missing line; the mutation score then checks that the check catches it),
 //!    followed by `--strict` when the fault breaks only a point PROTOCOL.md infers (it must then
 //!    pass `rotcheck run` and fail `rotcheck run --strict`).
 //!

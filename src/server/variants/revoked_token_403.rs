@@ -11,7 +11,12 @@ pub(super) struct RevokedToken403;
 
 impl Hook for RevokedToken403 {
     fn finish_upgrade(&self, refused: Option<RefusalReason>, response: &mut Response) {
-        if refused.is_some_and(RefusalReason::token_not_valid) {
+        // Tokens that do not (or no longer) open a connection; not malformed requests.
+        let token_not_valid = matches!(
+            refused,
+            Some(RefusalReason::UnknownToken | RefusalReason::Revoked | RefusalReason::ClosedTunnel)
+        );
+        if token_not_valid {
             *response.status_mut() = StatusCode::FORBIDDEN;
             *response.body_mut() = Body::from("Forbidden: this access token cannot open a connection");
         }
