@@ -4,10 +4,14 @@
 //! shows the cargo-fuzz target finding each one on its own.) `rotcheck fuzz --sequences` finds
 //! each of them too on a budget of 10 tunnels.
 
-use rotcheck::fuzzing::driver::Verdict;
-use rotcheck::fuzzing::input::Mode;
-use rotcheck::fuzzing::lifecycle::{check_sequence, run_in_process, seed_sequences, LifecycleInput, Step};
-use rotcheck::server::Fault;
+use rotcheck::fuzzing::driver::SequenceEnd;
+use rotcheck::fuzzing::input::ModeChoice;
+use rotcheck::fuzzing::lifecycle::{
+    check_sequence, run_in_process, run_in_process_with, seed_sequences, LifecycleInput, Step,
+};
+use rotcheck::fuzzing::notation;
+use rotcheck::fuzzing::sequences::{opening_scenarios, SequenceStream};
+use rotcheck::server::{Fault, Variant};
 
 use Step::*;
 
@@ -17,7 +21,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
         lifetime,
         config: false,
     };
-    let rotate = |mode: Mode| Rotate {
+    let rotate = |mode: ModeChoice| Rotate {
         tunnel: 0,
         mode,
         config: false,
@@ -25,9 +29,9 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
     vec![
         (
             "tokens-recycled",
-            vec![open(11), rotate(Mode::Source), rotate(Mode::Source)],
+            vec![open(11), rotate(ModeChoice::Source), rotate(ModeChoice::Source)],
         ),
-        ("tokens-not-rotated", vec![open(11), rotate(Mode::All)]),
+        ("tokens-not-rotated", vec![open(11), rotate(ModeChoice::All)]),
         (
             "closed-tunnel-reopens",
             vec![
@@ -36,7 +40,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
                     tunnel: 0,
                     delete: false,
                 },
-                rotate(Mode::All),
+                rotate(ModeChoice::All),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -46,7 +50,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
             vec![
                 open(1),
                 Advance { secs: 2 },
-                rotate(Mode::Source),
+                rotate(ModeChoice::Source),
                 Advance { secs: 4 },
                 List,
             ],
@@ -57,7 +61,7 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
                 open(11),
                 Describe { tunnel: 0 },
                 Advance { secs: 0 },
-                rotate(Mode::All),
+                rotate(ModeChoice::All),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -67,16 +71,16 @@ fn sequence_faults() -> Vec<(&'static str, Vec<Step>)> {
         ),
         (
             "timeout-reset",
-            vec![open(11), rotate(Mode::Destination), Describe { tunnel: 0 }],
+            vec![open(11), rotate(ModeChoice::Destination), Describe { tunnel: 0 }],
         ),
-        ("rotation-closes-tunnel", vec![open(11), rotate(Mode::All), List]),
+        ("rotation-closes-tunnel", vec![open(11), rotate(ModeChoice::All), List]),
         (
             "source-dest-config-applied",
             vec![
                 open(11),
                 Rotate {
                     tunnel: 0,
-                    mode: Mode::Source,
+                    mode: ModeChoice::Source,
                     config: true,
                 },
                 Describe { tunnel: 0 },
@@ -108,6 +112,42 @@ fn every_seed_sequence_passes_against_the_faithful_server() {
     }
 }
 
+/// Guards the one judge against false alarms: the checks now judge every step of a sequence
+/// (answers the lifecycle model used to look at only in part, such as every success body's
+/// schema), so the faithful server and every conformant variant must still pass the opening
+/// scenarios and a few hundred random sequences.
+#[test]
+fn the_faithful_server_and_every_variant_pass_random_sequences() {
+    let sequences: Vec<Vec<Step>> = opening_scenarios()
+        .into_iter()
+        .chain(SequenceStream::new(7, true).take(300))
+        .collect();
+    let variants = std::iter::once(None).chain(Variant::all().iter().map(Some));
+    let mut failed = Vec::new();
+    for variant in variants {
+        let variants: Vec<Variant> = variant.into_iter().copied().collect();
+        for steps in &sequences {
+            if let SequenceEnd::Violation { step, outcome } = run_in_process_with(steps, &[], &variants).end {
+                failed.push(format!(
+                    "{variants:?}: {} at step {}: {}: {} ({:?} / {:?})",
+                    notation::render(steps),
+                    step + 1,
+                    outcome.check,
+                    outcome.message,
+                    outcome.expected,
+                    outcome.actual
+                ));
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} false alarm(s):\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
+}
+
 #[test]
 fn each_sequence_only_fault_is_caught_and_the_faithful_server_passes_the_same_sequence() {
     for (name, steps) in sequence_faults() {
@@ -115,9 +155,9 @@ fn each_sequence_only_fault_is_caught_and_the_faithful_server_passes_the_same_se
         if let Err(v) = check_sequence(&steps, &[]) {
             panic!("{name}: the faithful server fails the sequence: {v}");
         }
-        match run_in_process(&steps, &[fault]).verdict {
-            Verdict::Violation { broken, .. } => {
-                eprintln!("{name}: {broken}");
+        match run_in_process(&steps, &[fault]).end {
+            SequenceEnd::Violation { outcome, .. } => {
+                eprintln!("{name}: {}: {}", outcome.check, outcome.message);
                 // The finding names the check `rotcheck run` catches the fault with
                 // (fixtures/fault-checks.txt), or the one the sequence shows it by.
                 let expected = match name {
@@ -125,7 +165,7 @@ fn each_sequence_only_fault_is_caught_and_the_faithful_server_passes_the_same_se
                     "rotation-closes-tunnel" => "closed-tunnel".to_owned(),
                     _ => catalog_check(name),
                 };
-                assert_eq!(broken.rule.name(), expected, "{name}");
+                assert_eq!(outcome.check.as_str(), expected, "{name}");
             }
             other => panic!("{name}: not caught by {steps:?}: {other:?}"),
         }

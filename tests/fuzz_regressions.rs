@@ -4,10 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rotcheck::fuzzing::oracles::{self, Violation};
+use rotcheck::fuzzing::oracles::{self, OracleFailure};
 use rotcheck::fuzzing::seeds::TARGETS;
 
-fn oracle(target: &str) -> fn(&[u8]) -> Result<(), Violation> {
+fn oracle(target: &str) -> fn(&[u8]) -> Result<(), OracleFailure> {
     match target {
         "request" => oracles::request_bytes,
         "raw" => oracles::raw_bytes,

@@ -107,30 +107,6 @@ fn strict_only(fault: Fault) -> bool {
         .any(|words| words[0] == fault.name() && words.get(2) == Some(&"--strict"))
 }
 
-/// Guards the move of the expected checks out of the server: every fault has exactly one line,
-/// and every line is `FAULT CHECK [--strict]` with a fault of the catalog and a real check.
-#[test]
-fn every_fault_has_one_expected_check() {
-    let lines = fault_check_lines();
-    for &f in Fault::all() {
-        let n = lines.iter().filter(|words| words[0] == f.name()).count();
-        assert_eq!(n, 1, "fault {} has {n} lines in fixtures/fault-checks.txt", f.name());
-        caught_by(f);
-    }
-    for words in &lines {
-        assert!(
-            words.len() == 2 || (words.len() == 3 && words[2] == "--strict"),
-            "fixtures/fault-checks.txt: `{}` is not FAULT CHECK [--strict]",
-            words.join(" ")
-        );
-        assert!(
-            words[0].parse::<Fault>().is_ok(),
-            "fixtures/fault-checks.txt: unknown fault {}",
-            words[0]
-        );
-    }
-}
-
 fn checks_list(ids: &[CheckId]) -> String {
     ids.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
 }

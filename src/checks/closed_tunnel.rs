@@ -9,7 +9,10 @@
 use serde_json::Value;
 
 use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary, tunnel_status};
+use super::{
+    case_answer, expects, one, step_expects, summary, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence,
+    ExpectedStatus, StepExpectation, TunnelObservation,
+};
 use crate::cases::Expectation;
 use crate::spec::facts;
 use crate::wire::HttpResponse;
@@ -40,6 +43,8 @@ impl Check for ClosedTunnel {
 
     fn applies(&self, e: &Evidence) -> bool {
         expects(e, |x| matches!(x, Expectation::ClosedTunnel))
+            || step_expects(e, StepExpectation::ClosedTunnel)
+            || e.as_observed().is_some()
             || matches!(observation(e), Some(DataPlaneObservation::ClosedTunnel { .. }))
             || is_not_run_of(e, ID)
     }
@@ -47,6 +52,12 @@ impl Check for ClosedTunnel {
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         if let Some(o) = not_run(e, ID) {
             return o;
+        }
+        if let Some(s) = e.as_step() {
+            return vec![check_answer(s.response)];
+        }
+        if let Some(o) = e.as_observed() {
+            return vec![check_reported(o)];
         }
         if let Some(DataPlaneObservation::ClosedTunnel {
             open_before,
@@ -75,6 +86,12 @@ pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
             );
         }
     }
+    check_answer(resp)
+}
+
+/// The answer to a rotation of a CLOSED tunnel: refused (a 4xx), as inferred; a 2xx only an
+/// advisory; a 5xx fails.
+fn check_answer(resp: &HttpResponse) -> CheckOutcome {
     match resp.status {
         500..=599 => CheckOutcome::fail(ID, "rotating a CLOSED tunnel caused a server error")
             .with("a 4xx (inferred)", summary(resp)),
@@ -85,6 +102,47 @@ pub fn check(resp: &HttpResponse, after: Option<&Value>) -> CheckOutcome {
         .with("a 4xx (inferred)", summary(resp)),
         _ => CheckOutcome::pass(ID, format!("refused ({}) and the tunnel stays CLOSED", summary(resp))),
     }
+}
+
+/// A tunnel a lifecycle sequence looked at reports a status its life allows: OPEN until
+/// CloseTunnel or its lifetime's end, then CLOSED for good. One still OPEN past its lifetime,
+/// never closed by CloseTunnel, is duration-live's (the lifetime was extended).
+pub fn check_reported(o: &TunnelObservation) -> CheckOutcome {
+    let status = tunnel_status(o.reported);
+    if o.expected.status.allows(status) || super::duration_live::outlived(o) {
+        return CheckOutcome::pass(ID, format!("{}: status {}", o.operation, status.unwrap_or("missing")));
+    }
+    CheckOutcome::fail(
+        ID,
+        format!(
+            "{}: the tunnel reports status {} where its lifecycle allows {}",
+            o.operation,
+            status.unwrap_or("missing"),
+            allowed(o.expected.status)
+        ),
+    )
+    .with(allowed(o.expected.status), lifecycle(o))
+}
+
+fn allowed(s: ExpectedStatus) -> &'static str {
+    match s {
+        ExpectedStatus::Open => "status OPEN",
+        ExpectedStatus::Closed | ExpectedStatus::MaybeGone => "status CLOSED",
+        ExpectedStatus::Expiring => "status OPEN or CLOSED",
+        ExpectedStatus::Gone => "no tunnel at all",
+    }
+}
+
+/// What the sequence knows of the tunnel's life, for `actual`.
+pub(crate) fn lifecycle(o: &TunnelObservation) -> String {
+    let x = &o.expected;
+    format!(
+        "status {}; opened {:.1} tunnel-minutes ago with a {}-minute lifetime, closed by CloseTunnel: {}",
+        tunnel_status(o.reported).unwrap_or("missing"),
+        x.age_minutes,
+        x.lifetime_minutes,
+        x.closed_by_request
+    )
 }
 
 /// `open_before`: the connection made before CloseTunnel; `ended`: whether the server ended it

@@ -1,8 +1,14 @@
 //! describe-shape: every OpenTunnel/DescribeTunnel success the runner reads (setup and verification
 //! calls) is valid against its response shape: timestamps are numbers, status is OPEN or CLOSED, ...
+//! So is the success of a step that sends either operation on its own (a fuzzed request, a
+//! lifecycle step): an OpenTunnel success names its tunnel, and a tunnel a lifecycle sequence
+//! describes reports its createdAt.
 
-use super::{schema, About, Check, CheckId, CheckOutcome, Evidence, Exchange};
+use serde_json::Value;
+
+use super::{schema, About, Check, CheckId, CheckOutcome, Evidence, Exchange, TunnelObservation};
 use crate::spec::facts;
+use crate::wire::HttpResponse;
 
 impl CheckId {
     pub const DESCRIBE_SHAPE: CheckId = CheckId::new("describe-shape");
@@ -33,10 +39,64 @@ impl Check for DescribeShape {
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(s) = e.as_step().filter(|s| s.succeeded()) {
+            return s.operation().and_then(|op| check_step(op, s.response)).into_iter().collect();
+        }
+        if let Some(o) = e.as_observed() {
+            return check_reported(o).into_iter().collect();
+        }
         check(e.exchanges).into_iter().collect()
     }
 }
 const OPERATIONS: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
+
+/// The body of one OpenTunnel/DescribeTunnel success: the problem with it, if any.
+fn problem(op: &str, resp: &HttpResponse) -> Option<String> {
+    match resp.body_json() {
+        None => Some(format!("{op}: body is not JSON")),
+        Some(body) => schema::validate_response(op, &body)
+            .err()
+            .map(|errors| format!("{op}: {}", errors.join("; "))),
+    }
+}
+
+fn failed(problems: &[String]) -> CheckOutcome {
+    CheckOutcome::fail(ID, "an OpenTunnel/DescribeTunnel response violates its shape")
+        .with("bodies valid against the model's output shapes", problems.join(" | "))
+}
+
+/// A step's own OpenTunnel/DescribeTunnel success (`None` for another operation). An OpenTunnel
+/// success also names the tunnel it opened: every later call needs its `tunnelId`.
+fn check_step(op: &str, resp: &HttpResponse) -> Option<CheckOutcome> {
+    if !OPERATIONS.contains(&op) {
+        return None;
+    }
+    let mut problems: Vec<String> = problem(op, resp).into_iter().collect();
+    let named = resp
+        .body_json()
+        .is_some_and(|b| b.get("tunnelId").and_then(Value::as_str).is_some_and(|id| !id.is_empty()));
+    if op == "OpenTunnel" && problems.is_empty() && !named {
+        problems.push("OpenTunnel: no tunnelId".into());
+    }
+    Some(if problems.is_empty() {
+        CheckOutcome::pass(ID, format!("{op} response valid"))
+    } else {
+        failed(&problems)
+    })
+}
+
+/// A tunnel a lifecycle sequence described reports its createdAt (a ListTunnels summary may
+/// leave it out: `None`).
+fn check_reported(o: &TunnelObservation) -> Option<CheckOutcome> {
+    if !o.full {
+        return None;
+    }
+    Some(match o.reported.get("createdAt") {
+        Some(_) => CheckOutcome::pass(ID, format!("{}: createdAt reported", o.operation)),
+        None => CheckOutcome::fail(ID, format!("{}: the tunnel has no createdAt", o.operation))
+            .with("createdAt", "absent"),
+    })
+}
 
 /// `None` when the case read no OpenTunnel/DescribeTunnel success.
 pub fn check(exchanges: &[Exchange]) -> Option<CheckOutcome> {
@@ -50,14 +110,7 @@ pub fn check(exchanges: &[Exchange]) -> Option<CheckOutcome> {
             continue;
         }
         judged += 1;
-        match resp.body_json() {
-            None => problems.push(format!("{op}: body is not JSON")),
-            Some(body) => {
-                if let Err(errors) = schema::validate_response(op, &body) {
-                    problems.push(format!("{op}: {}", errors.join("; ")));
-                }
-            }
-        }
+        problems.extend(problem(op, resp));
     }
     if judged == 0 {
         return None;
@@ -65,8 +118,7 @@ pub fn check(exchanges: &[Exchange]) -> Option<CheckOutcome> {
     Some(if problems.is_empty() {
         CheckOutcome::pass(ID, format!("{judged} OpenTunnel/DescribeTunnel response(s) valid"))
     } else {
-        CheckOutcome::fail(ID, "an OpenTunnel/DescribeTunnel response violates its shape")
-            .with("bodies valid against the model's output shapes", problems.join(" | "))
+        failed(&problems)
     })
 }
 

@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::{show, About, Check, CheckId, CheckOutcome, Evidence, Subject};
+use super::{show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject, TunnelObservation};
 use crate::spec::facts;
 
 impl CheckId {
@@ -30,12 +30,13 @@ impl Check for DurationLive {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        matches!(e.subject, Subject::Live(_))
+        matches!(e.subject, Subject::Live(_) | Subject::Observed(_))
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         match &e.subject {
             Subject::Live(obs) => judge(obs),
+            Subject::Observed(o) => vec![check_reported(o)],
             _ => Vec::new(),
         }
     }
@@ -67,6 +68,25 @@ impl LiveObservation {
     pub fn deadline_ms(&self) -> u64 {
         self.lifetime_ms + self.grace_ms
     }
+}
+
+/// Whether a tunnel a lifecycle sequence looked at is still OPEN past its lifetime, never closed
+/// by CloseTunnel: its lifetime was extended.
+pub fn outlived(o: &TunnelObservation) -> bool {
+    let status = tunnel_status(o.reported);
+    status == Some("OPEN") && !o.expected.closed_by_request && !o.expected.status.allows(status)
+}
+
+/// A tunnel a lifecycle sequence looked at is not OPEN past createdAt + maxLifetimeTimeoutMinutes.
+pub fn check_reported(o: &TunnelObservation) -> CheckOutcome {
+    if !outlived(o) {
+        return CheckOutcome::pass(ID, format!("{}: not OPEN past its lifetime", o.operation));
+    }
+    CheckOutcome::fail(
+        ID,
+        format!("{}: the tunnel is still OPEN past its lifetime", o.operation),
+    )
+    .with("status CLOSED", super::closed_tunnel::lifecycle(o))
 }
 
 /// Grace beyond the lifetime: 20% of it, at least 50 ms (absorbs latency and clock granularity).

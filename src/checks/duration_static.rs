@@ -3,7 +3,10 @@
 
 use serde_json::Value;
 
-use super::{case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject};
+use super::{
+    case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject,
+    TunnelObservation,
+};
 use crate::cases::{Expectation, TunnelState};
 use crate::spec::facts;
 
@@ -34,13 +37,18 @@ impl Check for DurationStatic {
                     && !matches!(c.case.expect, Expectation::SourceWithDestinationConfig)
                     && !c.other_operation_accepted()
             }
-            Subject::Aged(_) => true,
-            Subject::Live(_) | Subject::DataPlane(_) => false,
+            Subject::Aged(_) | Subject::Observed(_) => true,
+            Subject::Live(_)
+            | Subject::DataPlane(_)
+            | Subject::Step(_)
+            | Subject::Listing(_)
+            | Subject::Tags(_) => false,
         }
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         match &e.subject {
+            Subject::Observed(o) => vec![check_reported(o)],
             Subject::Aged(obs) => vec![match &obs.inconclusive {
                 Some(why) => CheckOutcome::error(ID, why.clone()),
                 None => check(obs.before.as_ref(), obs.after.as_ref()),
@@ -83,6 +91,38 @@ pub fn check(before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
         CheckOutcome::fail(ID, "the tunnel's lifetime data changed")
             .with("createdAt and timeoutConfig unchanged, status OPEN", changed.join("; "))
     }
+}
+
+/// A tunnel a lifecycle sequence looked at still reports the createdAt it first reported, and
+/// (DescribeTunnel) the maxLifetimeTimeoutMinutes it was opened with.
+pub fn check_reported(o: &TunnelObservation) -> CheckOutcome {
+    let created = o.reported.get("createdAt");
+    if let (Some(first), Some(now)) = (o.expected.created_at, created) {
+        if !same_timestamp(Some(first), Some(now)) {
+            return CheckOutcome::fail(ID, format!("{}: createdAt changed", o.operation))
+                .with(show(Some(first)), show(Some(now)));
+        }
+    }
+    if o.full {
+        let minutes = o
+            .reported
+            .pointer("/timeoutConfig/maxLifetimeTimeoutMinutes")
+            .and_then(Value::as_f64);
+        if minutes != Some(o.expected.lifetime_minutes) {
+            return CheckOutcome::fail(
+                ID,
+                format!(
+                    "{}: timeoutConfig.maxLifetimeTimeoutMinutes is not the lifetime the tunnel was opened with",
+                    o.operation
+                ),
+            )
+            .with(
+                o.expected.lifetime_minutes.to_string(),
+                minutes.map_or("missing".into(), |m| m.to_string()),
+            );
+        }
+    }
+    CheckOutcome::pass(ID, format!("{}: createdAt and timeoutConfig as they were", o.operation))
 }
 
 #[cfg(test)]

@@ -1,11 +1,12 @@
-//! error-shape: an error answer to a request an AWS SDK could send has a JSON object body and an
-//! error type where clients look for one (header, `__type` or `code`).
+//! error-shape: an error answer to a request an AWS SDK could send has a JSON object body, valid
+//! against the error schema, and an error type where clients look for one (header, `__type` or
+//! `code`).
 //!
 //! Only requests an SDK can produce are judged: `POST`, a known `X-Amz-Target` and the AWS JSON 1.1
 //! content type. What a server answers to a GET, an unknown target or a wrong content type is left
 //! open by PROTOCOL.md, and so is the error type's name.
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, summary};
+use super::{answered, schema, summary, About, Check, CheckId, CheckOutcome, Evidence};
 use crate::wire::parse_error;
 use crate::spec::facts;
 use crate::spec::model;
@@ -30,11 +31,11 @@ impl Check for ErrorShape {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        e.as_case().is_some_and(|c| c.answer().is_ok())
+        e.as_case().is_some_and(|c| c.answer().is_ok()) || e.as_step().is_some()
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        case_answer(e, ID).ok().and_then(|(c, resp)| check(c.request, resp)).into_iter().collect()
+        answered(e, ID).ok().and_then(|(req, resp)| check(req, resp)).into_iter().collect()
     }
 }
 
@@ -52,24 +53,29 @@ pub fn check(req: &HttpRequest, resp: &HttpResponse) -> Option<CheckOutcome> {
     if resp.status < 400 || !sdk_sendable(req) {
         return None;
     }
+    Some(check_error(resp))
+}
+
+/// The rule itself, on an error answer whatever the request: a JSON object body valid against the
+/// error schema, and an error type where clients look for one.
+pub fn check_error(resp: &HttpResponse) -> CheckOutcome {
     if resp.truncated {
-        return Some(CheckOutcome::error(
-            ID,
-            "the error body exceeded the size cap; cannot judge it",
-        ));
+        return CheckOutcome::error(ID, "the error body exceeded the size cap; cannot judge it");
     }
     let expected = "a JSON object body and an error type (X-Amzn-Errortype, __type or code)";
-    if !resp.body_json().is_some_and(|v| v.is_object()) {
-        return Some(
-            CheckOutcome::fail(ID, format!("{}: the error body is not a JSON object", summary(resp)))
-                .with(expected, format!("{} byte(s), not a JSON object", resp.body.len())),
-        );
+    let Some(body) = resp.body_json().filter(|v| v.is_object()) else {
+        return CheckOutcome::fail(ID, format!("{}: the error body is not a JSON object", summary(resp)))
+            .with(expected, format!("{} byte(s), not a JSON object", resp.body.len()));
+    };
+    if let Err(errors) = schema::validate_error(&body) {
+        return CheckOutcome::fail(ID, format!("HTTP {}: the error body violates the error schema", resp.status))
+            .with("a body valid against the error schema", errors.join("; "));
     }
-    Some(match parse_error(resp) {
+    match parse_error(resp) {
         Some(e) => CheckOutcome::pass(ID, format!("HTTP {} {}", resp.status, e.type_name)),
         None => CheckOutcome::fail(ID, format!("HTTP {}: no error type a client can read", resp.status))
             .with(expected, "a JSON object without an error type"),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
-//! What checks judge: the exchanges the runner recorded, and what they are about (one case, or a
-//! scenario's observation). Plain data gathered by the runner; checks do no I/O.
+//! What checks judge: the exchanges recorded, and what they are about (one case or a scenario's
+//! observation, gathered by the runner; or an operation sent on its own, and what a lifecycle
+//! sequence observed, gathered by the fuzzers: `step.rs`). Plain data; checks do no I/O.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::duration_live::LiveObservation;
+use super::step::{ListingObservation, StepEvidence, TagsObservation, TunnelObservation};
 use crate::cases::{Case, Expectation};
 use crate::secret::SecretString;
 use crate::spec::facts::{self, ClientMode};
@@ -103,6 +105,14 @@ pub enum Subject<'a> {
     Aged(&'a AgedObservation),
     /// A data-plane scenario (`runner::data_plane_scenarios`).
     DataPlane(&'a super::data_plane::DataPlaneObservation),
+    /// An operation sent on its own: a request of the request fuzz targets, a lifecycle step.
+    Step(StepEvidence<'a>),
+    /// A tunnel as a lifecycle step's answer reported it.
+    Observed(TunnelObservation<'a>),
+    /// Which tunnels an endpoint shows, beside a lifecycle sequence's own.
+    Listing(ListingObservation<'a>),
+    /// The tags a tunnel lists, beside those a lifecycle sequence set.
+    Tags(TagsObservation<'a>),
 }
 
 /// One unit the registry judges: the exchanges recorded for it and what they are about.
@@ -120,10 +130,34 @@ impl<'a> Evidence<'a> {
         }
     }
 
+    /// Evidence about what `subject` says alone (no exchange recorded with it).
+    pub fn of(subject: Subject<'a>) -> Evidence<'a> {
+        Evidence {
+            exchanges: &[],
+            subject,
+        }
+    }
+
     /// The case evidence, when this is about a case.
     pub fn as_case(&self) -> Option<&CaseEvidence<'a>> {
         match &self.subject {
             Subject::Case(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The step, when this is about an operation sent on its own.
+    pub fn as_step(&self) -> Option<&StepEvidence<'a>> {
+        match &self.subject {
+            Subject::Step(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The observed tunnel, when this is about one a lifecycle step's answer reported.
+    pub fn as_observed(&self) -> Option<&TunnelObservation<'a>> {
+        match &self.subject {
+            Subject::Observed(o) => Some(o),
             _ => None,
         }
     }

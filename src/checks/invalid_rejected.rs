@@ -10,7 +10,7 @@
 //! ("Inferred: type ValidationException"); `--strict` makes it a failure.
 
 use super::error_shape::sdk_sendable;
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
 use crate::wire::parse_error;
 use crate::cases::Expectation;
 use crate::spec::facts;
@@ -51,11 +51,11 @@ impl Check for InvalidRejected {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        expects(e, |x| matches!(x, Expectation::Invalid))
+        expects(e, |x| matches!(x, Expectation::Invalid)) || step_expects(e, StepExpectation::Invalid)
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        one(case_answer(e, ID).map(|(c, resp)| check(c.request, resp)))
+        one(answered(e, ID).map(|(req, resp)| check(req, resp)))
     }
 }
 const EXPECTED: &str = "a 4xx with an error type";

@@ -1,8 +1,10 @@
 //! Conformance checks. One file each: a [`Check`] with an id, a one-line description, the spec
 //! sentence it enforces, which evidence it applies to and how it judges it. Checks judge recorded
-//! data only (no I/O): the runner gathers the [`Evidence`]. One registry ([`REGISTRY`]) drives
-//! [`judge`] for the cases, the scenarios and the fuzz oracles alike: adding a check is one new
-//! file plus one line in the `registry!` list below.
+//! data only (no I/O): the runner gathers the [`Evidence`] of cases and scenarios, the fuzzers that
+//! of the operations they send on their own (`step.rs`). One registry ([`REGISTRY`]) drives
+//! [`judge`] for `rotcheck run`, `rotcheck fuzz`, `rotcheck fuzz --sequences` and the cargo-fuzz
+//! oracles alike, so a rule changed here changes all four: adding a check is one new file plus
+//! one line in the `registry!` list below (and what `tests/check_lists.rs` prints to paste).
 
 use std::collections::BTreeSet;
 
@@ -16,9 +18,15 @@ pub mod data_plane;
 mod evidence;
 mod outcome;
 pub mod schema;
+mod step;
 
 pub use evidence::{AgedObservation, CaseEvidence, Evidence, Exchange, Subject};
 pub use outcome::{CheckOutcome, Status};
+pub use step::{
+    judge_step, token_set_of, ExpectedStatus, ExpectedTunnel, ListingObservation, StepEvidence, StepExpectation,
+    TagsObservation, TunnelObservation,
+};
+pub use token_fresh::{HandedOut, IssuedTokens};
 
 /// What a check is: its name, what it asserts and the spec sentence behind it.
 pub struct About {
@@ -52,6 +60,11 @@ pub trait Check: Sync {
     /// PROTOCOL.md infers what the real service does; no where no source says what it does.
     fn strict_applies(&self) -> bool {
         true
+    }
+    /// Whether only a lifecycle sequence can show what the check judges (`rotcheck fuzz
+    /// --sequences`, the cargo-fuzz `lifecycle` target): `rotcheck run` skips it, saying so.
+    fn sequences_only(&self) -> bool {
+        false
     }
     /// Whether the check is about this evidence. A case it applies to that could not be judged
     /// (setup failed, no answer) reports an Error for the check, never a silent pass.
@@ -91,6 +104,8 @@ registry! {
     connection_state::ConnectionState,
     rotated_connection::RotatedConnection,
     relay::Relay,
+    listing::Listing,
+    tags::Tags,
 }
 
 /// Judge `e` with every selected check that applies to it, in report order.
@@ -151,6 +166,11 @@ impl CheckId {
         self.check().is_none_or(|c| c.strict_applies())
     }
 
+    /// Whether only a lifecycle sequence can show what the check judges.
+    pub fn sequences_only(self) -> bool {
+        self.check().is_some_and(|c| c.sequences_only())
+    }
+
     /// The spec sentence the check enforces.
     pub fn citation(self) -> Citation {
         self.check().map_or(Citation { source: "", text: "" }, |c| c.citation())
@@ -193,13 +213,35 @@ impl std::fmt::Display for CheckId {
     }
 }
 
-/// For the checks of a successful rotation: the answer and the mode to judge it in, or the
-/// outcome to report instead (Error when the case could not be judged, Skip when the rotation was
-/// refused: valid-accepted reports that).
+/// All the checks: what the fuzz oracles select (they hold the reference to every rule).
+pub fn all_checks() -> &'static BTreeSet<CheckId> {
+    static ALL: std::sync::OnceLock<BTreeSet<CheckId>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| CheckId::all().collect())
+}
+
+/// The first failure of every check that applies to `e`, in report order: how the fuzz oracles
+/// and the lifecycle model turn the registry's outcomes into one finding (an advisory, an error
+/// or a skip is none).
+pub fn first_failure(e: &Evidence) -> Result<(), CheckOutcome> {
+    match judge(e, all_checks()).into_iter().find(|o| o.status == Status::Fail) {
+        Some(o) => Err(o),
+        None => Ok(()),
+    }
+}
+
+/// For the checks of a successful rotation (or of a step whose success hands out tokens): the
+/// answer and the token set to judge it by, or the outcome to report instead (Error when the
+/// case could not be judged, Skip when the rotation was refused: valid-accepted reports that).
 pub(crate) fn rotation_success<'a>(
     e: &Evidence<'a>,
     id: CheckId,
 ) -> Result<(&'a HttpResponse, crate::spec::facts::ClientMode), CheckOutcome> {
+    if let Some(s) = e.as_step() {
+        return match s.tokens {
+            Some(mode) if s.succeeded() => Ok((s.response, mode)),
+            _ => Err(CheckOutcome::skip(id, "no successful answer handing out tokens")),
+        };
+    }
     let Some(c) = e.as_case() else {
         return Err(CheckOutcome::skip(id, "not a case"));
     };
@@ -241,9 +283,26 @@ pub(crate) fn case_answer<'a>(
     Ok((*c, resp))
 }
 
+/// The request and its answer, for a check about one expectation of a case or a step; or the
+/// Error outcome saying why the case could not be judged.
+pub(crate) fn answered<'a>(
+    e: &Evidence<'a>,
+    id: CheckId,
+) -> Result<(&'a crate::wire::HttpRequest, &'a HttpResponse), CheckOutcome> {
+    match e.as_step() {
+        Some(s) => Ok((s.request, s.response)),
+        None => case_answer(e, id).map(|(c, resp)| (c.request, resp)),
+    }
+}
+
 /// The case's expectation, when `e` is about a case.
 pub(crate) fn expects(e: &Evidence, f: impl Fn(&crate::cases::Expectation) -> bool) -> bool {
     e.as_case().is_some_and(|c| f(&c.case.expect))
+}
+
+/// Whether `e` is a step whose sender expects `x` of its answer.
+pub(crate) fn step_expects(e: &Evidence, x: StepExpectation) -> bool {
+    e.as_step().is_some_and(|s| s.expect == x)
 }
 
 /// One outcome or an early-returned one, as the `judge` of a single-outcome check returns.

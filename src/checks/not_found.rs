@@ -1,6 +1,6 @@
 //! not-found: a well-formed tunnel id no tunnel has gets exactly HTTP 400 ResourceNotFoundException.
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
 use crate::wire::parse_error;
 use crate::cases::Expectation;
 use crate::spec::facts;
@@ -25,11 +25,11 @@ impl Check for NotFound {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        expects(e, |x| matches!(x, Expectation::NotFound))
+        expects(e, |x| matches!(x, Expectation::NotFound)) || step_expects(e, StepExpectation::NotFound)
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        one(case_answer(e, ID).map(|(_, resp)| check(resp)))
+        one(answered(e, ID).map(|(_, resp)| check(resp)))
     }
 }
 const EXPECTED: &str = "HTTP 400 ResourceNotFoundException";

@@ -1,8 +1,10 @@
 //! response-schema: a successful rotation carries a JSON content type and a body valid against the
-//! RotateTunnelAccessTokenResponse shape. `application/json` and media-type parameters are accepted
+//! RotateTunnelAccessTokenResponse shape. So does the success of a step sending another operation
+//! on its own (a fuzzed request, a lifecycle step), against that operation's shape (OpenTunnel's
+//! and DescribeTunnel's are describe-shape's); a success to a request naming no operation fails. `application/json` and media-type parameters are accepted
 //! (PROTOCOL.md leaves the response content type between the two open).
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_success, schema};
+use super::{one, rotation_success, schema, About, Check, CheckId, CheckOutcome, Evidence};
 use crate::spec::facts;
 use crate::wire::HttpResponse;
 
@@ -31,9 +33,17 @@ impl Check for ResponseSchema {
 
     fn applies(&self, e: &Evidence) -> bool {
         e.as_case().is_some_and(|c| c.success_mode().is_some())
+            || e.as_step().is_some_and(|s| s.succeeded() && !s.operation().is_some_and(|op| DESCRIBED.contains(&op)))
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
+        if let Some(s) = e.as_step() {
+            return vec![match s.operation() {
+                Some(op) => check_operation(op, s.response),
+                None => CheckOutcome::fail(ID, "a success to a request that names no operation")
+                    .with("an error (no X-Amz-Target of the service)", format!("HTTP {}", s.response.status)),
+            }];
+        }
         one(rotation_success(e, ID).map(|(resp, _)| check(resp)))
     }
 }
@@ -47,7 +57,16 @@ pub fn media_type(resp: &HttpResponse) -> Option<String> {
     Some(ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
+/// The successes describe-shape judges (OpenTunnel's and DescribeTunnel's).
+const DESCRIBED: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
+
+/// A successful rotation.
 pub fn check(resp: &HttpResponse) -> CheckOutcome {
+    check_operation(facts::ROTATE, resp)
+}
+
+/// A success of `operation`: a JSON content type and a body valid against its response shape.
+pub fn check_operation(operation: &str, resp: &HttpResponse) -> CheckOutcome {
     let media = media_type(resp);
     if !media.as_deref().is_some_and(|m| JSON_MEDIA_TYPES.contains(&m)) {
         return CheckOutcome::fail(ID, "the success response does not have a JSON content type").with(
@@ -61,13 +80,10 @@ pub fn check(resp: &HttpResponse) -> CheckOutcome {
     let Some(body) = resp.body_json() else {
         return CheckOutcome::fail(ID, "the success body is not JSON").with("a JSON object", "unparseable body");
     };
-    match schema::validate_response(facts::ROTATE, &body) {
-        Ok(()) => CheckOutcome::pass(ID, "JSON body valid against RotateTunnelAccessTokenResponse"),
-        Err(errors) => CheckOutcome::fail(
-            ID,
-            "the success body violates the RotateTunnelAccessTokenResponse shape",
-        )
-        .with("a body valid against the schema", errors.join("; ")),
+    match schema::validate_response(operation, &body) {
+        Ok(()) => CheckOutcome::pass(ID, format!("JSON body valid against {operation}Response")),
+        Err(errors) => CheckOutcome::fail(ID, format!("the success body violates the {operation}Response shape"))
+            .with("a body valid against the schema", errors.join("; ")),
     }
 }
 

@@ -9,6 +9,11 @@ pub fn validate_response(operation: &str, body: &Value) -> Result<(), Vec<String
     crate::spec::schema::validate_response(operation, body)
 }
 
+/// Validate an error body (any error type) against the generic error schema.
+pub fn validate_error(body: &Value) -> Result<(), Vec<String>> {
+    crate::spec::schema::validate_error(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,10 @@
 use serde_json::Value;
 
 use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, Handshake};
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, same_json, same_timestamp, show, summary};
+use super::{
+    case_answer, expects, one, same_json, same_timestamp, show, step_expects, summary, About, Check, CheckId,
+    CheckOutcome, Evidence, StepExpectation, TunnelObservation,
+};
 use crate::cases::Expectation;
 use crate::spec::facts;
 use crate::wire::HttpResponse;
@@ -33,6 +36,8 @@ impl Check for SourceDestinationConfig {
 
     fn applies(&self, e: &Evidence) -> bool {
         expects(e, |x| matches!(x, Expectation::SourceWithDestinationConfig))
+            || step_expects(e, StepExpectation::SourceWithDestinationConfig)
+            || e.as_observed().is_some_and(|o| o.full)
             || matches!(observation(e), Some(DataPlaneObservation::SourceDestinationConfig { .. }))
             || is_not_run_of(e, ID)
     }
@@ -40,6 +45,14 @@ impl Check for SourceDestinationConfig {
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         if let Some(o) = not_run(e, ID) {
             return o;
+        }
+        if let Some(s) = e.as_step() {
+            return vec![refused(s.response).unwrap_or_else(|| {
+                CheckOutcome::pass(ID, format!("refused ({})", summary(s.response)))
+            })];
+        }
+        if let Some(o) = e.as_observed() {
+            return vec![check_reported(o)];
         }
         if let Some(DataPlaneObservation::SourceDestinationConfig { refusal, old_source }) = observation(e) {
             return vec![check_data_plane(refusal, old_source)];
@@ -70,11 +83,18 @@ pub fn changed_members(before: &Value, after: &Value) -> Vec<String> {
     changed
 }
 
+/// The failure when `resp` is not the refusal SOURCE + destinationConfig gets (a 4xx).
+fn refused(resp: &HttpResponse) -> Option<CheckOutcome> {
+    (!(400..500).contains(&resp.status)).then(|| {
+        CheckOutcome::fail(ID, "SOURCE mode with a destinationConfig was not refused with a 4xx")
+            .with("a 4xx error", summary(resp))
+    })
+}
+
 /// `before`/`after`: the DescribeTunnel `tunnel` objects around the request (None: not readable).
 pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>) -> CheckOutcome {
-    if !(400..500).contains(&resp.status) {
-        return CheckOutcome::fail(ID, "SOURCE mode with a destinationConfig was not refused with a 4xx")
-            .with("a 4xx error", summary(resp));
+    if let Some(failed) = refused(resp) {
+        return failed;
     }
     let (Some(before), Some(after)) = (before, after) else {
         return CheckOutcome::error(
@@ -88,6 +108,22 @@ pub fn check(resp: &HttpResponse, before: Option<&Value>, after: Option<&Value>)
     } else {
         CheckOutcome::fail(ID, "refused, but the tunnel changed").with("no change", changed.join("; "))
     }
+}
+
+/// A tunnel a lifecycle sequence described: its destinationConfig is one the sequence set (a
+/// refused SOURCE rotation's never is; a DESTINATION or ALL rotation's may have replaced it).
+pub fn check_reported(o: &TunnelObservation) -> CheckOutcome {
+    let config = o.reported.get("destinationConfig").filter(|v| !v.is_null()).cloned();
+    if o.expected.configs.contains(&config) {
+        return CheckOutcome::pass(ID, format!("{}: destinationConfig as set", o.operation));
+    }
+    let shown = |c: &Option<Value>| c.as_ref().map_or("absent".into(), Value::to_string);
+    let set: Vec<String> = o.expected.configs.iter().map(shown).collect();
+    CheckOutcome::fail(
+        ID,
+        format!("{}: the destinationConfig is not one that was ever set", o.operation),
+    )
+    .with(set.join(" or "), shown(&config))
 }
 
 /// `refusal`: the answer to SOURCE + destinationConfig; `old_source`: the handshake with the

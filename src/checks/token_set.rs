@@ -32,6 +32,7 @@ impl Check for TokenSet {
 
     fn applies(&self, e: &Evidence) -> bool {
         e.as_case().is_some_and(|c| c.success_mode().is_some())
+            || e.as_step().is_some_and(|s| s.succeeded() && s.tokens.is_some())
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {

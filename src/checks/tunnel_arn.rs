@@ -26,10 +26,14 @@ impl Check for TunnelArn {
 
     fn applies(&self, e: &Evidence) -> bool {
         e.as_case().is_some_and(|c| c.success_mode().is_some())
+            || e.as_step().is_some_and(|s| s.succeeded() && s.tokens.is_some() && s.tunnel_arn.is_some())
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        let expected = e.as_case().and_then(|c| c.tunnel_arn);
+        let expected = match e.as_step() {
+            Some(s) => s.tunnel_arn,
+            None => e.as_case().and_then(|c| c.tunnel_arn),
+        };
         one(rotation_body(e, ID).map(|(body, _)| check(&body, expected)))
     }
 }

@@ -1,6 +1,7 @@
-//! valid-accepted: valid input (boundary values included) on an OPEN tunnel gets HTTP 200.
+//! valid-accepted: valid input (boundary values included) on an OPEN tunnel gets HTTP 200; so does
+//! a lifecycle step's valid input on a tunnel that exists, or on none (OpenTunnel, ListTunnels).
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, case_answer, expects, one, summary};
+use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
 use crate::cases::Expectation;
 use crate::spec::facts;
 use crate::wire::HttpResponse;
@@ -33,11 +34,11 @@ impl Check for ValidAccepted {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        expects(e, |x| matches!(x, Expectation::Success { .. }))
+        expects(e, |x| matches!(x, Expectation::Success { .. })) || step_expects(e, StepExpectation::Accepted)
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        one(case_answer(e, ID).map(|(_, resp)| check(resp)))
+        one(answered(e, ID).map(|(_, resp)| check(resp)))
     }
 }
 

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
 use rotcheck::client::Client;
-use rotcheck::fuzzing::driver::{Until, Verdict};
+use rotcheck::fuzzing::driver::{SequenceEnd, Until};
 use rotcheck::fuzzing::lifecycle::Step;
-use rotcheck::fuzzing::sequences::{self, ClientApi, Clock, SequenceConfig};
+use rotcheck::fuzzing::sequences::{self, ClientApi, EndpointClock, SequenceConfig};
 use rotcheck::fuzzing::{notation, SequenceSummary};
 use rotcheck::report::progress::ProgressMode;
 use rotcheck::report::summary::terminal_safe;
@@ -61,7 +61,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
             let apis = (0..count)
                 .map(|_| ClientApi {
                     client: client.clone(),
-                    clock: Clock::Waited { time_scale },
+                    clock: EndpointClock::Waited { time_scale },
                     run_id: run_id.clone(),
                 })
                 .collect();
@@ -83,7 +83,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
                     rotcheck::target::start_embedded_with_control(&region, 1.0, &opts).await?;
                 apis.push(ClientApi {
                     client,
-                    clock: Clock::Moved(control),
+                    clock: EndpointClock::Moved(control),
                     run_id: run_id.clone(),
                 });
                 servers.push(server);
@@ -240,7 +240,7 @@ async fn replay(targets: &Targets, steps: &[Step]) -> anyhow::Result<ExitCode> {
     if let Some(n) = &targets.notice {
         eprintln!("note: {n}");
     }
-    let (verdict, requests, left) = sequences::run_and_clean(api, steps, Until::NEVER).await;
+    let (end, requests, left) = sequences::run_and_clean(api, steps, Until::NEVER).await;
     if !left.is_empty() {
         eprintln!(
             "tunnels left behind (delete them with `rotcheck cleanup`): {}",
@@ -248,28 +248,19 @@ async fn replay(targets: &Targets, steps: &[Step]) -> anyhow::Result<ExitCode> {
         );
     }
     let words: Vec<&str> = text.split(' ').collect();
-    let code = match verdict {
-        Verdict::Passed | Verdict::Truncated => {
+    let code = match end {
+        SequenceEnd::Passed | SequenceEnd::Truncated => {
             println!(
                 "passed: {} steps, {requests} requests, every answer as the model expects",
                 steps.len()
             );
             0
         }
-        Verdict::Violation { step, broken } => {
-            let cite = broken.rule.citation();
-            println!(
-                "finding: {} — step {} ({}): {}\n  spec ({}): \"{}\"",
-                broken.rule.name(),
-                step + 1,
-                words.get(step).unwrap_or(&""),
-                terminal_safe(&broken.message),
-                cite.source,
-                cite.text
-            );
+        SequenceEnd::Violation { step, outcome } => {
+            print!("{}", sequences::render_violation("finding", &text, step, &outcome));
             1
         }
-        Verdict::Inconclusive { step, why } => {
+        SequenceEnd::Inconclusive { step, why } => {
             bail!(
                 "step {} ({}) could not be judged: {}",
                 step + 1,
@@ -277,7 +268,7 @@ async fn replay(targets: &Targets, steps: &[Step]) -> anyhow::Result<ExitCode> {
                 terminal_safe(&why)
             );
         }
-        Verdict::Setup(why) => bail!("setup: {}", terminal_safe(&why)),
+        SequenceEnd::Setup(why) => bail!("setup: {}", terminal_safe(&why)),
     };
     if !left.is_empty() && code == 0 {
         bail!("the sequence passed but left tunnels behind");

@@ -15,14 +15,14 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::oracles::{block_on, Violation};
+use super::oracles::{block_on, OracleFailure};
 use crate::server::{self, ServerConfig};
 use crate::wire::frame;
 
 /// The largest body read back from the router.
 const MAX_READ: usize = 64 * 1024;
 
-pub fn dataplane_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn dataplane_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     match data.split_first() {
         None => Ok(()),
         Some((sel, rest)) if sel % 2 == 0 => upgrade(rest),
@@ -30,7 +30,7 @@ pub fn dataplane_bytes(data: &[u8]) -> Result<(), Violation> {
     }
 }
 
-fn frames(bytes: &[u8]) -> Result<(), Violation> {
+fn frames(bytes: &[u8]) -> Result<(), OracleFailure> {
     let Ok(msgs) = frame::decode_all(bytes) else {
         return Ok(());
     };
@@ -45,24 +45,28 @@ fn frames(bytes: &[u8]) -> Result<(), Violation> {
     }
     match frame::decode_all(&again) {
         Ok(back) if back == msgs => Ok(()),
-        Ok(_) => Err(Violation("decoded messages do not survive a re-encode".into())),
-        Err(e) => Err(Violation(format!("re-encoded messages do not decode: {e}"))),
+        Ok(_) => Err(OracleFailure::new("decoded messages do not survive a re-encode")),
+        Err(e) => Err(OracleFailure::new(format!("re-encoded messages do not decode: {e}"))),
     }
 }
 
-fn upgrade(bytes: &[u8]) -> Result<(), Violation> {
+fn upgrade(bytes: &[u8]) -> Result<(), OracleFailure> {
     block_on(async {
         let app = server::router(ServerConfig::default());
         let open = axum::http::Request::post("/")
             .header("x-amz-target", "IoTSecuredTunneling.OpenTunnel")
             .body(Body::from("{}"))
-            .map_err(|e| Violation(e.to_string()))?;
-        let resp = app.clone().oneshot(open).await.map_err(|e| Violation(e.to_string()))?;
+            .map_err(|e| OracleFailure::new(e.to_string()))?;
+        let resp = app
+            .clone()
+            .oneshot(open)
+            .await
+            .map_err(|e| OracleFailure::new(e.to_string()))?;
         let body = resp
             .into_body()
             .collect()
             .await
-            .map_err(|e| Violation(e.to_string()))?
+            .map_err(|e| OracleFailure::new(e.to_string()))?
             .to_bytes();
         let opened: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
         let token = |m: &str| opened.get(m).and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -97,7 +101,7 @@ fn upgrade(bytes: &[u8]) -> Result<(), Violation> {
         let Ok(req) = builder.body(Body::empty()) else {
             return Ok(());
         };
-        let resp = app.oneshot(req).await.map_err(|e| Violation(e.to_string()))?;
+        let resp = app.oneshot(req).await.map_err(|e| OracleFailure::new(e.to_string()))?;
         let status = resp.status().as_u16();
         let body = http_body_util::Limited::new(resp.into_body(), MAX_READ)
             .collect()
@@ -106,16 +110,18 @@ fn upgrade(bytes: &[u8]) -> Result<(), Violation> {
             .unwrap_or_default();
         let body = String::from_utf8_lossy(&body);
         if status >= 500 {
-            return Err(Violation(format!("HTTP {status} for an upgrade request: {body}")));
+            return Err(OracleFailure::new(format!(
+                "HTTP {status} for an upgrade request: {body}"
+            )));
         }
         if target.starts_with("/tunnel") && method == "GET" && !(400..500).contains(&status) {
-            return Err(Violation(format!(
+            return Err(OracleFailure::new(format!(
                 "an upgrade request that cannot be upgraded in-process got HTTP {status}, not a 4xx"
             )));
         }
         for t in [&source, &destination] {
             if !t.is_empty() && body.contains(t.as_str()) {
-                return Err(Violation("a refusal echoes an access token".into()));
+                return Err(OracleFailure::new("a refusal echoes an access token"));
             }
         }
         Ok(())

@@ -1,5 +1,6 @@
-//! Runs a sequence of lifecycle steps ([`Step`]) against any endpoint behind an [`Api`] and judges
-//! every answer with the lifecycle model ([`super::model`]). The cargo-fuzz target `lifecycle`
+//! Runs a sequence of lifecycle steps ([`Step`]) against any endpoint behind an [`Api`] and has
+//! every answer judged: the lifecycle model ([`super::model`]) says what its expected state
+//! requires, the registry of checks judges. The cargo-fuzz target `lifecycle`
 //! drives the reference implementation in-process through it, `rotcheck fuzz --sequences` drives
 //! any endpoint through the protocol client: one driver, one model, whatever the endpoint.
 
@@ -12,11 +13,11 @@ use serde_json::{json, Value};
 
 use super::budget::TunnelBudget;
 use super::lifecycle::{Step, MAX_STEPS};
-use super::model::{broken, Broken, Known, Model, Rule};
-use crate::checks::CheckId;
+use super::model::{KeptTunnel, LifecycleModel};
+use crate::checks::{CheckOutcome, ExpectedStatus};
 use crate::runner::budget::RUN_TAG_KEY;
 use crate::spec::facts::ClientMode;
-use crate::wire::HttpResponse;
+use crate::wire::{HttpRequest, HttpResponse};
 
 /// ListTunnels pages followed at most per List step.
 const MAX_PAGES: usize = MAX_STEPS + 1;
@@ -31,8 +32,24 @@ pub enum NoAnswer {
     Inconclusive(String),
     /// The harness is set up wrong (credentials refused, tunnel quota reached): stop everything.
     Setup(String),
-    /// The answer itself breaks a rule (a 5xx after the client's retries).
-    Broken(Broken),
+}
+
+/// Why a step ends the sequence: no answer to judge, or an answer a check fails.
+enum Ended {
+    NoAnswer(NoAnswer),
+    Failed(CheckOutcome),
+}
+
+impl From<NoAnswer> for Ended {
+    fn from(n: NoAnswer) -> Ended {
+        Ended::NoAnswer(n)
+    }
+}
+
+impl From<CheckOutcome> for Ended {
+    fn from(o: CheckOutcome) -> Ended {
+        Ended::Failed(o)
+    }
 }
 
 /// Where a sequence's operations go, and how time passes there.
@@ -80,17 +97,17 @@ impl Until<'_> {
 }
 
 /// How a sequence ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Every step ran and every answer matched the model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SequenceEnd {
+    /// Every step ran and every answer passed the checks.
     Passed,
-    /// The deadline (or an interruption) came before the last step: the steps that ran matched
-    /// the model.
+    /// The deadline (or an interruption) came before the last step: the answers of the steps
+    /// that ran passed the checks.
     Truncated,
-    /// Step `step` (0-based) broke a rule of the model.
+    /// The answer to step `step` (0-based) failed a check: its outcome.
     Violation {
         step: usize,
-        broken: Broken,
+        outcome: CheckOutcome,
     },
     Inconclusive {
         step: usize,
@@ -99,12 +116,12 @@ pub enum Verdict {
     Setup(String),
 }
 
-/// A sequence's verdict, the requests it sent and the model at its end.
+/// How a sequence ended, the requests it sent and the model at its end.
 #[derive(Debug)]
 pub struct SequenceRun {
-    pub verdict: Verdict,
+    pub end: SequenceEnd,
     pub requests: u64,
-    pub model: Model,
+    pub model: LifecycleModel,
     /// The timeline after the sequence (how far it moved the endpoint's clock).
     pub timeline: Timeline,
     /// The sequence stopped at an Open step its tunnel budget could not pay for.
@@ -115,7 +132,7 @@ pub struct SequenceRun {
     /// [`Options::keep_one`]); a violation there is at index `steps.len()`.
     pub appended: Option<Step>,
     /// The tunnel kept open for a later sequence, and what the model knows of it.
-    pub kept: Option<Known>,
+    pub kept: Option<KeptTunnel>,
 }
 
 /// The clock a campaign's sequences on one endpoint share: real time since `origin` plus how far
@@ -155,7 +172,7 @@ pub struct Options<'a> {
     pub timeline: Timeline,
     /// The sequence's first tunnel is this one, which an earlier sequence left OPEN: its first
     /// step (an Open) is not sent; a DescribeTunnel adopts the tunnel into the model instead.
-    pub adopt: Option<Known>,
+    pub adopt: Option<KeptTunnel>,
     /// Each OpenTunnel takes a tunnel from it; the sequence stops at an Open it cannot pay for.
     pub budget: Option<&'a TunnelBudget>,
     /// Added to the step numbers that the destinationConfig values sent are named after, so that
@@ -175,7 +192,7 @@ pub struct Options<'a> {
 }
 
 /// Why a step did not run.
-enum Stop {
+enum Cut {
     /// The deadline or a flag: the sequence is cut here.
     Until,
     /// An Open step the tunnel budget cannot pay for.
@@ -209,7 +226,7 @@ fn config(label: &str) -> Value {
 
 struct Driver<'a, A: Api> {
     api: &'a A,
-    model: Model,
+    model: LifecycleModel,
     requests: u64,
     timeline: Timeline,
     /// The slowest call so far, in seconds (the model's expiry slack grows with it).
@@ -222,24 +239,19 @@ struct Driver<'a, A: Api> {
 }
 
 impl<A: Api> Driver<'_, A> {
-    async fn call(&mut self, op: &str, body: Value) -> Result<HttpResponse, NoAnswer> {
+    /// Sends `op` with `body`: the request (as the checks see it) and what a client finally sees.
+    async fn call(&mut self, op: &str, body: Value) -> Result<(HttpRequest, HttpResponse), NoAnswer> {
         let sent = Instant::now();
         self.requests += 1;
         let resp = self.api.call(op, &body).await?;
         self.slowest = self.slowest.max(sent.elapsed().as_secs_f64());
-        if resp.status >= 500 {
-            return Err(NoAnswer::Broken(broken(
-                Rule::Check(CheckId::NO_5XX),
-                format!("{op}: server error HTTP {} (after the client's retries)", resp.status),
-            )));
-        }
-        Ok(resp)
+        Ok((HttpRequest::json(op, &body), resp))
     }
 
     /// The run as it ended (nothing kept yet).
-    fn finish(self, verdict: Verdict, out_of_tunnels: bool, not_adopted: Option<String>) -> SequenceRun {
+    fn finish(self, end: SequenceEnd, out_of_tunnels: bool, not_adopted: Option<String>) -> SequenceRun {
         SequenceRun {
-            verdict,
+            end,
             requests: self.requests,
             model: self.model,
             timeline: self.timeline,
@@ -274,13 +286,13 @@ impl<A: Api> Driver<'_, A> {
 
     /// `Err`: the step would wait past the deadline, or open a tunnel the budget cannot pay for
     /// (the sequence stops there).
-    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), NoAnswer>, Stop> {
+    async fn step(&mut self, n: usize, step: &Step) -> Result<Result<(), Ended>, Cut> {
         if let Step::Advance { secs } = step {
             let minute = self.api.tunnel_minute().as_secs_f64();
             let by = Duration::from_secs_f64(advance_tunnel_secs(*secs) as f64 * minute / 60.0);
             let moves = self.api.moves_clock();
             if (!moves && self.until.reached(Instant::now() + by)) || self.past_reuse(by.as_secs_f64()) {
-                return Err(Stop::Until);
+                return Err(Cut::Until);
             }
             self.api.advance(by).await;
             // A wait is real time already; a moved clock is ahead of it by `by`.
@@ -292,15 +304,14 @@ impl<A: Api> Driver<'_, A> {
         if matches!(step, Step::Open { .. }) {
             if let Some(b) = self.budget {
                 if !b.take() {
-                    return Err(Stop::Budget);
+                    return Err(Cut::Budget);
                 }
             }
         }
         Ok(self.call_step(n, step).await)
     }
 
-    async fn call_step(&mut self, n: usize, step: &Step) -> Result<(), NoAnswer> {
-        let judged = |r: Result<(), Broken>| r.map_err(NoAnswer::Broken);
+    async fn call_step(&mut self, n: usize, step: &Step) -> Result<(), Ended> {
         match step {
             Step::Open { lifetime, config: with } => {
                 let minutes = open_minutes(*lifetime);
@@ -315,8 +326,8 @@ impl<A: Api> Driver<'_, A> {
                     body["tags"] = json!([{"key": RUN_TAG_KEY, "value": run}]);
                     tags.insert(RUN_TAG_KEY.to_owned(), run.to_owned());
                 }
-                let resp = self.call("OpenTunnel", body).await?;
-                judged(self.model.open(minutes, c, tags, &resp))
+                let (req, resp) = self.call("OpenTunnel", body).await?;
+                Ok(self.model.open(minutes, c, tags, &req, &resp)?)
             }
             Step::Rotate {
                 tunnel,
@@ -330,38 +341,39 @@ impl<A: Api> Driver<'_, A> {
                 if let Some(c) = &c {
                     body["destinationConfig"] = c.clone();
                 }
-                let resp = self.call("RotateTunnelAccessToken", body).await?;
-                judged(self.model.rotate(i, mode, c, &resp))
+                let (req, resp) = self.call("RotateTunnelAccessToken", body).await?;
+                Ok(self.model.rotate(i, mode, c, &req, &resp)?)
             }
             Step::Describe { tunnel } => {
                 let (i, id) = self.pick(*tunnel);
-                let resp = self.call("DescribeTunnel", json!({"tunnelId": id})).await?;
-                judged(self.model.describe(i, &resp))
+                let (req, resp) = self.call("DescribeTunnel", json!({"tunnelId": id})).await?;
+                Ok(self.model.describe(i, &req, &resp)?)
             }
             Step::Close { tunnel, delete } => {
                 let (i, id) = self.pick(*tunnel);
-                let resp = self
+                let (req, resp) = self
                     .call("CloseTunnel", json!({"tunnelId": id, "delete": delete}))
                     .await?;
-                judged(self.model.close(i, *delete, &resp))
+                Ok(self.model.close(i, *delete, &req, &resp)?)
             }
             Step::List => {
                 let mut pages = Vec::new();
                 let mut token = Value::Null;
                 for _ in 0..MAX_PAGES {
-                    let resp = self.call("ListTunnels", json!({"nextToken": token})).await?;
-                    token = resp
+                    let page = self.call("ListTunnels", json!({"nextToken": token})).await?;
+                    token = page
+                        .1
                         .body_json()
                         .and_then(|b| b.get("nextToken").cloned())
                         .unwrap_or(Value::Null);
-                    pages.push(resp);
+                    pages.push(page);
                     if token.is_null() {
                         break;
                     }
                 }
                 // Pages left unread (an account with many tunnels): what was read is still judged.
                 let complete = token.is_null();
-                judged(self.model.list(&pages, complete, self.api.exclusive()))
+                Ok(self.model.list(&pages, complete, self.api.exclusive())?)
             }
             Step::Tag { tunnel, key, value } => {
                 let (i, _) = self.pick(*tunnel);
@@ -385,7 +397,8 @@ impl<A: Api> Driver<'_, A> {
                     .call("TagResource", json!({"resourceArn": arn, "tags": tags}))
                     .await?;
                 let listed = self.call("ListTagsForResource", json!({"resourceArn": arn})).await?;
-                judged(self.model.tag(i, &key, &value, &tagged, &listed))
+                let (tag, list) = ((&tagged.0, &tagged.1), (&listed.0, &listed.1));
+                Ok(self.model.tag(i, (&key, &value), tag, list)?)
             }
             Step::Advance { .. } => Ok(()),
         }
@@ -408,7 +421,7 @@ pub async fn run_sequence_with<A: Api>(api: &A, steps: &[Step], options: Options
     let until = options.until;
     let mut d = Driver {
         api,
-        model: Model::new(api.tunnel_minute().as_secs_f64()),
+        model: LifecycleModel::new(api.tunnel_minute().as_secs_f64()),
         requests: 0,
         timeline: options.timeline,
         slowest: 0.0,
@@ -419,64 +432,69 @@ pub async fn run_sequence_with<A: Api>(api: &A, steps: &[Step], options: Options
     };
     let guard = options.reuse_guard.as_secs_f64();
     let mut first = 0;
-    let mut verdict = Verdict::Passed;
+    let mut end = SequenceEnd::Passed;
     let mut out_of_tunnels = false;
-    if let Some(known) = &options.adopt {
+    if let Some(kept) = &options.adopt {
         if !matches!(steps.first(), Some(Step::Open { .. })) {
             return d.finish(
-                Verdict::Passed,
+                SequenceEnd::Passed,
                 false,
                 Some("the sequence does not start with an Open step".into()),
             );
         }
         d.sync_clock();
-        match d.call("DescribeTunnel", json!({"tunnelId": known.id})).await {
-            Ok(resp) => {
-                if let Err(why) = d.model.adopt(known, &resp) {
-                    return d.finish(Verdict::Passed, false, Some(why));
+        match d.call("DescribeTunnel", json!({"tunnelId": kept.id})).await {
+            Ok((req, resp)) => {
+                // Nothing is expected of it yet but what holds for any answer.
+                if let Err(outcome) = d.model.judge_any(&req, &resp) {
+                    return d.finish(SequenceEnd::Violation { step: 0, outcome }, false, None);
+                }
+                if let Err(why) = d.model.adopt(kept, &resp) {
+                    return d.finish(SequenceEnd::Passed, false, Some(why));
                 }
             }
-            Err(NoAnswer::Broken(broken)) => return d.finish(Verdict::Violation { step: 0, broken }, false, None),
-            Err(NoAnswer::Inconclusive(why)) => return d.finish(Verdict::Inconclusive { step: 0, why }, false, None),
-            Err(NoAnswer::Setup(why)) => return d.finish(Verdict::Setup(why), false, None),
+            Err(NoAnswer::Inconclusive(why)) => {
+                return d.finish(SequenceEnd::Inconclusive { step: 0, why }, false, None)
+            }
+            Err(NoAnswer::Setup(why)) => return d.finish(SequenceEnd::Setup(why), false, None),
         }
         d.reuse_until = d.model.expires_at(0).map(|e| e - guard);
         first = 1;
     }
     for (n, step) in steps.iter().enumerate().take(MAX_STEPS).skip(first) {
         if until.reached(Instant::now()) || d.past_reuse(0.0) {
-            verdict = Verdict::Truncated;
+            end = SequenceEnd::Truncated;
             break;
         }
         d.sync_clock();
         let result = match d.step(n, step).await {
             Ok(result) => result,
             Err(stop) => {
-                out_of_tunnels = matches!(stop, Stop::Budget);
-                verdict = Verdict::Truncated;
+                out_of_tunnels = matches!(stop, Cut::Budget);
+                end = SequenceEnd::Truncated;
                 break;
             }
         };
         if let Some(v) = judged(n, result) {
-            verdict = v;
+            end = v;
             break;
         }
     }
-    let mut run = d.finish(verdict, out_of_tunnels, None);
-    if options.keep_one && run.verdict == Verdict::Passed {
+    let mut run = d.finish(end, out_of_tunnels, None);
+    if options.keep_one && run.end == SequenceEnd::Passed {
         let least = guard + options.reuse_room.as_secs_f64();
         keep_one(api, &mut run, steps.len().min(MAX_STEPS), options, least).await;
     }
     run
 }
 
-/// A step's result as the sequence's verdict, if it ends the sequence.
-fn judged(n: usize, result: Result<(), NoAnswer>) -> Option<Verdict> {
+/// How a step's result ends the sequence, if it does.
+fn judged(n: usize, result: Result<(), Ended>) -> Option<SequenceEnd> {
     match result {
         Ok(()) => None,
-        Err(NoAnswer::Broken(broken)) => Some(Verdict::Violation { step: n, broken }),
-        Err(NoAnswer::Inconclusive(why)) => Some(Verdict::Inconclusive { step: n, why }),
-        Err(NoAnswer::Setup(why)) => Some(Verdict::Setup(why)),
+        Err(Ended::Failed(outcome)) => Some(SequenceEnd::Violation { step: n, outcome }),
+        Err(Ended::NoAnswer(NoAnswer::Inconclusive(why))) => Some(SequenceEnd::Inconclusive { step: n, why }),
+        Err(Ended::NoAnswer(NoAnswer::Setup(why))) => Some(SequenceEnd::Setup(why)),
     }
 }
 
@@ -489,7 +507,7 @@ async fn keep_one<A: Api>(api: &A, run: &mut SequenceRun, n: usize, options: Opt
     let best = (0..run.model.tunnels().len())
         .filter(|&i| {
             let t = &run.model.tunnels()[i];
-            run.model.life(t) == super::model::Life::Open && !run.model.closed(i)
+            run.model.status(t) == ExpectedStatus::Open && !run.model.closed(i)
         })
         .filter_map(|i| run.model.expires_at(i).map(|e| (i, e)))
         .filter(|&(_, e)| e - now > least)
@@ -514,15 +532,15 @@ async fn keep_one<A: Api>(api: &A, run: &mut SequenceRun, n: usize, options: Opt
     run.model = d.model;
     run.appended = Some(step);
     match judged(n, result) {
-        None => run.kept = run.model.known(i),
-        Some(v) => run.verdict = v,
+        None => run.kept = run.model.kept(i),
+        Some(v) => run.end = v,
     }
 }
 
 /// Deletes every tunnel the sequence opened (or adopted) and did not delete (CloseTunnel with
 /// `delete`), but the one it keeps for a later sequence. Returns the ids it could not delete,
 /// with why.
-pub async fn cleanup<A: Api>(api: &A, model: &Model, keep: Option<&str>) -> Vec<String> {
+pub async fn cleanup<A: Api>(api: &A, model: &LifecycleModel, keep: Option<&str>) -> Vec<String> {
     let ids: Vec<String> = model
         .undeleted()
         .into_iter()
@@ -544,7 +562,6 @@ pub async fn delete_tunnels<A: Api>(api: &A, ids: &[String]) -> Vec<String> {
                     && crate::checks::error_type_of(Some(&r)).as_deref() == Some("ResourceNotFoundException") => {}
             Ok(r) => failed.push(format!("{id}: CloseTunnel answered HTTP {}", r.status)),
             Err(NoAnswer::Inconclusive(e) | NoAnswer::Setup(e)) => failed.push(format!("{id}: {e}")),
-            Err(NoAnswer::Broken(b)) => failed.push(format!("{id}: {}", b.message)),
         }
     }
     failed

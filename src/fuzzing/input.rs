@@ -57,7 +57,7 @@ pub enum Start {
 /// A valid RotateTunnelAccessToken request on a tunnel.
 #[derive(Debug, Clone, Arbitrary)]
 pub struct Skeleton {
-    pub mode: Mode,
+    pub mode: ModeChoice,
     /// 0: no destinationConfig; 1..=3 services otherwise (modulo 4).
     pub services: u8,
     pub thing_name: bool,
@@ -65,18 +65,18 @@ pub struct Skeleton {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Arbitrary)]
-pub enum Mode {
+pub enum ModeChoice {
     Source,
     Destination,
     All,
 }
 
-impl Mode {
+impl ModeChoice {
     pub fn client_mode(self) -> ClientMode {
         match self {
-            Mode::Source => ClientMode::Source,
-            Mode::Destination => ClientMode::Destination,
-            Mode::All => ClientMode::All,
+            ModeChoice::Source => ClientMode::Source,
+            ModeChoice::Destination => ClientMode::Destination,
+            ModeChoice::All => ClientMode::All,
         }
     }
 }
@@ -194,9 +194,9 @@ pub enum Leaf {
 /// A clientMode value: the enum's, a near miss, or anything.
 #[derive(Debug, Clone, Arbitrary)]
 pub enum ModeText {
-    Valid(Mode),
-    Lower(Mode),
-    Padded(Mode),
+    Valid(ModeChoice),
+    Lower(ModeChoice),
+    Padded(ModeChoice),
     Other(String),
 }
 
@@ -323,7 +323,7 @@ pub fn start_cases() -> &'static [Case] {
 
 /// A request template (placeholder in it) and the tunnel it runs against.
 #[derive(Debug, Clone)]
-pub struct Prepared {
+pub struct PreparedRequest {
     pub tunnel: TunnelState,
     pub request: HttpRequest,
 }
@@ -335,13 +335,13 @@ impl RequestInput {
     }
 
     /// The request to send: the start with every mutation applied.
-    pub fn prepare(&self) -> Prepared {
+    pub fn prepare(&self) -> PreparedRequest {
         let (mut prepared, base) = match &self.start {
             Start::Case(i) => {
                 let cases = start_cases();
                 let case = &cases[usize::from(*i) % cases.len().max(1)];
                 (
-                    Prepared {
+                    PreparedRequest {
                         tunnel: case.tunnel.clone(),
                         request: case.request.clone(),
                     },
@@ -351,7 +351,7 @@ impl RequestInput {
             Start::Skeleton(s) => {
                 let base = s.base();
                 (
-                    Prepared {
+                    PreparedRequest {
                         tunnel: s.tunnel(&base),
                         request: base.request(),
                     },
@@ -367,7 +367,7 @@ impl RequestInput {
 }
 
 /// What a skeleton's base request is made of (its cache key).
-type SkeletonKey = (Mode, u8, bool, TunnelChoice);
+type SkeletonKey = (ModeChoice, u8, bool, TunnelChoice);
 
 /// The requests catalog operator `op` makes from `base` with seed `seed % OPERATOR_SEEDS`,
 /// generated once per thread.
@@ -457,14 +457,14 @@ fn edit_json(req: &mut HttpRequest, f: impl FnOnce(&mut Value)) {
 /// The raw-bytes target's input: the first byte picks the operation named by `X-Amz-Target`
 /// (modulo 9; 8 sends none), the rest is the body, sent against an OPEN tunnel (the placeholder in
 /// it is replaced by the tunnel's id).
-pub fn raw_request(data: &[u8]) -> Prepared {
+pub fn raw_request(data: &[u8]) -> PreparedRequest {
     let (sel, body) = data.split_first().map_or((0, &[][..]), |(s, b)| (*s, b));
     let mut request = HttpRequest::raw(facts::ROTATE, body.to_vec());
     match Op::ALL.get(usize::from(sel % 9)) {
         Some(op) => request.set_header("X-Amz-Target", facts::target(op.name())),
         None => request.remove_header("X-Amz-Target"),
     }
-    Prepared {
+    PreparedRequest {
         tunnel: TunnelState::Open {
             destination_config: None,
         },
@@ -672,7 +672,7 @@ mod tests {
     #[test]
     fn skeletons_start_valid() {
         let s = Skeleton {
-            mode: Mode::Destination,
+            mode: ModeChoice::Destination,
             services: 2,
             thing_name: true,
             tunnel: TunnelChoice::OpenWithConfig,

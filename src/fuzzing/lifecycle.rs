@@ -16,11 +16,11 @@ use arbitrary::{Arbitrary, Unstructured};
 use axum::Router;
 use serde_json::Value;
 
-use super::driver::{self, Api, NoAnswer, SequenceRun, Verdict};
-use super::input::Mode;
-use super::model::Model;
-use super::oracles::{block_on, send, Violation};
-use crate::server::{self, Control, Fault, ServerConfig, StoreSnapshot};
+use super::driver::{self, Api, NoAnswer, SequenceEnd, SequenceRun};
+use super::input::ModeChoice;
+use super::model::LifecycleModel;
+use super::oracles::{block_on, send, OracleFailure};
+use crate::server::{self, Control, Fault, ServerConfig, StoreSnapshot, Variant};
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// At most this many steps of an input are run.
@@ -44,7 +44,7 @@ pub enum Step {
     },
     Rotate {
         tunnel: u8,
-        mode: Mode,
+        mode: ModeChoice,
         config: bool,
     },
     Describe {
@@ -91,7 +91,7 @@ fn selector(k: u32, n: u32) -> [u8; 4] {
 
 impl Step {
     fn encode(&self, out: &mut Vec<u8>) {
-        let mode = |m: &Mode| selector(*m as u32, 3);
+        let mode = |m: &ModeChoice| selector(*m as u32, 3);
         let (k, fields): (u32, Vec<u8>) = match self {
             Step::Open { lifetime, config } => (0, vec![*lifetime, u8::from(*config)]),
             Step::Rotate {
@@ -118,7 +118,7 @@ impl Step {
 /// Seed sequences: the lifecycle scenarios a user would write by hand (name, steps).
 pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
     use Step::*;
-    let rotate = |tunnel: u8, mode: Mode, config: bool| Rotate { tunnel, mode, config };
+    let rotate = |tunnel: u8, mode: ModeChoice, config: bool| Rotate { tunnel, mode, config };
     let seqs = vec![
         (
             "rotate-every-mode",
@@ -127,9 +127,9 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     lifetime: 11,
                     config: false,
                 },
-                rotate(0, Mode::Source, false),
-                rotate(0, Mode::Destination, true),
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::Source, false),
+                rotate(0, ModeChoice::Destination, true),
+                rotate(0, ModeChoice::All, false),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -140,7 +140,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     lifetime: 11,
                     config: true,
                 },
-                rotate(0, Mode::Source, true),
+                rotate(0, ModeChoice::Source, true),
                 Describe { tunnel: 0 },
             ],
         ),
@@ -155,7 +155,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     tunnel: 0,
                     delete: false,
                 },
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::All, false),
                 List,
             ],
         ),
@@ -167,7 +167,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                     config: false,
                 },
                 Advance { secs: 1 },
-                rotate(0, Mode::Destination, false),
+                rotate(0, ModeChoice::Destination, false),
                 Advance { secs: 1 },
                 List,
             ],
@@ -183,7 +183,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                 },
                 Describe { tunnel: 0 },
                 Advance { secs: 2 },
-                rotate(0, Mode::All, false),
+                rotate(0, ModeChoice::All, false),
                 Describe { tunnel: 0 },
                 Advance { secs: 4 },
                 List,
@@ -211,7 +211,7 @@ pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
                 },
                 List,
                 Describe { tunnel: 0 },
-                rotate(2, Mode::Source, false),
+                rotate(2, ModeChoice::Source, false),
             ],
         ),
     ];
@@ -254,13 +254,13 @@ impl Api for Server {
 }
 
 /// Runs the sequence in `data` against the faithful reference implementation.
-pub fn lifecycle_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn lifecycle_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     lifecycle_bytes_with(data, &[])
 }
 
 /// Runs the sequence in `data` against the reference implementation with `faults` switched on
 /// (to show the target finds them).
-pub fn lifecycle_bytes_with(data: &[u8], faults: &[Fault]) -> Result<(), Violation> {
+pub fn lifecycle_bytes_with(data: &[u8], faults: &[Fault]) -> Result<(), OracleFailure> {
     match LifecycleInput::decode(data) {
         Some(input) => check_sequence(&input.steps, faults).map(|_| ()),
         None => Ok(()),
@@ -269,33 +269,46 @@ pub fn lifecycle_bytes_with(data: &[u8], faults: &[Fault]) -> Result<(), Violati
 
 /// Runs `steps` against the in-process reference implementation (with `faults`) and judges every
 /// answer; on success, the model at the end.
-pub fn check_sequence(steps: &[Step], faults: &[Fault]) -> Result<Model, Violation> {
+pub fn check_sequence(steps: &[Step], faults: &[Fault]) -> Result<LifecycleModel, OracleFailure> {
     let run = run_in_process(steps, faults);
-    match run.verdict {
-        Verdict::Passed | Verdict::Truncated => Ok(run.model),
-        Verdict::Violation { step, broken } => {
+    match run.end {
+        SequenceEnd::Passed | SequenceEnd::Truncated => Ok(run.model),
+        SequenceEnd::Violation { step, outcome } => {
             let text = super::notation::render(&steps[..=step]);
-            Err(Violation(format!(
-                "step {} ({}): {broken} [sequence: {text}]",
+            let context = format!(
+                "step {} ({}) [sequence: {text}]: ",
                 step + 1,
                 text.rsplit(' ').next().unwrap_or_default()
-            )))
+            );
+            Err(OracleFailure::of_outcome(&context, &outcome))
         }
-        Verdict::Inconclusive { step, why } => Err(Violation(format!("step {}: no answer: {why}", step + 1))),
-        Verdict::Setup(why) => Err(Violation(format!("setup: {why}"))),
+        SequenceEnd::Inconclusive { step, why } => {
+            Err(OracleFailure::new(format!("step {}: no answer: {why}", step + 1)))
+        }
+        SequenceEnd::Setup(why) => Err(OracleFailure::new(format!("setup: {why}"))),
     }
 }
 
 /// The driver's run of `steps` against the in-process reference implementation (with `faults`).
 pub fn run_in_process(steps: &[Step], faults: &[Fault]) -> SequenceRun {
+    run_in_process_with(steps, faults, &[])
+}
+
+/// The faults and variants a cached in-process server runs with.
+type ServerKey = (Vec<Fault>, Vec<Variant>);
+
+/// [`run_in_process`] against the reference implementation with `faults` and `variants`.
+pub fn run_in_process_with(steps: &[Step], faults: &[Fault], variants: &[Variant]) -> SequenceRun {
     thread_local! {
-        static SERVERS: RefCell<HashMap<Vec<Fault>, Server>> = RefCell::new(HashMap::new());
+        static SERVERS: RefCell<HashMap<ServerKey, Server>> = RefCell::new(HashMap::new());
     }
     SERVERS.with(|servers| {
         let mut servers = servers.borrow_mut();
-        let server = servers.entry(faults.to_vec()).or_insert_with(|| {
+        let key = (faults.to_vec(), variants.to_vec());
+        let server = servers.entry(key).or_insert_with(|| {
             let (app, control) = server::router_with_control(ServerConfig {
                 faults: faults.to_vec(),
+                variants: variants.to_vec(),
                 ..ServerConfig::default()
             });
             let empty = control.snapshot();

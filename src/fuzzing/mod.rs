@@ -1,11 +1,12 @@
 //! Fuzzing: the inputs and oracles the cargo-fuzz targets share with the regression tests
 //! (`input`, `oracles`, `seeds`); sequences of lifecycle operations (`lifecycle`: the steps and the
 //! in-process target), the driver that runs them against any endpoint (`driver`), the tunnel
-//! lifecycle model that judges them (`model`) and their text form (`notation`); and `rotcheck
-//! fuzz`, which sends random requests from the mutation catalog to an endpoint and judges them with
-//! the runner's checks (`campaign`, shrinking each finding to a minimal request: `shrink`), or
-//! random sequences judged by the model (`sequences`), on a tunnel budget (`budget`) that reuses
-//! the tunnels a campaign already has (`reuse`).
+//! lifecycle model that says what each answer must be (`model`) and their text form (`notation`);
+//! and `rotcheck fuzz`, which sends random requests from the mutation catalog to an endpoint
+//! (`campaign`, shrinking each finding to a minimal request: `shrink`), or random sequences
+//! (`sequences`), on a tunnel budget (`budget`) that reuses the tunnels a campaign already has
+//! (`reuse`). Every answer, on every path, is judged by the one registry of checks
+//! (`crate::checks`).
 
 pub mod budget;
 pub mod campaign;

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use thiserror::Error;
 
 use super::driver::{advance_tunnel_secs, open_minutes, pick_index};
-use super::input::Mode;
+use super::input::ModeChoice;
 use super::lifecycle::Step;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -28,7 +28,7 @@ pub struct NotationError {
     pub why: String,
 }
 
-fn mode_name(m: Mode) -> &'static str {
+fn mode_name(m: ModeChoice) -> &'static str {
     m.client_mode().as_str()
 }
 
@@ -134,9 +134,9 @@ pub fn parse(text: &str) -> Result<Vec<Step>, NotationError> {
             "rotate" => {
                 arity(4)?;
                 let mode = match parts.get(2).copied() {
-                    Some("SOURCE") => Mode::Source,
-                    Some("DESTINATION") => Mode::Destination,
-                    Some("ALL") => Mode::All,
+                    Some("SOURCE") => ModeChoice::Source,
+                    Some("DESTINATION") => ModeChoice::Destination,
+                    Some("ALL") => ModeChoice::All,
                     _ => return Err(fail("rotate:<tunnel>:<SOURCE|DESTINATION|ALL>")),
                 };
                 Step::Rotate {

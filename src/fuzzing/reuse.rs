@@ -1,7 +1,7 @@
 //! Which sequences of a campaign on a tunnel budget need a new tunnel, and which run on one the
 //! campaign already has. A sequence that opens one tunnel and neither closes it nor lets time
 //! pass (rotations, describes, lists, tags) only needs an OPEN tunnel: an earlier sequence's,
-//! adopted into the model (see `model::Known`). Another Open, a CloseTunnel of the first tunnel
+//! adopted into the model (see `model::KeptTunnel`). Another Open, a CloseTunnel of the first tunnel
 //! (it cannot be kept after) and time passing (the expiry of a tunnel the sequence opened with
 //! its own lifetime is what it tests) cost a tunnel each.
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::driver::{pick_index, Timeline};
 use super::lifecycle::Step;
-use super::model::Known;
+use super::model::KeptTunnel;
 
 /// How long before its expiry an adopted tunnel is left alone (a sequence on it stops there):
 /// more than the model's expiry slack (a second plus twice the slowest call) on any endpoint that
@@ -91,8 +91,8 @@ pub fn free_prefix(steps: &[Step]) -> usize {
 /// A tunnel kept open between sequences, and how many step numbers its destinationConfig values
 /// were named after so far (the next sequence's offset).
 #[derive(Debug, Clone)]
-pub struct Kept {
-    pub known: Known,
+pub struct LaneTunnel {
+    pub known: KeptTunnel,
     pub labels_used: usize,
 }
 
@@ -100,7 +100,7 @@ pub struct Kept {
 pub struct Lane<'a, A> {
     pub api: &'a A,
     pub timeline: Timeline,
-    pub kept: Option<Kept>,
+    pub kept: Option<LaneTunnel>,
 }
 
 impl<'a, A> Lane<'a, A> {

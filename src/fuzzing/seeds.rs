@@ -66,7 +66,7 @@ fn response_seed(case: &crate::cases::Case) -> Option<ResponseInput> {
         Expectation::Success { mode } | Expectation::AnyNon5xx { mode: Some(mode) } => *mode,
         _ => ClientMode::All,
     };
-    let prepared = input::Prepared {
+    let prepared = input::PreparedRequest {
         tunnel: case.tunnel.clone(),
         request: case.request.clone(),
     };
@@ -94,7 +94,7 @@ fn response_seed(case: &crate::cases::Case) -> Option<ResponseInput> {
     })
 }
 
-fn oracles_exchange(p: &input::Prepared) -> Option<(crate::wire::HttpResponse, Option<String>)> {
+fn oracles_exchange(p: &input::PreparedRequest) -> Option<(crate::wire::HttpResponse, Option<String>)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

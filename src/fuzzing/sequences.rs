@@ -22,14 +22,14 @@ use serde_json::Value;
 
 use super::budget::TunnelBudget;
 use super::driver::{
-    cleanup, delete_tunnels, run_sequence, run_sequence_with, Api, NoAnswer, Options, SequenceRun, Until, Verdict,
+    cleanup, delete_tunnels, run_sequence, run_sequence_with, Api, NoAnswer, Options, SequenceEnd, SequenceRun, Until,
 };
 use super::lifecycle::{LifecycleInput, Step, MAX_STEPS};
-use super::model::Broken;
 use super::notation;
-use super::reuse::{free_prefix, Kept, Lane, Needs, REUSE_GUARD, REUSE_ROOM};
+use super::reuse::{free_prefix, Lane, LaneTunnel, Needs, REUSE_GUARD, REUSE_ROOM};
 use super::FuzzProgress;
 use crate::cases::rng_for;
+use crate::checks::CheckOutcome;
 use crate::client::{retry, Client};
 use crate::server::Control;
 use crate::wire::{HttpRequest, HttpResponse};
@@ -39,7 +39,7 @@ use crate::wire::{HttpRequest, HttpResponse};
 const FUZZ_RETRY_BASE: Duration = Duration::from_millis(10);
 
 /// How time passes on the endpoint a [`ClientApi`] talks to.
-pub enum Clock {
+pub enum EndpointClock {
     /// The built-in server: its clock is moved forward, nothing waits.
     Moved(Control),
     /// A server whose tunnel clock runs `time_scale` times faster than real time: time steps
@@ -50,7 +50,7 @@ pub enum Clock {
 /// Any endpoint, through the protocol client (signing, the AWS SDKs' retries, rate limits).
 pub struct ClientApi {
     pub client: Client,
-    pub clock: Clock,
+    pub clock: EndpointClock,
     /// The campaign's run id, tagged on every tunnel (`rotcheck cleanup` finds leftovers by it).
     pub run_id: String,
 }
@@ -60,8 +60,8 @@ impl ClientApi {
     /// tunnel-minute lasts at most a second (a server run with `--time-scale 60` or more).
     pub fn time_steps(&self) -> bool {
         match &self.clock {
-            Clock::Moved(_) => true,
-            Clock::Waited { time_scale } => *time_scale >= 60.0,
+            EndpointClock::Moved(_) => true,
+            EndpointClock::Waited { time_scale } => *time_scale >= 60.0,
         }
     }
 }
@@ -103,13 +103,13 @@ impl Api for ClientApi {
 
     async fn advance(&self, by: Duration) {
         match &self.clock {
-            Clock::Moved(control) => control.advance_clock(by),
-            Clock::Waited { .. } => tokio::time::sleep(by).await,
+            EndpointClock::Moved(control) => control.advance_clock(by),
+            EndpointClock::Waited { .. } => tokio::time::sleep(by).await,
         }
     }
 
     fn moves_clock(&self) -> bool {
-        matches!(self.clock, Clock::Moved(_))
+        matches!(self.clock, EndpointClock::Moved(_))
     }
 
     fn run_tag(&self) -> Option<&str> {
@@ -118,8 +118,8 @@ impl Api for ClientApi {
 
     fn tunnel_minute(&self) -> Duration {
         match &self.clock {
-            Clock::Moved(control) => control.tunnel_minute(),
-            Clock::Waited { time_scale } => Duration::from_secs_f64(60.0 / time_scale.max(1e-3)),
+            EndpointClock::Moved(control) => control.tunnel_minute(),
+            EndpointClock::Waited { time_scale } => Duration::from_secs_f64(60.0 / time_scale.max(1e-3)),
         }
     }
 }
@@ -161,8 +161,8 @@ impl Default for SequenceConfig {
 pub struct SequenceFinding {
     pub original: Vec<Step>,
     pub shrunk: Vec<Step>,
-    /// The rule broken by the shrunk sequence, at step `step` (0-based).
-    pub broken: Broken,
+    /// The failing outcome of the shrunk sequence, at step `step` (0-based).
+    pub outcome: CheckOutcome,
     pub step: usize,
     /// Sequences run while shrinking.
     pub shrink_runs: usize,
@@ -319,7 +319,7 @@ pub fn opening_scenarios() -> Vec<Vec<Step>> {
         Step::Advance { secs: 14 },
         Step::Rotate {
             tunnel: 0,
-            mode: super::input::Mode::Source,
+            mode: super::input::ModeChoice::Source,
             config: false,
         },
         Step::Advance { secs: 11 },
@@ -328,22 +328,22 @@ pub fn opening_scenarios() -> Vec<Vec<Step>> {
     out
 }
 
-/// What distinguishes findings: the rule, and the message with its numbers masked.
-fn finding_key(b: &Broken) -> (String, String) {
-    let masked: String = b
+/// What distinguishes findings: the check, and the message with its numbers masked.
+fn finding_key(o: &CheckOutcome) -> (String, String) {
+    let masked: String = o
         .message
         .chars()
         .map(|c| if c.is_ascii_digit() { '#' } else { c })
         .collect();
-    (b.rule.name(), masked)
+    (o.check.to_string(), masked)
 }
 
 /// A sequence run once on tunnels of its own, deleted after it: its verdict, the requests sent
 /// (the cleanup's included) and the tunnels it could not delete.
-pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> (Verdict, u64, Vec<String>) {
+pub async fn run_and_clean<A: Api>(api: &A, steps: &[Step], until: Until<'_>) -> (SequenceEnd, u64, Vec<String>) {
     let run = run_sequence(api, steps, until).await;
     let (left, deletes) = clean(api, &run, None).await;
-    (run.verdict, run.requests + deletes, left)
+    (run.end, run.requests + deletes, left)
 }
 
 /// Deletes a run's tunnels but `keep`: the ones it could not delete, and the requests sent.
@@ -357,12 +357,12 @@ async fn clean<A: Api>(api: &A, run: &SequenceRun, keep: Option<&str>) -> (Vec<S
     (cleanup(api, &run.model, keep).await, sent)
 }
 
-/// A failing sequence kept for shrinking: its steps up to the failing one, the step and the rule,
+/// A failing sequence kept for shrinking: its steps up to the failing one, the step and the outcome,
 /// and, when it failed on a kept tunnel and a fresh one did not show it again, why.
 struct Found {
     steps: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     unconfirmed: Option<String>,
 }
 
@@ -370,7 +370,7 @@ struct Found {
 const MAX_DEFERRED: usize = 16;
 
 /// Shared between the workers.
-struct Shared<'a> {
+struct CampaignState<'a> {
     stream: Mutex<SequenceStream>,
     /// Sequences that need new tunnels, waiting for the budget's pace to allow them.
     deferred: Mutex<VecDeque<(Vec<Step>, bool)>>,
@@ -390,7 +390,7 @@ struct Shared<'a> {
     progress: &'a dyn FuzzProgress,
 }
 
-impl Shared<'_> {
+impl CampaignState<'_> {
     /// Tunnels held back once there is a finding: shrinking it needs fresh tunnels.
     fn reserve(&self) -> u64 {
         let found = !self.found.lock().unwrap_or_else(|e| e.into_inner()).is_empty();
@@ -413,7 +413,7 @@ impl Shared<'_> {
 /// nothing to run now (wait for the budget's pace). On a budget, a sequence that needs new
 /// tunnels while the pace allows none is deferred; with the queue full, or when the budget could
 /// never pay for it, it is cut to the steps that need none.
-fn next_sequence<A>(shared: &Shared<'_>, lane: &Lane<'_, A>, reuse: bool) -> Option<(Vec<Step>, bool)> {
+fn next_sequence<A>(shared: &CampaignState<'_>, lane: &Lane<'_, A>, reuse: bool) -> Option<(Vec<Step>, bool)> {
     let next_from_stream = || shared.stream.lock().ok().map(|mut s| s.next_sequence());
     if !reuse {
         return next_from_stream().map(|(s, _)| (s, false));
@@ -451,7 +451,7 @@ fn next_sequence<A>(shared: &Shared<'_>, lane: &Lane<'_, A>, reuse: bool) -> Opt
 
 async fn worker<'l, A: Api>(
     mut lane: Lane<'l, A>,
-    shared: &Shared<'_>,
+    shared: &CampaignState<'_>,
     config: &SequenceConfig,
     deadline: Instant,
 ) -> Lane<'l, A> {
@@ -513,7 +513,7 @@ async fn worker<'l, A: Api>(
         let (left, deletes) = clean(lane.api, &run, keep.as_deref()).await;
         shared.requests.fetch_add(deletes, Ordering::Relaxed);
         if let Some(known) = run.kept.clone() {
-            lane.kept = Some(Kept {
+            lane.kept = Some(LaneTunnel {
                 known,
                 labels_used: labels + steps.len() + 1,
             });
@@ -522,15 +522,15 @@ async fn worker<'l, A: Api>(
         if adopt {
             shared.summary().reused += 1;
         }
-        match run.verdict {
-            Verdict::Passed | Verdict::Truncated => {}
-            Verdict::Violation { step, broken } => {
+        match run.end {
+            SequenceEnd::Passed | SequenceEnd::Truncated => {}
+            SequenceEnd::Violation { step, outcome } => {
                 shared.failing.fetch_add(1, Ordering::Relaxed);
                 let mut failing: Vec<Step> = steps.iter().take(step).cloned().collect();
                 failing.extend(steps.get(step).or(run.appended.as_ref()).cloned());
-                found(shared, &mut lane, config, failing, step, broken, adopt).await;
+                found(shared, &mut lane, config, failing, step, outcome, adopt).await;
             }
-            Verdict::Inconclusive { why, .. } => {
+            SequenceEnd::Inconclusive { why, .. } => {
                 let mut summary = shared.summary();
                 summary.inconclusive += 1;
                 if summary.inconclusive_reasons.len() < 5 && !summary.inconclusive_reasons.contains(&why) {
@@ -542,7 +542,7 @@ async fn worker<'l, A: Api>(
                 }
                 continue;
             }
-            Verdict::Setup(why) => {
+            SequenceEnd::Setup(why) => {
                 shared.summary().setup.get_or_insert(why);
                 shared.stop.store(true, Ordering::Relaxed);
                 break;
@@ -556,7 +556,7 @@ async fn worker<'l, A: Api>(
 
 /// Deletes the lane's kept tunnel once too little of its life is left to run a sequence on it
 /// (time passes, and a sequence that lets time pass moves the built-in server's clock).
-async fn retire_if_aged<A: Api>(shared: &Shared<'_>, lane: &mut Lane<'_, A>) {
+async fn retire_if_aged<A: Api>(shared: &CampaignState<'_>, lane: &mut Lane<'_, A>) {
     let minute = lane.api.tunnel_minute().as_secs_f64();
     let aged = lane
         .kept
@@ -574,15 +574,15 @@ async fn retire_if_aged<A: Api>(shared: &Shared<'_>, lane: &mut Lane<'_, A>) {
 /// run again on fresh tunnels first, and reported as it failed there; if it passes there (or the
 /// budget cannot pay for it), it is reported as found on a reused tunnel, not shrunk.
 async fn found<A: Api>(
-    shared: &Shared<'_>,
+    shared: &CampaignState<'_>,
     lane: &mut Lane<'_, A>,
     config: &SequenceConfig,
     failing: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     reused: bool,
 ) {
-    let key = finding_key(&broken);
+    let key = finding_key(&outcome);
     {
         let seen = shared.seen.lock().unwrap_or_else(|e| e.into_inner());
         let found = shared.found.lock().unwrap_or_else(|e| e.into_inner());
@@ -594,7 +594,7 @@ async fn found<A: Api>(
     let mut f = Found {
         steps: failing,
         step,
-        broken,
+        outcome,
         unconfirmed: None,
     };
     if reused {
@@ -616,10 +616,10 @@ async fn found<A: Api>(
             let (left, deletes) = clean(lane.api, &run, None).await;
             shared.requests.fetch_add(run.requests + deletes, Ordering::Relaxed);
             shared.summary().left_behind.extend(left);
-            match run.verdict {
-                Verdict::Violation { step, broken } if finding_key(&broken) == key => {
+            match run.end {
+                SequenceEnd::Violation { step, outcome } if finding_key(&outcome) == key => {
                     f.steps.truncate(step + 1);
-                    (f.step, f.broken) = (step, broken);
+                    (f.step, f.outcome) = (step, outcome);
                 }
                 _ => f.unconfirmed = Some("a run on a fresh tunnel did not fail the same way".into()),
             }
@@ -648,7 +648,7 @@ pub async fn fuzz_sequences<A: Api>(
     let started = Instant::now();
     let deadline = started + config.duration;
     let budget = TunnelBudget::new(config.max_tunnels_opened);
-    let shared = Shared {
+    let shared = CampaignState {
         stream: Mutex::new(SequenceStream::new(config.seed, config.time_steps)),
         deferred: Mutex::new(VecDeque::new()),
         budget: &budget,
@@ -692,14 +692,14 @@ pub async fn fuzz_sequences<A: Api>(
                     // Its replay would not show it: nothing to shrink it against.
                     Some(_) => (None, 0),
                     None => {
-                        progress.shrinking_sequence(n + 1, &f.broken.rule.name());
+                        progress.shrinking_sequence(n + 1, f.outcome.check.as_str());
                         let ctx = ShrinkContext {
                             budget: &budget,
                             runs: config.shrink_runs,
                             deadline: shrink_deadline,
                             cancel: &cancel,
                         };
-                        let s = shrink(lane, &f.steps, f.step, &f.broken, &ctx).await;
+                        let s = shrink(lane, &f.steps, f.step, &f.outcome, &ctx).await;
                         summary.requests += s.requests;
                         summary.left_behind.extend(s.left_behind.iter().cloned());
                         summary.shrink_out_of_tunnels |= s.out_of_tunnels;
@@ -707,14 +707,14 @@ pub async fn fuzz_sequences<A: Api>(
                         (Some(s), runs)
                     }
                 };
-                let (shrunk, step, broken) = match s {
-                    Some(s) => (s.steps, s.step, s.broken),
-                    None => (f.steps.clone(), f.step, f.broken.clone()),
+                let (shrunk, step, outcome) = match s {
+                    Some(s) => (s.steps, s.step, s.outcome),
+                    None => (f.steps.clone(), f.step, f.outcome.clone()),
                 };
                 summary.findings.push(SequenceFinding {
                     original: f.steps,
                     shrunk,
-                    broken,
+                    outcome,
                     step,
                     shrink_runs: runs,
                     unconfirmed: f.unconfirmed,
@@ -747,7 +747,7 @@ struct ShrinkContext<'a> {
 struct Shrunk {
     steps: Vec<Step>,
     step: usize,
-    broken: Broken,
+    outcome: CheckOutcome,
     runs: usize,
     requests: u64,
     left_behind: Vec<String>,
@@ -824,14 +824,14 @@ async fn shrink<A: Api>(
     lane: &mut Lane<'_, A>,
     steps: &[Step],
     step: usize,
-    broken: &Broken,
+    outcome: &CheckOutcome,
     ctx: &ShrinkContext<'_>,
 ) -> Shrunk {
-    let key = finding_key(broken);
+    let key = finding_key(outcome);
     let mut best = Shrunk {
         steps: steps[..=step.min(steps.len().saturating_sub(1))].to_vec(),
         step,
-        broken: broken.clone(),
+        outcome: outcome.clone(),
         runs: 0,
         requests: 0,
         left_behind: Vec::new(),
@@ -863,11 +863,11 @@ async fn shrink<A: Api>(
         best.requests += run.requests + deletes;
         best.left_behind.extend(left);
         best.out_of_tunnels |= run.out_of_tunnels;
-        match run.verdict {
-            Verdict::Violation { step, broken } if finding_key(&broken) == *key => {
+        match run.end {
+            SequenceEnd::Violation { step, outcome } if finding_key(&outcome) == *key => {
                 best.steps = cand[..=step].to_vec();
                 best.step = step;
-                best.broken = broken;
+                best.outcome = outcome;
                 true
             }
             _ => false,
@@ -912,16 +912,8 @@ async fn shrink<A: Api>(
 /// The text printed for one finding; `command` is the `rotcheck fuzz` invocation (endpoint and
 /// time flags) the replay needs.
 pub fn render_finding(n: usize, f: &SequenceFinding, command: &str) -> String {
-    let cite = f.broken.rule.citation();
     let text = notation::render(&f.shrunk);
-    let failing = text.split(' ').nth(f.step).unwrap_or("");
-    let mut out = format!(
-        "finding {n}: {} — step {} ({failing}): {}\n",
-        f.broken.rule.name(),
-        f.step + 1,
-        crate::report::summary::terminal_safe(&f.broken.message)
-    );
-    out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
+    let mut out = render_violation(&format!("finding {n}"), &text, f.step, &f.outcome);
     out.push_str(&format!("  sequence: {text}\n"));
     match &f.unconfirmed {
         Some(why) => out.push_str(&format!(
@@ -935,6 +927,29 @@ pub fn render_finding(n: usize, f: &SequenceFinding, command: &str) -> String {
         )),
     }
     out.push_str(&format!("  reproduce:\n    {command} --replay '{text}'\n"));
+    out
+}
+
+/// The lines that say a sequence (`text`, in notation) failed at step `step`: `title`, the
+/// check, the step, what was expected and what came, and the spec sentence.
+pub fn render_violation(title: &str, text: &str, step: usize, outcome: &CheckOutcome) -> String {
+    let safe = crate::report::summary::terminal_safe;
+    let failing = text.split(' ').nth(step).unwrap_or("");
+    let mut out = format!(
+        "{title}: {} — step {} ({failing}): {}\n",
+        outcome.check,
+        step + 1,
+        safe(&outcome.message)
+    );
+    if let (Some(expected), Some(actual)) = (&outcome.expected, &outcome.actual) {
+        out.push_str(&format!(
+            "  expected: {}\n  actual:   {}\n",
+            safe(expected),
+            safe(actual)
+        ));
+    }
+    let cite = outcome.check.citation();
+    out.push_str(&format!("  spec ({}): \"{}\"\n", cite.source, cite.text));
     out
 }
 
@@ -959,12 +974,11 @@ mod tests {
     }
 
     #[test]
-    fn findings_differ_by_rule_and_message_not_by_numbers() {
+    fn findings_differ_by_check_and_message_not_by_numbers() {
         use crate::checks::CheckId;
-        use crate::fuzzing::model::{broken, Rule};
-        let a = broken(Rule::Check(CheckId::NOT_FOUND), "DescribeTunnel: got HTTP 404");
-        let b = broken(Rule::Check(CheckId::NOT_FOUND), "DescribeTunnel: got HTTP 500");
-        let c = broken(Rule::Listing, "DescribeTunnel: got HTTP 404");
+        let a = CheckOutcome::fail(CheckId::NOT_FOUND, "DescribeTunnel: got HTTP 404");
+        let b = CheckOutcome::fail(CheckId::NOT_FOUND, "DescribeTunnel: got HTTP 500");
+        let c = CheckOutcome::fail(CheckId::LISTING, "DescribeTunnel: got HTTP 404");
         assert_eq!(finding_key(&a), finding_key(&b));
         assert_ne!(finding_key(&a), finding_key(&c));
     }

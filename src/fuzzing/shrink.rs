@@ -66,36 +66,36 @@ fn with_body(req: &HttpRequest, body: Vec<u8>) -> HttpRequest {
 }
 
 #[derive(Clone)]
-enum Step {
+enum PathSegment {
     Key(String),
     Index(usize),
 }
 
-fn get_mut<'a>(v: &'a mut Value, path: &[Step]) -> Option<&'a mut Value> {
+fn get_mut<'a>(v: &'a mut Value, path: &[PathSegment]) -> Option<&'a mut Value> {
     path.iter().try_fold(v, |v, s| match s {
-        Step::Key(k) => v.get_mut(k.as_str()),
-        Step::Index(i) => v.get_mut(*i),
+        PathSegment::Key(k) => v.get_mut(k.as_str()),
+        PathSegment::Index(i) => v.get_mut(*i),
     })
 }
 
 /// The root with the value at `path` replaced (`None`: removed from its parent).
-fn edited(root: &Value, path: &[Step], new: Option<Value>) -> Option<Vec<u8>> {
+fn edited(root: &Value, path: &[PathSegment], new: Option<Value>) -> Option<Vec<u8>> {
     let mut v = root.clone();
     let (last, parent) = path.split_last()?;
     let parent = get_mut(&mut v, parent)?;
     match (last, parent, new) {
-        (Step::Key(k), Value::Object(m), None) => {
+        (PathSegment::Key(k), Value::Object(m), None) => {
             m.shift_remove(k.as_str());
         }
-        (Step::Index(i), Value::Array(a), None) => {
+        (PathSegment::Index(i), Value::Array(a), None) => {
             if *i < a.len() {
                 a.remove(*i);
             }
         }
-        (Step::Key(k), Value::Object(m), Some(n)) => {
+        (PathSegment::Key(k), Value::Object(m), Some(n)) => {
             m.insert(k.clone(), n);
         }
-        (Step::Index(i), Value::Array(a), Some(n)) => {
+        (PathSegment::Index(i), Value::Array(a), Some(n)) => {
             *a.get_mut(*i)? = n;
         }
         _ => return None,
@@ -106,7 +106,7 @@ fn edited(root: &Value, path: &[Step], new: Option<Value>) -> Option<Vec<u8>> {
 /// One-step simplifications of the value at `path` and below, shallow ones first: the node
 /// removed or simplified, then chunks of its children removed (halves, quarters, ...), then each
 /// child's own. Bounded: a body with thousands of members yields at most [`MAX_BODIES`].
-fn simplify(root: &Value, path: &mut Vec<Step>, v: &Value, out: &mut Vec<Vec<u8>>) {
+fn simplify(root: &Value, path: &mut Vec<PathSegment>, v: &Value, out: &mut Vec<Vec<u8>>) {
     if out.len() >= MAX_BODIES {
         return;
     }
@@ -116,9 +116,9 @@ fn simplify(root: &Value, path: &mut Vec<Step>, v: &Value, out: &mut Vec<Vec<u8>
             out.extend(edited(root, path, Some(simpler)));
         }
     }
-    let children: Vec<(Step, &Value)> = match v {
-        Value::Object(m) => m.iter().map(|(k, c)| (Step::Key(k.clone()), c)).collect(),
-        Value::Array(a) => a.iter().enumerate().map(|(i, c)| (Step::Index(i), c)).collect(),
+    let children: Vec<(PathSegment, &Value)> = match v {
+        Value::Object(m) => m.iter().map(|(k, c)| (PathSegment::Key(k.clone()), c)).collect(),
+        Value::Array(a) => a.iter().enumerate().map(|(i, c)| (PathSegment::Index(i), c)).collect(),
         _ => return,
     };
     let n = children.len();
@@ -147,7 +147,7 @@ fn simplify(root: &Value, path: &mut Vec<Step>, v: &Value, out: &mut Vec<Vec<u8>
 }
 
 /// The root with the children `range` of the container at `path` removed.
-fn without_children(root: &Value, path: &[Step], range: std::ops::Range<usize>) -> Option<Vec<u8>> {
+fn without_children(root: &Value, path: &[PathSegment], range: std::ops::Range<usize>) -> Option<Vec<u8>> {
     let mut v = root.clone();
     match get_mut(&mut v, path)? {
         Value::Object(m) => {

@@ -16,13 +16,22 @@ pub fn selected_checks(requested: &[CheckId]) -> BTreeSet<CheckId> {
     }
 }
 
-/// The checks left out, recorded so that a report can say they did not run.
+/// The checks left out, recorded so that a report can say they did not run: those not selected,
+/// and those only a lifecycle sequence can show.
 pub fn unselected(selected: &BTreeSet<CheckId>) -> Vec<SkippedCheck> {
     CheckId::all()
-        .filter(|c| !selected.contains(c))
-        .map(|check| SkippedCheck {
-            check,
-            reason: "not selected (--checks)".into(),
+        .filter_map(|check| {
+            let reason = if !selected.contains(&check) {
+                "not selected (--checks)"
+            } else if check.sequences_only() {
+                "judged only by lifecycle sequences (rotcheck fuzz --sequences)"
+            } else {
+                return None;
+            };
+            Some(SkippedCheck {
+                check,
+                reason: reason.into(),
+            })
         })
         .collect()
 }

@@ -1,10 +1,11 @@
-//! The server's knobs: every choice a fault or a variant can make by setting a value rather than
-//! by running code at a hook point. `Behaviour::default()` is the faithful server, and each
-//! default below is the choice documented in `server/mod.rs`.
+//! The server's choices on points the spec leaves open (error type names, content types,
+//! timestamp precision, page size, ...): `Behaviour::default()` is the faithful server, each
+//! default below the choice documented in `server/mod.rs`, and a variant may pick another allowed
+//! value (`Hook::configure`). No choice here breaks the spec: faults act only at hook points
+//! (`hooks.rs`).
 
 use axum::http::StatusCode;
 
-use super::dataplane::DataPlaneBehaviour;
 use super::errors::{ApiError, ErrorStyle};
 use super::store::{IdStyle, TokenStyle};
 use crate::spec::{facts, Strictness};
@@ -47,18 +48,13 @@ pub(crate) struct Behaviour {
     pub strictness: Strictness,
     /// Most services a destinationConfig may list (None: the model's rule only).
     pub max_services: Option<usize>,
-    /// Whether SOURCE + destinationConfig is refused.
-    pub refuse_source_with_config: bool,
-    /// Whether that refusal comes before the tunnel lookup (else an unknown tunnel is reported first).
+    /// Whether the refusal of SOURCE + destinationConfig comes before the tunnel lookup (else an
+    /// unknown tunnel is reported first).
     pub source_with_config_before_lookup: bool,
     /// The error answered to a rotation of a CLOSED tunnel.
     pub closed_rotation_error: fn(&str) -> ApiError,
-    /// Whether tunnels close when their lifetime passes.
-    pub enforce_expiry: bool,
     /// Whether a rotation moves the tunnel's `lastUpdatedAt`.
     pub rotation_moves_last_updated: bool,
-    /// The data plane's choices.
-    pub data_plane: DataPlaneBehaviour,
 }
 
 /// The faithful answer to rotating a CLOSED tunnel.
@@ -81,12 +77,9 @@ impl Default for Behaviour {
             list_page_size: 100,
             strictness: Strictness::default(),
             max_services: None,
-            refuse_source_with_config: true,
             source_with_config_before_lookup: true,
             closed_rotation_error: closed_rotation_refused,
-            enforce_expiry: true,
             rotation_moves_last_updated: true,
-            data_plane: DataPlaneBehaviour::default(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! AWS JSON 1.1 error responses: `{"__type": ..., "message": ...}` with `X-Amzn-Errortype`, in
-//! the style the behaviour and the edge's hooks ask for.
+//! the style the behaviour asks for (a hook may render an error itself: `Hook::render_error`).
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -52,31 +52,34 @@ impl ApiError {
     }
 }
 
-/// How errors are rendered.
-#[derive(Debug, Clone, Copy, Default)]
+/// How errors are rendered: each member a choice PROTOCOL.md leaves open (clients read either).
+#[derive(Debug, Clone, Copy)]
 pub struct ErrorStyle {
     pub namespaced: bool,
     pub coral_suffix: bool,
-    pub capital_message: bool,
+    /// The member that carries the message: `message` or `Message`.
+    pub message_member: &'static str,
     pub header_only_type: bool,
     pub extra_members: bool,
-    pub application_json: bool,
-    /// A `text/plain` body with the message only, no type anywhere.
-    pub plain_text: bool,
-    /// A JSON body without a type, and no type header.
-    pub type_missing: bool,
+    /// The Content-Type of errors.
+    pub content_type: &'static str,
+}
+
+impl Default for ErrorStyle {
+    fn default() -> Self {
+        ErrorStyle {
+            namespaced: false,
+            coral_suffix: false,
+            message_member: "message",
+            header_only_type: false,
+            extra_members: false,
+            content_type: facts::CONTENT_TYPE,
+        }
+    }
 }
 
 impl ErrorStyle {
     pub fn render(&self, err: &ApiError) -> Response {
-        if self.plain_text {
-            let mut resp = (err.status, err.message.clone()).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
-            return resp;
-        }
         let mut shown = err.error_type.clone();
         if self.namespaced {
             shown = format!("{NAMESPACE}#{shown}");
@@ -85,26 +88,18 @@ impl ErrorStyle {
             shown = format!("{shown}:{CORAL_SUFFIX}");
         }
         let mut body = Map::new();
-        if !self.header_only_type && !self.type_missing {
+        if !self.header_only_type {
             body.insert("__type".into(), Value::String(shown.clone()));
         }
-        let key = if self.capital_message { "Message" } else { "message" };
-        body.insert(key.into(), Value::String(err.message.clone()));
+        body.insert(self.message_member.into(), Value::String(err.message.clone()));
         if self.extra_members {
             body.insert("rotcheckDetail".into(), json!({"retryable": false}));
         }
         let mut resp = (err.status, Value::Object(body).to_string()).into_response();
         let headers = resp.headers_mut();
-        let content_type = if self.application_json {
-            "application/json"
-        } else {
-            facts::CONTENT_TYPE
-        };
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-        if !self.type_missing {
-            if let Ok(v) = HeaderValue::from_str(&shown) {
-                headers.insert("x-amzn-errortype", v);
-            }
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        if let Ok(v) = HeaderValue::from_str(&shown) {
+            headers.insert("x-amzn-errortype", v);
         }
         resp
     }
@@ -138,7 +133,7 @@ mod tests {
         let style = ErrorStyle {
             namespaced: true,
             coral_suffix: true,
-            capital_message: true,
+            message_member: "Message",
             ..Default::default()
         };
         let (_, _, et, body) = parts(style).await;
@@ -153,13 +148,5 @@ mod tests {
         .await;
         assert_eq!(et.as_deref(), Some("ResourceNotFoundException"));
         assert_eq!(body, json!({"message": "Tunnel abc not found"}));
-
-        let (_, ct, et, body) = parts(ErrorStyle {
-            plain_text: true,
-            ..Default::default()
-        })
-        .await;
-        assert!(ct.unwrap().starts_with("text/plain"));
-        assert_eq!((et, body), (None, Value::Null));
     }
 }

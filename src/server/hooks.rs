@@ -3,20 +3,26 @@
 //! hook without knowing which exist; a fault or a variant is a unit struct implementing the
 //! methods it needs (see `faults/mod.rs`).
 //!
+//! Every method is named after the point where it is called (after a rotation, on a handshake
+//! refusal, when the relay writes frames), never after a fault that uses it: the faithful server
+//! knows no fault, only points where it asks its hooks.
+//!
 //! Active hooks run in a fixed order: the faults first, then the variants, each in catalog order.
-//! Where several answer the same question (`next_token`, `timestamp`, `success_content_type`),
-//! the first answer wins.
+//! Where several answer the same question (`next_token`, `timestamp`, `success_content_type`,
+//! `render_error`, `connection_ends`, ...), the first answer wins.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
 use axum::response::Response;
+use bytes::Bytes;
 use serde_json::Value;
 
 use super::behaviour::Behaviour;
 use super::clock::Clock;
+use super::dataplane::handshake::RefusalReason;
 use super::errors::{ApiError, ErrorStyle};
-use super::store::Tunnel;
+use super::store::{StoredTunnel, TokenStyle};
 use super::ServerConfig;
 use crate::secret::SecretString;
 use crate::spec::facts::ClientMode;
@@ -41,25 +47,65 @@ pub(crate) struct Rotated {
 pub(crate) enum NextToken {
     /// Nothing: the current token stays and is returned again.
     Keep,
-    /// This token (the current one becomes the previous one).
+    /// This token (the current one is revoked).
     Use(SecretString),
 }
 
-/// The time of a rotation, for hooks that move a tunnel's lifetime.
+/// When a rotation happens, for hooks that move a tunnel's lifetime or replace its tokens.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct RotationTime<'a> {
+pub(crate) struct RotationContext<'a> {
     /// Clock reading (real seconds).
     pub now: f64,
     pub wall: SystemTime,
     /// The tunnel's lifetime in real seconds, as it was before the rotation.
     pub lifetime: f64,
     pub clock: &'a Clock,
+    /// How the server's tokens look (a hook that replaces a token makes one alike).
+    pub token_style: TokenStyle,
+}
+
+/// When DescribeTunnel shows a data-plane connection opening or closing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StateChange {
+    /// This long after it happened.
+    After(Duration),
+    /// Never: the states stay as they were.
+    Never,
+}
+
+/// What the relay finds on its look at an open connection's tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TunnelEvent {
+    /// The tunnel is CLOSED (CloseTunnel or expiry): the faithful relay ends the connection.
+    Closed,
+    /// The token the connection opened with was rotated: the faithful relay keeps the connection
+    /// (a choice the spec leaves open).
+    TokenRotated,
+}
+
+/// What the relay does with a frame for a peer whose queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FullQueue {
+    /// The sender waits for room (backpressure: the faithful relay loses nothing).
+    Wait,
+    /// The frame is dropped.
+    Drop,
+}
+
+/// How many queued frames the relay takes for one write, and how long it waits for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Gather {
+    /// Frames at most (the first one included).
+    pub most: usize,
+    /// How long to wait for each frame after the first (zero: only those already queued).
+    pub wait: Duration,
 }
 
 /// A fault or a variant. Rotation-only hooks are called by RotateTunnelAccessToken; the others
 /// get the operation and decide for themselves.
 pub(crate) trait Hook: Sync {
-    /// Sets knobs of the behaviour, once, when the server starts. Most variants are only this.
+    /// Sets the choices of the behaviour (points the spec leaves open), once, when the server
+    /// starts. Most variants are only this.
     fn configure(&self, _behaviour: &mut Behaviour) {}
 
     // ---- The HTTP edge ----
@@ -69,8 +115,11 @@ pub(crate) trait Hook: Sync {
         Ok(())
     }
 
-    /// Changes how an error is rendered (`op` is None before the operation is known).
-    fn error_style(&self, _op: Option<Op>, _style: &mut ErrorStyle) {}
+    /// Renders an error in place of the behaviour's error style `style` (`op` is None before
+    /// the operation is known).
+    fn render_error(&self, _op: Option<Op>, _err: &ApiError, _style: &ErrorStyle) -> Option<Response> {
+        None
+    }
 
     /// The Content-Type of a success, in place of the behaviour's.
     fn success_content_type(&self, _op: Op) -> Option<&'static str> {
@@ -102,27 +151,35 @@ pub(crate) trait Hook: Sync {
         Ok(())
     }
 
+    // ---- OpenTunnel ----
+
+    /// After OpenTunnel built a tunnel, before it is stored and answered.
+    fn after_open(&self, _tunnel: &mut StoredTunnel) {}
+
     // ---- The rotation ----
 
-    /// SOURCE + destinationConfig is being refused (`tunnel` is None for an unknown id).
-    fn source_with_config_refused(&self, _tunnel: Option<&mut Tunnel>, _config: &Value) {}
+    /// SOURCE with a destinationConfig, about to be refused (`tunnel` is None for an unknown
+    /// id). True serves the rotation instead (as a SOURCE rotation).
+    fn source_with_config(&self, _tunnel: Option<&mut StoredTunnel>, _config: &Value, _behaviour: &Behaviour) -> bool {
+        false
+    }
 
     /// The tunnel is CLOSED: true rotates it anyway (the hook has made it rotatable).
-    fn rotate_closed(&self, _tunnel: &mut Tunnel, _at: &RotationTime<'_>) -> bool {
+    fn rotate_closed(&self, _tunnel: &mut StoredTunnel, _at: &RotationContext<'_>) -> bool {
         false
     }
 
     /// Which tokens a rotation in `mode` replaces.
     fn rotated_sides(&self, _mode: ClientMode, _sides: &mut Sides) {}
 
-    /// The token that replaces `current` (None: a fresh random one). `previous` is the token the
-    /// last rotation replaced.
-    fn next_token(&self, _current: &SecretString, _previous: &mut Option<SecretString>) -> Option<NextToken> {
+    /// The token that replaces `current` (None: a fresh random one). `revoked`: the side's
+    /// earlier tokens, oldest first.
+    fn next_token(&self, _current: &SecretString, _revoked: &[SecretString]) -> Option<NextToken> {
         None
     }
 
     /// After the rotation: changes the tunnel and the tokens handed out.
-    fn after_rotation(&self, _tunnel: &mut Tunnel, _tokens: &mut Rotated, _at: &RotationTime<'_>) {}
+    fn after_rotation(&self, _tunnel: &mut StoredTunnel, _tokens: &mut Rotated, _at: &RotationContext<'_>) {}
 
     // ---- The response ----
 
@@ -136,4 +193,38 @@ pub(crate) trait Hook: Sync {
 
     /// Rewrites an error of the operation (any error the operation answers, validation included).
     fn on_error(&self, _op: Op, _err: &mut ApiError) {}
+
+    // ---- The data plane ----
+
+    /// A handshake is about to be refused for `reason`: true admits it instead.
+    fn handshake_refused(&self, _reason: RefusalReason) -> bool {
+        false
+    }
+
+    /// The last change to a data-plane upgrade answer: the 101 (`refused` None) or the refusal.
+    fn finish_upgrade(&self, _refused: Option<RefusalReason>, _response: &mut Response) {}
+
+    /// A connection opened or closed: when DescribeTunnel shows it (None: at once).
+    fn connection_state_change(&self) -> Option<StateChange> {
+        None
+    }
+
+    /// The relay's look at an open connection's tunnel found `event`: whether the connection
+    /// ends, in place of the faithful choice (see [`TunnelEvent`]).
+    fn connection_ends(&self, _event: TunnelEvent) -> Option<bool> {
+        None
+    }
+
+    /// A frame is for a peer whose queue is full: what the relay does with it.
+    fn full_peer_queue(&self) -> FullQueue {
+        FullQueue::Wait
+    }
+
+    /// How the relay gathers queued frames for one write (None: one frame at a time).
+    fn gather_frames(&self) -> Option<Gather> {
+        None
+    }
+
+    /// The frames about to be written to a connection, as gathered: rewrites them.
+    fn write_frames(&self, _frames: &mut Vec<Bytes>) {}
 }

@@ -35,7 +35,7 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
 
 async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
     let (parts, body) = req.into_parts();
-    let fail = |op: Option<Op>, e: ApiError| (op, state.error_style(op).render(&e));
+    let fail = |op: Option<Op>, e: ApiError| (op, state.render_error(op, &e));
 
     let too_large = || {
         ApiError::new(

@@ -4,7 +4,7 @@
 //! harness against.
 //!
 //! Choices on points the spec leaves open (each can be flipped by a variant; `behaviour.rs` holds
-//! them as knobs):
+//! them, and `dataplane/mod.rs` lists the data plane's):
 //! - SOURCE + destinationConfig is refused with 400 `InvalidRequestException`, and that check
 //!   comes before the tunnel lookup (an unknown tunnel with both gets the InvalidRequest).
 //! - Rotating a CLOSED tunnel is refused with 400 `InvalidRequestException`.
@@ -18,8 +18,8 @@
 //!   `UnrecognizedClientException`), 400 `IncompleteSignatureException` for a malformed header.
 //!
 //! Layout: `http` (the edge: caps, SigV4, target, rendering), `ops` (the eight operations, the
-//! faithful behaviour only), `behaviour` (the knobs, with the faithful choices above as their
-//! defaults), `hooks` (the points where faults and variants act), `faults/` and `variants/` (one
+//! faithful behaviour only), `behaviour` (the open choices, with the faithful ones above as their
+//! defaults), `hooks` (the points where faults and variants act, each named after its point), `faults/` and `variants/` (one
 //! file each, and each directory's catalog), `state` (what handlers read), `store` (tunnels, ids,
 //! tokens), `clock` (time scale, formats), `errors` (AWS error bodies), `sigv4` (verification),
 //! `dataplane` (the WebSocket local proxies connect to, on the same port: `GET /tunnel`).

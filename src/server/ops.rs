@@ -1,6 +1,6 @@
 //! The eight operations, read straight through. `call` parses the raw body, validates it against
 //! the model (`spec::validate_input_with`), runs the operation and returns the response body.
-//! The choices the spec leaves open are knobs of the `Behaviour` (`behaviour.rs`), and the
+//! The choices the spec leaves open are values of the `Behaviour` (`behaviour.rs`), and the
 //! points where the server can be made to deviate call the active hooks (`hooks.rs`) without
 //! knowing which exist.
 
@@ -8,8 +8,8 @@ use serde_json::{json, Map, Value};
 
 use super::dataplane;
 use super::errors::ApiError;
-use super::hooks::{NextToken, Rotated, RotationTime, Sides};
-use super::store::{self, Side, StoreError, Tunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
+use super::hooks::{NextToken, Rotated, RotationContext, Sides};
+use super::store::{self, Side, StoreError, StoredTunnel, CLOSED_RETENTION_MINUTES, DEFAULT_LIFETIME_MINUTES};
 use super::AppState;
 use crate::secret::SecretString;
 use crate::spec::facts::{ClientMode, DESTINATION_TOKEN, SOURCE_TOKEN};
@@ -138,12 +138,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let retention = state.clock.tunnel_minutes(CLOSED_RETENTION_MINUTES);
     let mut store = state.store();
     store
-        .make_room(
-            now,
-            retention,
-            state.config.max_tunnels,
-            state.behaviour().enforce_expiry,
-        )
+        .make_room(now, retention, state.config.max_tunnels, state.instant_expiry())
         .map_err(|StoreError::Full { max }| {
             ApiError::bad_request("LimitExceededException", format!("Limit of {max} tunnels reached"))
         })?;
@@ -154,7 +149,7 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         }
     };
     let seq = store.next_seq();
-    let tunnel = Tunnel {
+    let mut tunnel = StoredTunnel {
         seq,
         arn: state.arn(&id),
         id,
@@ -169,10 +164,11 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         closed_at: None,
         source_token: store::new_token(state.behaviour().token_style),
         destination_token: store::new_token(state.behaviour().token_style),
-        previous_source_token: None,
-        previous_destination_token: None,
         sides: store::SideState::unconnected(),
     };
+    for h in state.hooks() {
+        h.after_open(&mut tunnel);
+    }
     let out = json!({
         "tunnelId": tunnel.id,
         "tunnelArn": tunnel.arn,
@@ -184,8 +180,8 @@ fn open_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-fn status(state: &AppState, t: &Tunnel, now: f64) -> &'static str {
-    if t.is_open(now, state.behaviour().enforce_expiry) {
+fn status(state: &AppState, t: &StoredTunnel, now: f64) -> &'static str {
+    if t.is_open(now, state.instant_expiry()) {
         "OPEN"
     } else {
         "CLOSED"
@@ -224,7 +220,7 @@ fn describe_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         out.insert("tags".into(), tags_json(&t.tags));
     }
     out.insert("createdAt".into(), created);
-    let updated = t.last_updated(now, state.behaviour().enforce_expiry);
+    let updated = t.last_updated(now, state.instant_expiry());
     out.insert("lastUpdatedAt".into(), state.timestamp(Op::DescribeTunnel, updated));
     Ok(json!({"tunnel": out}))
 }
@@ -233,13 +229,13 @@ fn close_tunnel(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let id = str_member(body, "tunnelId");
     let delete = body.get("delete").and_then(Value::as_bool).unwrap_or(false);
     let (now, wall) = (state.clock.now(), state.clock.wall());
-    let enforce = state.behaviour().enforce_expiry;
+    let instant = state.instant_expiry();
     let mut store = state.store();
     if delete {
         store.remove(id).ok_or_else(|| ApiError::not_found(id))?;
     } else {
         let t = store.get_mut(id).ok_or_else(|| ApiError::not_found(id))?;
-        if t.is_open(now, enforce) {
+        if t.is_open(now, instant) {
             t.closed_at = Some(now);
             t.last_updated_at = wall;
         }
@@ -263,7 +259,7 @@ fn list_tunnels(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         ),
     };
     let now = state.clock.now();
-    let enforce = state.behaviour().enforce_expiry;
+    let instant = state.instant_expiry();
     let store = state.store();
     let mut matching = store.newest_first(from).filter(|t| {
         thing.is_none_or(|name| {
@@ -288,7 +284,7 @@ fn list_tunnels(state: &AppState, body: &Value) -> Result<Value, ApiError> {
             s.insert("createdAt".into(), state.timestamp(Op::ListTunnels, t.created_at));
             s.insert(
                 "lastUpdatedAt".into(),
-                state.timestamp(Op::ListTunnels, t.last_updated(now, enforce)),
+                state.timestamp(Op::ListTunnels, t.last_updated(now, instant)),
             );
             Value::Object(s)
         })
@@ -300,20 +296,25 @@ fn list_tunnels(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(out)
 }
 
-/// The token that replaces `current` (a fresh random one unless a hook chooses), which becomes
-/// the tunnel's current token; the replaced one is kept as `previous`.
-fn next_token(state: &AppState, current: &mut SecretString, previous: &mut Option<SecretString>) -> SecretString {
-    let fresh = match state.hooks().find_map(|h| h.next_token(current, previous)) {
-        Some(NextToken::Keep) => return current.clone(),
+/// Rotates `side` of `t`: a fresh random token replaces the current one (which is revoked),
+/// unless a hook chooses the next token. Returns the token handed out.
+fn rotate_side(state: &AppState, t: &mut StoredTunnel, side: Side) -> SecretString {
+    let revoked = &t.side(side).revoked;
+    let fresh = match state.hooks().find_map(|h| h.next_token(t.token(side), revoked)) {
+        Some(NextToken::Keep) => {
+            // Handed out again, but as a rotation's: unspent.
+            t.side_mut(side).spent = None;
+            return t.token(side).clone();
+        }
         Some(NextToken::Use(token)) => token,
         None => loop {
-            let t = store::new_token(state.behaviour().token_style);
-            if t != *current {
-                break t;
+            let fresh = store::new_token(state.behaviour().token_style);
+            if fresh != *t.token(side) {
+                break fresh;
             }
         },
     };
-    *previous = Some(std::mem::replace(current, fresh.clone()));
+    t.replace_token(side, fresh.clone());
     fresh
 }
 
@@ -327,26 +328,30 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     let mut store = state.store();
 
     // SOURCE with a destinationConfig is refused, before or after the tunnel lookup.
-    let refused = mode == ClientMode::Source && b.refuse_source_with_config;
-    if let Some(config) = dest.filter(|_| refused && (b.source_with_config_before_lookup || store.contains_id(id))) {
+    let source_with_config =
+        mode == ClientMode::Source && (b.source_with_config_before_lookup || store.contains_id(id));
+    if let Some(config) = dest.filter(|_| source_with_config) {
+        let mut served = false;
         for h in state.hooks() {
-            h.source_with_config_refused(store.get_mut(id), config);
+            served |= h.source_with_config(store.get_mut(id), config, b);
         }
-        dataplane::on_refused_rotation(state, store.get_mut(id));
-        return Err(ApiError::bad_request(
-            "InvalidRequestException",
-            "You can not use DestinationConfig with source clientMode",
-        ));
+        if !served {
+            return Err(ApiError::bad_request(
+                "InvalidRequestException",
+                "You can not use DestinationConfig with source clientMode",
+            ));
+        }
     }
 
     let t = store.get_mut(id).ok_or_else(|| ApiError::not_found(id))?;
-    let at = RotationTime {
+    let at = RotationContext {
         now,
         wall,
         lifetime: state.clock.tunnel_minutes(t.lifetime_minutes as f64),
         clock: &state.clock,
+        token_style: b.token_style,
     };
-    if !t.is_open(now, b.enforce_expiry) && !state.hooks().any(|h| h.rotate_closed(t, &at)) {
+    if !t.is_open(now, state.instant_expiry()) && !state.hooks().any(|h| h.rotate_closed(t, &at)) {
         return Err((b.closed_rotation_error)(id));
     }
 
@@ -357,21 +362,10 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     for h in state.hooks() {
         h.rotated_sides(mode, &mut sides);
     }
-    // The tokens the rotation revokes, for the data plane.
-    let revoked: Vec<(Side, SecretString)> = [(Side::Source, sides.source), (Side::Destination, sides.destination)]
-        .into_iter()
-        .filter(|(_, rotated)| *rotated)
-        .map(|(side, _)| (side, t.token(side).clone()))
-        .collect();
     let mut tokens = Rotated {
-        source: sides
-            .source
-            .then(|| next_token(state, &mut t.source_token, &mut t.previous_source_token)),
-        destination: sides
-            .destination
-            .then(|| next_token(state, &mut t.destination_token, &mut t.previous_destination_token)),
+        source: sides.source.then(|| rotate_side(state, t, Side::Source)),
+        destination: sides.destination.then(|| rotate_side(state, t, Side::Destination)),
     };
-    dataplane::on_rotation(state, t, &revoked);
     // A DESTINATION or ALL rotation with a destinationConfig replaces the tunnel's.
     if mode != ClientMode::Source {
         if let Some(d) = dest {
@@ -396,7 +390,7 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
     Ok(Value::Object(out))
 }
 
-fn by_arn<'a>(store: &'a mut store::Store, arn: &str) -> Result<&'a mut Tunnel, ApiError> {
+fn by_arn<'a>(store: &'a mut store::Store, arn: &str) -> Result<&'a mut StoredTunnel, ApiError> {
     store.get_by_arn_mut(arn).ok_or_else(|| {
         let shown: String = arn.chars().take(256).collect();
         ApiError::bad_request("ResourceNotFoundException", format!("Resource {shown} not found"))

@@ -215,7 +215,7 @@ fn tags_round_trip_by_arn() {
 }
 
 /// Guards the layering of the server (issue 8): the faithful operations name no fault or variant;
-/// they act only through the behaviour's knobs and the hook points.
+/// they act only through the behaviour's open choices and the hook points.
 #[test]
 fn ops_rs_names_no_fault_or_variant() {
     let text = include_str!("ops.rs");

@@ -5,11 +5,12 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
+use axum::response::Response;
 use serde_json::Value;
 
 use super::behaviour::Behaviour;
 use super::clock::{self, Clock};
-use super::errors::ErrorStyle;
+use super::errors::ApiError;
 use super::hooks::Hook;
 use super::store::Store;
 use super::{ServerConfig, Verifier};
@@ -29,8 +30,6 @@ pub(crate) struct AppState {
     /// Production-like behaviour (`--production-like`): throttling, quota, transient errors and
     /// an expiry sweep.
     pub(crate) production: super::production::Production,
-    /// Whether the expiry sweep closes expired tunnels (false under `expiry-not-enforced`).
-    sweep_expiry: bool,
     /// Successful OpenTunnel calls since the server started (what AWS would bill): tests read it
     /// to hold a client to its tunnel budget by the server's own count.
     pub(crate) tunnels_opened: AtomicU64,
@@ -57,15 +56,8 @@ impl AppState {
             h.configure(&mut behaviour);
         }
         let production = super::production::Production::new(&config.production);
-        // Under an expiry sweep a tunnel closes when the sweep finds it expired, not the instant
-        // its lifetime passes.
-        let sweep_expiry = behaviour.enforce_expiry;
-        if production.sweeper.is_some() {
-            behaviour.enforce_expiry = false;
-        }
         AppState {
             production,
-            sweep_expiry,
             hooks,
             behaviour,
             clock: Clock::new(config.time_scale),
@@ -86,11 +78,17 @@ impl AppState {
         &self.behaviour
     }
 
+    /// Whether a tunnel is CLOSED the instant its lifetime passes: yes, unless an expiry sweep
+    /// (`--production-like`) closes it when the sweep finds it expired.
+    pub(crate) fn instant_expiry(&self) -> bool {
+        self.production.sweeper.is_none()
+    }
+
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A poisoned lock only means a handler panicked mid-update; the data is still usable.
         let mut store = self.store.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(s) = &self.production.sweeper {
-            s.sweep(&mut store, self.clock.now(), self.sweep_expiry);
+            s.sweep(&mut store, self.clock.now());
         }
         store
     }
@@ -125,12 +123,11 @@ impl AppState {
         (now - cut, clock::add_secs(wall, -cut))
     }
 
-    /// How an error of `op` (None: before the operation is known) is rendered.
-    pub(crate) fn error_style(&self, op: Option<Op>) -> ErrorStyle {
-        let mut style = self.behaviour.error_style;
-        for h in self.hooks() {
-            h.error_style(op, &mut style);
-        }
-        style
+    /// An error of `op` (None: before the operation is known), rendered in the behaviour's
+    /// error style unless a hook renders it.
+    pub(crate) fn render_error(&self, op: Option<Op>, err: &ApiError) -> Response {
+        self.hooks()
+            .find_map(|h| h.render_error(op, err, &self.behaviour.error_style))
+            .unwrap_or_else(|| self.behaviour.error_style.render(err))
     }
 }

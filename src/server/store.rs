@@ -95,7 +95,7 @@ pub fn new_token(style: TokenStyle) -> SecretString {
 }
 
 #[derive(Debug, Clone)]
-pub struct Tunnel {
+pub struct StoredTunnel {
     pub seq: u64,
     pub id: String,
     pub arn: String,
@@ -113,9 +113,6 @@ pub struct Tunnel {
     pub closed_at: Option<f64>,
     pub source_token: SecretString,
     pub destination_token: SecretString,
-    /// The tokens replaced by the last rotation (for the `tokens-recycled` fault).
-    pub previous_source_token: Option<SecretString>,
-    pub previous_destination_token: Option<SecretString>,
     /// Data-plane state of each side, indexed by [`Side::index`].
     pub sides: [SideState; 2],
 }
@@ -152,9 +149,14 @@ pub struct SideState {
     pub changed_at: Option<SystemTime>,
     /// The current token made a successful handshake: with the client token it bound, if any.
     pub spent: Option<Option<String>>,
-    /// Tokens accepted besides the current one (only under data-plane faults).
-    pub also_accepted: Vec<SecretString>,
+    /// The side's earlier tokens, revoked by rotations, oldest first (at most
+    /// [`REVOKED_KEPT`]): a handshake with one is refused as revoked rather than unknown.
+    pub revoked: Vec<SecretString>,
 }
+
+/// Revoked tokens remembered per side: enough to tell a client its token was rotated away,
+/// bounded for a tunnel rotated for hours on end (an older one is refused as unknown).
+pub const REVOKED_KEPT: usize = 16;
 
 impl SideState {
     /// Both sides of a new tunnel: no connection yet, tokens unspent.
@@ -163,7 +165,7 @@ impl SideState {
     }
 }
 
-impl Tunnel {
+impl StoredTunnel {
     pub fn token(&self, side: Side) -> &SecretString {
         match side {
             Side::Source => &self.source_token,
@@ -179,23 +181,38 @@ impl Tunnel {
         &mut self.sides[side.index()]
     }
 
+    /// Replaces `side`'s token with `token`: the current one is revoked, the new one unspent.
+    pub fn replace_token(&mut self, side: Side, token: SecretString) {
+        let old = match side {
+            Side::Source => std::mem::replace(&mut self.source_token, token),
+            Side::Destination => std::mem::replace(&mut self.destination_token, token),
+        };
+        let s = self.side_mut(side);
+        s.revoked.push(old);
+        if s.revoked.len() > REVOKED_KEPT {
+            s.revoked.remove(0);
+        }
+        s.spent = None;
+    }
+
     /// When the tunnel closed (clock reading), if it has: by CloseTunnel or by its lifetime.
-    /// `enforce_expiry` is false only under the `expiry-not-enforced` fault.
-    pub fn closed_since(&self, now: f64, enforce_expiry: bool) -> Option<f64> {
-        let by_expiry = (enforce_expiry && now >= self.expires_at).then_some(self.expires_at);
+    /// `instant_expiry`: whether the lifetime's end closes it at once (false when an expiry sweep
+    /// closes it instead, see `production::sweep`).
+    pub fn closed_since(&self, now: f64, instant_expiry: bool) -> Option<f64> {
+        let by_expiry = (instant_expiry && now >= self.expires_at).then_some(self.expires_at);
         match (self.closed_at, by_expiry) {
             (Some(c), Some(e)) => Some(c.min(e)),
             (c, e) => c.or(e),
         }
     }
 
-    pub fn is_open(&self, now: f64, enforce_expiry: bool) -> bool {
-        self.closed_since(now, enforce_expiry).is_none()
+    pub fn is_open(&self, now: f64, instant_expiry: bool) -> bool {
+        self.closed_since(now, instant_expiry).is_none()
     }
 
     /// `lastUpdatedAt` as reported: a lazy close by expiry counts as an update at expiry time.
-    pub fn last_updated(&self, now: f64, enforce_expiry: bool) -> SystemTime {
-        match self.closed_since(now, enforce_expiry) {
+    pub fn last_updated(&self, now: f64, instant_expiry: bool) -> SystemTime {
+        match self.closed_since(now, instant_expiry) {
             Some(c) if self.closed_at != Some(c) => {
                 let at = super::clock::add_secs(self.created_at, c - self.opened_at);
                 at.max(self.last_updated_at)
@@ -213,7 +230,7 @@ pub enum StoreError {
 
 #[derive(Debug, Default, Clone)]
 pub struct Store {
-    tunnels: BTreeMap<u64, Tunnel>,
+    tunnels: BTreeMap<u64, StoredTunnel>,
     ids: HashMap<String, u64>,
     arns: HashMap<String, u64>,
     next_seq: u64,
@@ -229,21 +246,21 @@ impl Store {
         self.ids.contains_key(id)
     }
 
-    pub fn get(&self, id: &str) -> Option<&Tunnel> {
+    pub fn get(&self, id: &str) -> Option<&StoredTunnel> {
         self.ids.get(id).and_then(|s| self.tunnels.get(s))
     }
 
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Tunnel> {
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut StoredTunnel> {
         let seq = *self.ids.get(id)?;
         self.tunnels.get_mut(&seq)
     }
 
-    pub fn get_by_arn_mut(&mut self, arn: &str) -> Option<&mut Tunnel> {
+    pub fn get_by_arn_mut(&mut self, arn: &str) -> Option<&mut StoredTunnel> {
         let seq = *self.arns.get(arn)?;
         self.tunnels.get_mut(&seq)
     }
 
-    pub fn remove(&mut self, id: &str) -> Option<Tunnel> {
+    pub fn remove(&mut self, id: &str) -> Option<StoredTunnel> {
         let seq = self.ids.remove(id)?;
         let t = self.tunnels.remove(&seq)?;
         self.arns.remove(&t.arn);
@@ -258,12 +275,12 @@ impl Store {
 
     /// Make room for one more tunnel: forget closed tunnels past their retention, then, if the
     /// store is still full, the oldest closed ones. Fails when `max` tunnels are open.
-    pub fn make_room(&mut self, now: f64, retention: f64, max: usize, enforce_expiry: bool) -> Result<(), StoreError> {
+    pub fn make_room(&mut self, now: f64, retention: f64, max: usize, instant_expiry: bool) -> Result<(), StoreError> {
         let expired: Vec<String> = self
             .tunnels
             .values()
             .filter(|t| {
-                t.closed_since(now, enforce_expiry)
+                t.closed_since(now, instant_expiry)
                     .is_some_and(|c| now - c >= retention)
             })
             .map(|t| t.id.clone())
@@ -275,7 +292,7 @@ impl Store {
             let oldest_closed = self
                 .tunnels
                 .values()
-                .find(|t| !t.is_open(now, enforce_expiry))
+                .find(|t| !t.is_open(now, instant_expiry))
                 .map(|t| t.id.clone());
             match oldest_closed {
                 Some(id) => {
@@ -287,30 +304,43 @@ impl Store {
         Ok(())
     }
 
-    pub fn insert(&mut self, t: Tunnel) {
+    pub fn insert(&mut self, t: StoredTunnel) {
         self.ids.insert(t.id.clone(), t.seq);
         self.arns.insert(t.arn.clone(), t.seq);
         self.tunnels.insert(t.seq, t);
     }
 
     /// Every tunnel, for a sweep over them.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Tunnel> {
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut StoredTunnel> {
         self.tunnels.values_mut()
     }
 
-    /// The tunnel and side a token currently opens (its current token, or one the faults keep).
-    pub fn find_token(&self, token: &str) -> Option<(&Tunnel, Side)> {
+    /// The tunnel and side whose current token is `token`.
+    pub fn find_token(&self, token: &str) -> Option<(&StoredTunnel, Side)> {
+        self.find_side(token, |t, side| t.token(side).expose() == token)
+    }
+
+    /// The tunnel and side a rotation revoked `token` from (a current token is not revoked).
+    pub fn find_revoked(&self, token: &str) -> Option<(&StoredTunnel, Side)> {
+        self.find_side(token, |t, side| {
+            t.side(side).revoked.iter().any(|r| r.expose() == token)
+        })
+    }
+
+    fn find_side(&self, token: &str, matches: impl Fn(&StoredTunnel, Side) -> bool) -> Option<(&StoredTunnel, Side)> {
+        if token.is_empty() {
+            return None;
+        }
         self.tunnels.values().find_map(|t| {
-            Side::BOTH.into_iter().find_map(|side| {
-                let s = t.side(side);
-                let matches = t.token(side).expose() == token || s.also_accepted.iter().any(|a| a.expose() == token);
-                (matches && !token.is_empty()).then_some((t, side))
-            })
+            Side::BOTH
+                .into_iter()
+                .find(|&side| matches(t, side))
+                .map(|side| (t, side))
         })
     }
 
     /// Tunnels newest first, starting at sequence number `from` (inclusive) when given.
-    pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &Tunnel> {
+    pub fn newest_first(&self, from: Option<u64>) -> impl Iterator<Item = &StoredTunnel> {
         self.tunnels.range(..=from.unwrap_or(u64::MAX)).rev().map(|(_, t)| t)
     }
 }
@@ -323,7 +353,7 @@ mod tests {
     fn tunnel(store: &mut Store, now: f64, lifetime: f64) -> String {
         let seq = store.next_seq();
         let id = new_id(IdStyle::Hex);
-        store.insert(Tunnel {
+        store.insert(StoredTunnel {
             seq,
             id: id.clone(),
             arn: format!("arn:{id}"),
@@ -338,8 +368,6 @@ mod tests {
             closed_at: None,
             source_token: new_token(TokenStyle::Alphanumeric),
             destination_token: new_token(TokenStyle::Alphanumeric),
-            previous_source_token: None,
-            previous_destination_token: None,
             sides: Default::default(),
         });
         id
@@ -368,7 +396,10 @@ mod tests {
         let t = s.get(&id).unwrap();
         assert!(t.is_open(59.9, true));
         assert_eq!(t.closed_since(60.5, true), Some(60.0));
-        assert!(t.is_open(1e9, false), "expiry-not-enforced keeps it open");
+        assert!(
+            t.is_open(1e9, false),
+            "left to an expiry sweep: open until the sweep closes it"
+        );
         let before = t.last_updated_at;
         assert!(t.last_updated(61.0, true) >= before);
     }

@@ -5,16 +5,17 @@
 //! campaign last saw them), the moment it opened on the campaign's clock, its tags, and every
 //! token handed out for it, so a token from before the adoption that comes back is still caught.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{body, str_of, Life, Model, Tunnel};
+use super::{str_of, LifecycleModel, SequenceTunnel};
+use crate::checks::{ExpectedStatus, IssuedTokens};
 use crate::wire::HttpResponse;
 
 /// What a campaign knows of a tunnel it keeps open between sequences.
 #[derive(Debug, Clone)]
-pub struct Known {
+pub struct KeptTunnel {
     pub id: String,
     pub arn: String,
     lifetime_minutes: f64,
@@ -23,11 +24,11 @@ pub struct Known {
     created_at: Value,
     config: Option<Value>,
     tags: BTreeMap<String, String>,
-    /// Fingerprints of the tokens handed out in the sequences that used the tunnel.
-    issued: HashSet<u64>,
+    /// The tokens handed out in the sequences that used the tunnel.
+    issued: IssuedTokens,
 }
 
-impl Known {
+impl KeptTunnel {
     /// The model clock reading at which the tunnel's lifetime ends, for a tunnel-minute of
     /// `minute` real seconds.
     pub fn expires_at(&self, minute: f64) -> f64 {
@@ -35,16 +36,16 @@ impl Known {
     }
 }
 
-impl Model {
+impl LifecycleModel {
     /// What the model knows of tunnel `i`, if it can be reused: OPEN, never closed, and every
     /// property a later DescribeTunnel reports pinned to one value (createdAt seen, the
     /// destinationConfig observed since the last change that may or may not have applied).
-    pub fn known(&self, i: usize) -> Option<Known> {
+    pub fn kept(&self, i: usize) -> Option<KeptTunnel> {
         let t = self.tunnels.get(i)?;
-        if self.life(t) != Life::Open || t.closed_at.is_some() || t.configs.len() != 1 {
+        if self.status(t) != ExpectedStatus::Open || t.closed_at.is_some() || t.configs.len() != 1 {
             return None;
         }
-        Some(Known {
+        Some(KeptTunnel {
             id: t.id.clone(),
             arn: t.arn.clone(),
             lifetime_minutes: t.lifetime_minutes,
@@ -56,34 +57,36 @@ impl Model {
         })
     }
 
-    /// Takes `known` as the sequence's first tunnel, from the DescribeTunnel answer `described`.
+    /// Takes `kept` as the sequence's first tunnel, from the DescribeTunnel answer `described`.
     /// `Err` (why) when the answer is not that tunnel, OPEN, with the createdAt, timeoutConfig
     /// and destinationConfig the campaign last saw: it changed while no sequence used it, so the
     /// model could not judge it as a fresh tunnel, and it is not adopted.
-    pub fn adopt(&mut self, known: &Known, described: &HttpResponse) -> Result<(), String> {
+    pub fn adopt(&mut self, kept: &KeptTunnel, described: &HttpResponse) -> Result<(), String> {
         if !self.tunnels.is_empty() {
             return Err("a tunnel is adopted as a sequence's first".into());
         }
-        let mut tunnel = Tunnel {
-            id: known.id.clone(),
-            arn: known.arn.clone(),
-            lifetime_minutes: known.lifetime_minutes,
-            opened_at: known.opened_at,
+        let mut tunnel = SequenceTunnel {
+            id: kept.id.clone(),
+            arn: kept.arn.clone(),
+            lifetime_minutes: kept.lifetime_minutes,
+            opened_at: kept.opened_at,
             closed_at: None,
             deleted: false,
             created_at: None,
             configs: Vec::new(),
-            tags: known.tags.clone(),
+            tags: kept.tags.clone(),
         };
-        if self.life(&tunnel) != Life::Open {
+        if self.status(&tunnel) != ExpectedStatus::Open {
             return Err("at or past its expiry".into());
         }
         if described.status != 200 {
             return Err(format!("DescribeTunnel answered HTTP {}", described.status));
         }
-        let b = body(described, "DescribeTunnel").map_err(|b| b.message)?;
+        let Some(b) = described.body_json().filter(Value::is_object) else {
+            return Err("DescribeTunnel answered a body that is not a JSON object".into());
+        };
         let t = b.get("tunnel").cloned().unwrap_or(Value::Null);
-        if str_of(&t, "tunnelId") != Some(known.id.as_str()) {
+        if str_of(&t, "tunnelId") != Some(kept.id.as_str()) {
             return Err("DescribeTunnel described another tunnel".into());
         }
         if str_of(&t, "status") != Some("OPEN") {
@@ -93,23 +96,23 @@ impl Model {
             ));
         }
         let created = t.get("createdAt").cloned();
-        if created.as_ref() != Some(&known.created_at) {
+        if created.as_ref() != Some(&kept.created_at) {
             return Err("createdAt changed".into());
         }
         let minutes = t
             .pointer("/timeoutConfig/maxLifetimeTimeoutMinutes")
             .and_then(Value::as_f64);
-        if minutes != Some(known.lifetime_minutes) {
+        if minutes != Some(kept.lifetime_minutes) {
             return Err("timeoutConfig changed".into());
         }
         let config = t.get("destinationConfig").filter(|v| !v.is_null()).cloned();
-        if config != known.config {
+        if config != kept.config {
             return Err("destinationConfig changed".into());
         }
         tunnel.created_at = created;
         tunnel.configs = vec![config];
         self.tunnels.push(tunnel);
-        self.issued.extend(known.issued.iter().copied());
+        self.issued.extend(&kept.issued);
         Ok(())
     }
 

@@ -7,25 +7,25 @@ use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::Violation;
+use super::OracleFailure;
 use crate::cases::{Case, CaseKind, Expectation, TunnelState};
 use crate::checks;
-use crate::fuzzing::input::{self, Prepared};
+use crate::fuzzing::input::{self, PreparedRequest};
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// The request as sent and its response (`None` when it cannot be sent: an invalid method), and
 /// the id of the tunnel prepared for it.
-pub type Sent = (Option<(HttpRequest, HttpResponse)>, Option<String>);
+pub type Exchanged = (Option<(HttpRequest, HttpResponse)>, Option<String>);
 
 /// Prepares the tunnel of `prepared` on `app`, materializes the request and sends it.
-pub async fn exchange(app: &Router, prepared: &Prepared) -> Result<Sent, Violation> {
+pub async fn exchange(app: &Router, prepared: &PreparedRequest) -> Result<Exchanged, OracleFailure> {
     let opened = prepare_tunnel(app, &prepared.tunnel).await?;
     let request = materialized(prepared, opened.as_deref());
     Ok((send(app, &request).await, opened))
 }
 
 /// The request of `prepared` with the placeholder replaced by the tunnel's id.
-pub(super) fn materialized(prepared: &Prepared, opened: Option<&str>) -> HttpRequest {
+pub(super) fn materialized(prepared: &PreparedRequest, opened: Option<&str>) -> HttpRequest {
     match (&prepared.tunnel, opened) {
         (_, Some(id)) => materialize(&prepared.request, id),
         (TunnelState::Unknown { id }, None) => materialize(&prepared.request, id),
@@ -47,7 +47,7 @@ pub(super) fn materialize(req: &HttpRequest, id: &str) -> HttpRequest {
 }
 
 /// Opens (and for `Closed`, closes) the tunnel a request runs against; its id.
-pub(super) async fn prepare_tunnel(app: &Router, tunnel: &TunnelState) -> Result<Option<String>, Violation> {
+pub(super) async fn prepare_tunnel(app: &Router, tunnel: &TunnelState) -> Result<Option<String>, OracleFailure> {
     let config = match tunnel {
         TunnelState::Open { destination_config } => destination_config.clone(),
         TunnelState::Closed => None,
@@ -65,7 +65,7 @@ pub(super) async fn prepare_tunnel(app: &Router, tunnel: &TunnelState) -> Result
         .and_then(HttpResponse::body_json)
         .and_then(|b| b.get("tunnelId").and_then(Value::as_str).map(str::to_owned));
     let Some(id) = id else {
-        return Err(Violation(format!(
+        return Err(OracleFailure::new(format!(
             "setup: OpenTunnel failed: {}",
             resp.as_ref().map_or("no response".into(), checks::summary)
         )));
@@ -74,7 +74,7 @@ pub(super) async fn prepare_tunnel(app: &Router, tunnel: &TunnelState) -> Result
         let close = HttpRequest::json("CloseTunnel", &json!({ "tunnelId": id }));
         let closed = send(app, &close).await.is_some_and(|(_, r)| r.status == 200);
         if !closed {
-            return Err(Violation("setup: CloseTunnel failed".into()));
+            return Err(OracleFailure::new("setup: CloseTunnel failed"));
         }
     }
     Ok(Some(id))

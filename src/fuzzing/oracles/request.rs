@@ -6,18 +6,17 @@ use serde_json::Value;
 
 use super::inprocess::{materialized, prepare_tunnel, send};
 use super::validity::{parse_body, validity, Validity};
-use super::{block_on, violation, Violation};
+use super::{block_on, OracleFailure};
 use crate::cases::TunnelState;
-use crate::checks;
-use crate::fuzzing::input::{self, Prepared, RequestInput};
-use crate::runner::Status;
+use crate::checks::{self, error_shape, Status, StepEvidence, StepExpectation};
+use crate::fuzzing::input::{self, PreparedRequest, RequestInput};
+use crate::secret::SecretString;
 use crate::server::{self, Control, ServerConfig, StoreSnapshot};
-use crate::spec::facts::{self, ClientMode};
-use crate::spec::schema;
+use crate::spec::facts;
 use crate::wire::{HttpRequest, HttpResponse};
 
 /// Structured request target: decode, build, send, judge.
-pub fn request_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn request_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     match RequestInput::decode(data) {
         Some(input) => check_prepared(&input.prepare()),
         None => Ok(()),
@@ -25,7 +24,7 @@ pub fn request_bytes(data: &[u8]) -> Result<(), Violation> {
 }
 
 /// Raw-bytes target: the bytes are the body (after an operation selector byte).
-pub fn raw_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn raw_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     check_prepared(&input::raw_request(data))
 }
 
@@ -46,7 +45,7 @@ struct FuzzServer {
 }
 
 impl FuzzServer {
-    fn new() -> Result<FuzzServer, Violation> {
+    fn new() -> Result<FuzzServer, OracleFailure> {
         let config = ServerConfig {
             max_body_bytes: FUZZ_MAX_BODY_BYTES,
             ..ServerConfig::default()
@@ -70,14 +69,14 @@ impl FuzzServer {
                     open_id,
                     closed_id,
                 }),
-                _ => Err(Violation("setup: no tunnel id".into())),
+                _ => Err(OracleFailure::new("setup: no tunnel id")),
             }
         })
     }
 
     /// The tunnel `tunnel` names on the restored store (opening one only when it needs a
     /// destinationConfig).
-    async fn tunnel(&self, tunnel: &TunnelState) -> Result<Option<String>, Violation> {
+    async fn tunnel(&self, tunnel: &TunnelState) -> Result<Option<String>, OracleFailure> {
         match tunnel {
             TunnelState::Open {
                 destination_config: None,
@@ -90,9 +89,9 @@ impl FuzzServer {
 
 /// Sends `prepared` to this thread's reference server (restored first, then its tunnel prepared)
 /// and judges it.
-pub fn check_prepared(prepared: &Prepared) -> Result<(), Violation> {
+pub fn check_prepared(prepared: &PreparedRequest) -> Result<(), OracleFailure> {
     thread_local! {
-        static SERVER: Result<FuzzServer, Violation> = FuzzServer::new();
+        static SERVER: Result<FuzzServer, OracleFailure> = FuzzServer::new();
     }
     SERVER.with(|server| {
         let server = server.as_ref().map_err(Clone::clone)?;
@@ -116,75 +115,71 @@ pub fn check_prepared(prepared: &Prepared) -> Result<(), Violation> {
     })
 }
 
-/// The request oracles, for one exchange with the reference implementation:
-/// - never a 5xx;
-/// - every response valid against its schema (success body of the operation, or the error
-///   schema), and a 200 rotation carries its mode's token set;
-/// - input the spec forbids never gets 200;
-/// - valid rotation input for the OPEN tunnel always gets 200, and for an id no tunnel has
-///   exactly 400 ResourceNotFoundException.
+/// The request oracles, for one exchange with the reference implementation: the answer, with what
+/// the spec requires of it (decided from the request alone, by the committed schemas:
+/// [`validity`]), judged by every check of the registry ([`checks::first_failure`]: the rules of
+/// `rotcheck run`, in one place):
+/// - input the spec forbids: refused with a 4xx and an error type (invalid-rejected);
+/// - valid rotation input for the OPEN tunnel: accepted (valid-accepted); for an id no tunnel
+///   has: exactly 400 ResourceNotFoundException (not-found);
+/// - anything: never a 5xx (no-5xx); a success schema-valid (response-schema, describe-shape)
+///   with its operation's token set (token-set, token-fresh); an error readable (error-shape).
+///
+/// Beyond the checks, one choice of the reference implementation is held (`server/mod.rs`): it
+/// answers even a request no SDK sends with a readable error (error-shape's rule; an endpoint is
+/// held to it only for requests an SDK sends, PROTOCOL.md leaving the others open).
 pub fn judge_exchange(
     tunnel: &TunnelState,
     opened: Option<&str>,
     sent: &HttpRequest,
     resp: &HttpResponse,
     max_body: usize,
-) -> Result<(), Violation> {
-    if resp.status >= 500 {
-        return violation(format!("server error: {}", checks::summary(resp)));
-    }
-    let op = sent.operation();
-    if resp.status == 200 {
-        let Some(op) = op else {
-            return violation("HTTP 200 for a request without an operation");
-        };
-        let Some(body) = resp.body_json() else {
-            return violation(format!("{op}: the 200 body is not JSON"));
-        };
-        if let Err(e) = schema::validate_response(op, &body) {
-            return violation(format!("{op}: the 200 body violates its schema: {}", e.join("; ")));
-        }
-        let mode = parse_body(&sent.body)
-            .and_then(|b| b.get("clientMode").and_then(Value::as_str).and_then(ClientMode::parse));
-        if let (facts::ROTATE, Some(mode)) = (op, mode) {
-            let o = checks::token_set::check(&body, mode);
-            if o.status != Status::Pass {
-                return violation(format!("{op}: {}", o.message));
-            }
-        }
-    } else {
-        let Some(body) = resp.body_json() else {
-            return violation(format!("the error body ({}) is not JSON", checks::summary(resp)));
-        };
-        if let Err(e) = schema::validate_error(&body) {
-            return violation(format!("the error body violates the error schema: {}", e.join("; ")));
-        }
-        if crate::wire::parse_error(resp).is_none() {
-            return violation(format!("HTTP {} without an error type", resp.status));
+) -> Result<(), OracleFailure> {
+    let validity = validity(sent, max_body);
+    let step = StepEvidence {
+        request: sent,
+        response: resp,
+        expect: expectation(tunnel, opened, sent, &validity),
+        tokens: checks::token_set_of(sent),
+        tunnel_arn: None,
+        earlier: &NO_TOKENS,
+    };
+    let context = match &validity {
+        Validity::Invalid(why) => format!("invalid input ({why}): "),
+        _ => String::new(),
+    };
+    checks::judge_step(step).map_err(|o| OracleFailure::of_outcome(&context, &o))?;
+    if resp.status >= 400 && !error_shape::sdk_sendable(sent) {
+        let o = error_shape::check_error(resp);
+        if o.status == Status::Fail {
+            return Err(OracleFailure::of_outcome("a request no SDK sends: ", &o));
         }
     }
-    match validity(sent, max_body) {
-        Validity::Invalid(why) if resp.status == 200 => violation(format!("invalid input accepted with 200: {why}")),
-        Validity::Valid if op == Some(facts::ROTATE) => {
+    Ok(())
+}
+
+/// No token is on record for the fuzz server's tunnels (a rotation's are only held to being
+/// non-empty and distinct).
+const NO_TOKENS: &[SecretString] = &[];
+
+/// What the spec requires of the answer to `sent`: refused when its input is invalid; for a valid
+/// rotation, accepted when it names the OPEN tunnel prepared for it, not found when it names an id
+/// no tunnel has; otherwise only what holds for any answer.
+fn expectation(tunnel: &TunnelState, opened: Option<&str>, sent: &HttpRequest, validity: &Validity) -> StepExpectation {
+    match validity {
+        Validity::Invalid(_) => StepExpectation::Invalid,
+        Validity::Valid if sent.operation() == Some(facts::ROTATE) => {
             let id = parse_body(&sent.body)
                 .and_then(|b| b.get("tunnelId").and_then(Value::as_str).map(str::to_owned))
                 .unwrap_or_default();
-            let open = matches!(tunnel, TunnelState::Open { .. });
-            if open && opened == Some(id.as_str()) && resp.status != 200 {
-                return violation(format!(
-                    "valid rotation of the OPEN tunnel refused: {}",
-                    checks::summary(resp)
-                ));
+            let names_prepared = opened == Some(id.as_str());
+            match tunnel {
+                TunnelState::Open { .. } if names_prepared => StepExpectation::Accepted,
+                _ if !names_prepared => StepExpectation::NotFound,
+                _ => StepExpectation::AnyNon5xx,
             }
-            if opened != Some(id.as_str()) {
-                let o = checks::not_found::check(resp);
-                if o.status != Status::Pass {
-                    return violation(format!("unknown tunnel id: {}", o.message));
-                }
-            }
-            Ok(())
         }
-        _ => Ok(()),
+        _ => StepExpectation::AnyNon5xx,
     }
 }
 
@@ -193,6 +188,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::checks::CheckId;
     use crate::fuzzing::input::{encode_case_start, Json, Mutation, Path, Start};
     use crate::fuzzing::oracles::exchange;
 
@@ -223,7 +219,7 @@ mod tests {
     #[test]
     fn a_server_validator_that_accepts_a_129_character_service_is_caught() {
         let service = "s".repeat(129);
-        let prepared = Prepared {
+        let prepared = PreparedRequest {
             tunnel: TunnelState::Open {
                 destination_config: None,
             },
@@ -243,7 +239,8 @@ mod tests {
         assert_eq!(judged(server::router(ServerConfig::default())), Ok(()));
         let broken = server::router(ServerConfig::default()).layer(axum::middleware::map_request(lenient_services));
         let e = judged(broken).unwrap_err();
-        assert!(e.0.contains("invalid input accepted with 200"), "{e}");
+        assert_eq!(e.check, Some(CheckId::INVALID_REJECTED), "{e}");
+        assert!(e.message.contains("invalid input"), "{e}");
     }
 
     #[test]
@@ -267,20 +264,45 @@ mod tests {
             truncated: false,
         };
         let e = judge_exchange(&tunnel, Some("t1"), &req, &ok, 1 << 20).unwrap_err();
-        assert!(e.0.contains("invalid input accepted"), "{e}");
+        assert_eq!(e.check, Some(CheckId::INVALID_REJECTED), "{e}");
         let err = HttpResponse {
             status: 500,
             body: br#"{"__type":"InternalFailure"}"#.to_vec(),
             ..ok
         };
-        assert!(judge_exchange(&tunnel, Some("t1"), &req, &err, 1 << 20).is_err());
+        let valid = HttpRequest::json(facts::ROTATE, &json!({"tunnelId": "t1", "clientMode": "SOURCE"}));
+        let e = judge_exchange(&tunnel, Some("t1"), &valid, &err, 1 << 20).unwrap_err();
+        // The checks of `rotcheck run`: a valid rotation refused with a 5xx.
+        assert_eq!(e.check, Some(CheckId::VALID_ACCEPTED), "{e}");
+        let list = HttpRequest::json("ListTunnels", &json!({}));
+        let e = judge_exchange(&tunnel, Some("t1"), &list, &err, 1 << 20).unwrap_err();
+        assert_eq!(e.check, Some(CheckId::NO_5XX), "{e}");
+    }
+
+    /// Guards the reference's own choice beyond error-shape's scope: an error to a request no SDK
+    /// sends (here a GET) must still be readable.
+    #[test]
+    fn an_unreadable_error_to_a_request_no_sdk_sends_is_caught() {
+        let tunnel = TunnelState::None;
+        let get = HttpRequest {
+            method: "GET".into(),
+            ..HttpRequest::json("ListTunnels", &json!({}))
+        };
+        let plain = HttpResponse {
+            status: 400,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: b"bad".to_vec(),
+            truncated: false,
+        };
+        let e = judge_exchange(&tunnel, None, &get, &plain, 1 << 20).unwrap_err();
+        assert_eq!(e.check, Some(CheckId::ERROR_SHAPE), "{e}");
     }
 
     #[test]
     fn mutated_skeletons_pass() {
         let input = RequestInput {
             start: Start::Skeleton(input::Skeleton {
-                mode: input::Mode::All,
+                mode: input::ModeChoice::All,
                 services: 1,
                 thing_name: false,
                 tunnel: input::TunnelChoice::Open,
@@ -288,7 +310,7 @@ mod tests {
             mutations: vec![
                 Mutation::Set {
                     at: Path::ClientMode,
-                    value: Json::Mode(input::ModeText::Lower(input::Mode::All)),
+                    value: Json::Mode(input::ModeText::Lower(input::ModeChoice::All)),
                 },
                 Mutation::Remove { at: Path::Services },
             ],

@@ -1,36 +1,34 @@
-//! The response oracle: arbitrary answers to a valid rotation, judged by the runner's judge and
-//! held to an independent reading of the response.
+//! The response oracle: arbitrary answers to a valid rotation, judged by the checks as `rotcheck
+//! run` judges them (the one registry), and the verdicts held to an independent reading of the
+//! response: a check that passes a bad answer is a finding against the checks themselves.
 
-use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
 
 use super::validity::response_validity;
-use super::{violation, Violation};
+use super::{violation, OracleFailure};
 use crate::cases::{Case, CaseKind, Expectation, TunnelState};
-use crate::checks::{self, CheckId};
+use crate::checks::{self, CaseEvidence, CheckId, CheckOutcome, Evidence, Exchange, Status};
 use crate::fuzzing::input::ResponseInput;
-use crate::runner::{CheckOutcome, Exchange, Status};
 use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 use crate::wire::{HttpRequest, HttpResponse};
-use crate::{checks::CaseEvidence, runner::judge};
 
 /// Response-checking target: an arbitrary response to a rotation, judged as `run` judges it.
-pub fn response_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn response_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     match ResponseInput::decode(data) {
         Some(input) => check_response(input.mode(), &input.response()),
         None => Ok(()),
     }
 }
 
-/// Judges `resp` as the answer to a valid rotation in `mode` (the runner's judge, every check
+/// Judges `resp` as the answer to a valid rotation in `mode` (the checks, every one
 /// selected) and holds the verdicts to an independent reading of the response:
 /// - a body that is not schema-valid never passes response-schema;
 /// - a body without exactly the mode's token set (and tunnelArn) never passes token-set;
 /// - anything but 200 fails valid-accepted;
 /// - a 200 with a JSON content type, a schema-valid body and the exact token set passes all three.
-pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Violation> {
+pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), OracleFailure> {
     let t = template(mode);
     let exchanges = [Exchange {
         role: "request".into(),
@@ -52,17 +50,16 @@ pub fn check_response(mode: ClientMode, resp: &HttpResponse) -> Result<(), Viola
         after: None,
         exchanges: &exchanges,
     };
-    let outcomes = judge::judge(&evidence, &t.selected);
+    let outcomes = checks::judge(&Evidence::case(evidence), checks::all_checks());
     // A path no check should panic on either (error-shape runs inside the judge).
     let _ = checks::summary(resp);
     hold(mode, resp, &outcomes)
 }
 
-/// What every input of one mode shares: the valid rotation it answers, as a case, and the
-/// selected checks (all). Built once: the target runs it tens of thousands of times a second.
+/// What every input of one mode shares: the valid rotation it answers, as a case. Built once:
+/// the target runs it tens of thousands of times a second.
 struct Template {
     case: Case,
-    selected: BTreeSet<CheckId>,
 }
 
 fn template(mode: ClientMode) -> &'static Template {
@@ -86,10 +83,7 @@ fn template(mode: ClientMode) -> &'static Template {
                     expect: Expectation::Success { mode },
                     operator: None,
                 };
-                Template {
-                    case,
-                    selected: CheckId::all().collect(),
-                }
+                Template { case }
             })
             .collect()
     });
@@ -98,7 +92,7 @@ fn template(mode: ClientMode) -> &'static Template {
 }
 
 /// The verdicts `outcomes` on `resp`, held to the independent reading of the response.
-fn hold(mode: ClientMode, resp: &HttpResponse, outcomes: &[CheckOutcome]) -> Result<(), Violation> {
+fn hold(mode: ClientMode, resp: &HttpResponse, outcomes: &[CheckOutcome]) -> Result<(), OracleFailure> {
     let status_of = |id: CheckId| outcomes.iter().find(|o| o.check == id).map(|o| o.status);
     let body = resp.body_json();
     let schema_valid = body
@@ -161,15 +155,15 @@ mod tests {
         };
         let lenient = |check| CheckOutcome::new(check, Status::Pass, "a broken judge");
         let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::RESPONSE_SCHEMA)]).unwrap_err();
-        assert!(e.0.contains("response-schema passed"), "{e}");
+        assert!(e.message.contains("response-schema passed"), "{e}");
         let e = hold(ClientMode::All, &not_json, &[lenient(CheckId::TOKEN_SET)]).unwrap_err();
-        assert!(e.0.contains("token-set passed"), "{e}");
+        assert!(e.message.contains("token-set passed"), "{e}");
         let refused = HttpResponse {
             status: 400,
             ..not_json
         };
         let e = hold(ClientMode::All, &refused, &[lenient(CheckId::VALID_ACCEPTED)]).unwrap_err();
-        assert!(e.0.contains("valid-accepted did not fail"), "{e}");
+        assert!(e.message.contains("valid-accepted did not fail"), "{e}");
     }
 
     #[test]

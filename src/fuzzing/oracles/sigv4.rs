@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 
 use super::inprocess::materialize;
-use super::{violation, Violation};
+use super::{violation, OracleFailure};
 use crate::client::sigv4 as signer;
 use crate::fuzzing::input::{self, SigV4Input, Tamper};
 use crate::server::{AuthError, SigV4Keys, Verifier};
@@ -107,14 +107,14 @@ fn sign(wire: &Wire, time: SystemTime, key_id: &str, secret: &str) -> Option<Sig
 /// SigV4 target: a case's request, correctly signed, then tampered with. The verifier must accept
 /// the untouched request (and one with only unsigned headers added), and must refuse every request
 /// whose signed parts changed or whose Authorization lacks the correct signature.
-pub fn sigv4_bytes(data: &[u8]) -> Result<(), Violation> {
+pub fn sigv4_bytes(data: &[u8]) -> Result<(), OracleFailure> {
     let Some(input) = SigV4Input::decode(data) else {
         return Ok(());
     };
     check_sigv4(&input)
 }
 
-pub fn check_sigv4(input: &SigV4Input) -> Result<(), Violation> {
+pub fn check_sigv4(input: &SigV4Input) -> Result<(), OracleFailure> {
     let verifier = Verifier::new(SigV4Keys::new(KEY_ID, SECRET), REGION).with_fixed_time(signing_time());
     check_sigv4_with(input, &|method, uri, headers, body| {
         verifier.verify(method, uri, headers, body)
@@ -125,7 +125,7 @@ pub fn check_sigv4(input: &SigV4Input) -> Result<(), Violation> {
 type Verify<'a> = dyn Fn(&str, &http::Uri, &http::HeaderMap, &[u8]) -> Result<(), AuthError> + 'a;
 
 /// [`check_sigv4`] with any verifier (the server's, or a broken one in the tests).
-fn check_sigv4_with(input: &SigV4Input, verify: &Verify) -> Result<(), Violation> {
+fn check_sigv4_with(input: &SigV4Input, verify: &Verify) -> Result<(), OracleFailure> {
     let cases = input::start_cases();
     let Some(case) = cases.get(usize::from(input.case) % cases.len().max(1)) else {
         return Ok(());
@@ -284,14 +284,14 @@ mod tests {
             tampering: vec![Tamper::Body(b"{}".to_vec())],
         };
         let e = check_sigv4_with(&tampered, &|_, _, _, _| Ok(())).unwrap_err();
-        assert!(e.0.contains("not correctly signed was verified"), "{e}");
+        assert!(e.message.contains("not correctly signed was verified"), "{e}");
         let untouched = SigV4Input {
             case: 0,
             tampering: vec![],
         };
         let refuse = |_: &str, _: &http::Uri, _: &http::HeaderMap, _: &[u8]| Err(AuthError::Missing);
         let e = check_sigv4_with(&untouched, &refuse).unwrap_err();
-        assert!(e.0.contains("correctly signed request was refused"), "{e}");
+        assert!(e.message.contains("correctly signed request was refused"), "{e}");
     }
 
     #[test]

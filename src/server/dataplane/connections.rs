@@ -31,7 +31,7 @@ pub const QUEUE: usize = 16;
 /// service); StreamStarts beyond are relayed but not remembered.
 pub const MAX_STREAMS: usize = 64;
 
-struct Entry {
+struct ConnectionEntry {
     generation: u64,
     to_peer: mpsc::Sender<Bytes>,
     close: watch::Sender<bool>,
@@ -39,7 +39,7 @@ struct Entry {
 
 #[derive(Default)]
 struct Links {
-    sides: [Option<Entry>; 2],
+    sides: [Option<ConnectionEntry>; 2],
     /// Whether each side has had a connection in this tunnel (a new one then replaces it).
     had: [bool; 2],
     /// The open streams: service id (empty for V1) -> stream id.
@@ -100,7 +100,7 @@ impl Connections {
         let links = g.1.entry(tunnel.to_owned()).or_default();
         let replaced = links.had[side.index()];
         links.had[side.index()] = true;
-        let old = links.sides[side.index()].replace(Entry {
+        let old = links.sides[side.index()].replace(ConnectionEntry {
             generation,
             to_peer: tx,
             close: close_tx,

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use regex::Regex;
 
-use super::super::store::{Side, Store, Tunnel};
+use super::super::store::{Side, Store, StoredTunnel};
 
 /// The largest upgrade request accepted (request line and headers).
 pub const MAX_REQUEST_BYTES: usize = 4096;
@@ -23,30 +23,45 @@ pub const SUBPROTOCOLS: [&str; 3] = [
     "aws.iot.securetunneling-1.0",
 ];
 
+/// Why a handshake is refused: what the hooks are told (`Hook::handshake_refused`,
+/// `Hook::finish_upgrade`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// The upgrade request is malformed (mode, headers, client token, subprotocol, size).
+    BadRequest,
+    /// No token, or one no tunnel has (or had, as far as the store remembers).
+    UnknownToken,
+    /// A token a rotation revoked.
+    Revoked,
+    /// The token is the other side's (`local-proxy-mode` does not match).
+    WrongMode,
+    /// The token's tunnel is CLOSED.
+    ClosedTunnel,
+    /// The token was spent by an earlier handshake, and no client token reconnects it.
+    Spent,
+    /// The token was spent with another client token than the one given.
+    ClientTokenMismatch,
+}
+
 /// A refused handshake: a 4xx with a plain-text body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub status: StatusCode,
     pub message: String,
-    /// The token was known but is no longer (or never was) good: rotated, unknown, closed tunnel.
-    /// Variants may answer these differently.
-    pub revoked: bool,
+    pub reason: RefusalReason,
 }
 
 impl Refusal {
-    fn bad(message: impl Into<String>) -> Refusal {
+    fn new(reason: RefusalReason, message: impl Into<String>) -> Refusal {
         Refusal {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
-            revoked: false,
+            reason,
         }
     }
 
-    fn revoked(message: impl Into<String>) -> Refusal {
-        Refusal {
-            revoked: true,
-            ..Refusal::bad(message)
-        }
+    fn bad(message: impl Into<String>) -> Refusal {
+        Refusal::new(RefusalReason::BadRequest, message)
     }
 }
 
@@ -116,7 +131,12 @@ pub fn read_offer(parts: &Parts) -> Result<Offer, Refusal> {
         }
     };
     let token = match token_values(&parts.headers).as_slice() {
-        [] => return Err(Refusal::revoked("Invalid access token: no access token given")),
+        [] => {
+            return Err(Refusal::new(
+                RefusalReason::UnknownToken,
+                "Invalid access token: no access token given",
+            ))
+        }
         [one] => one.clone(),
         _ => {
             return Err(Refusal::bad(
@@ -168,48 +188,64 @@ pub fn read_offer(parts: &Parts) -> Result<Offer, Refusal> {
     })
 }
 
-/// How the store-side judgement may be bent (the data-plane faults).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Leniency {
-    pub mode_mismatch: bool,
-    pub closed_tunnel: bool,
-    pub reuse: bool,
-    pub any_client_token: bool,
-}
-
-/// The tunnel and side the offer connects to. `is_open` tells whether a tunnel is OPEN now.
+/// The tunnel and side the offer connects to. `is_open` tells whether a tunnel is OPEN now;
+/// `admits` whether a refusal for a reason is admitted instead (the hooks' say).
 pub fn admit<'s>(
     store: &'s Store,
     offer: &Offer,
-    is_open: impl Fn(&Tunnel) -> bool,
-    lenient: Leniency,
-) -> Result<(&'s Tunnel, Side), Refusal> {
-    let Some((tunnel, side)) = store.find_token(&offer.token) else {
-        return Err(Refusal::revoked("Invalid access token: the token is not valid"));
+    is_open: impl Fn(&StoredTunnel) -> bool,
+    admits: impl Fn(RefusalReason) -> bool,
+) -> Result<(&'s StoredTunnel, Side), Refusal> {
+    let refuse = |reason, message: String| {
+        if admits(reason) {
+            Ok(())
+        } else {
+            Err(Refusal::new(reason, message))
+        }
     };
-    if side != offer.mode && !lenient.mode_mismatch {
-        return Err(Refusal::bad(format!(
-            "Invalid access token: the token is not valid for local-proxy-mode {}",
-            offer.mode.mode()
-        )));
+    let (tunnel, side) = match (store.find_token(&offer.token), store.find_revoked(&offer.token)) {
+        (Some(found), _) => found,
+        (None, Some(found)) => {
+            refuse(
+                RefusalReason::Revoked,
+                "Invalid access token: the token was revoked by a rotation".into(),
+            )?;
+            found
+        }
+        (None, None) => {
+            return Err(Refusal::new(
+                RefusalReason::UnknownToken,
+                "Invalid access token: the token is not valid",
+            ))
+        }
+    };
+    if side != offer.mode {
+        refuse(
+            RefusalReason::WrongMode,
+            format!(
+                "Invalid access token: the token is not valid for local-proxy-mode {}",
+                offer.mode.mode()
+            ),
+        )?;
     }
-    if !is_open(tunnel) && !lenient.closed_tunnel {
-        return Err(Refusal::revoked("Invalid access token: the tunnel is CLOSED"));
+    if !is_open(tunnel) {
+        refuse(
+            RefusalReason::ClosedTunnel,
+            "Invalid access token: the tunnel is CLOSED".into(),
+        )?;
     }
     match (&tunnel.side(side).spent, &offer.client_token) {
         (None, _) => {}
-        (Some(_), _) if lenient.reuse => {}
-        (Some(Some(bound)), Some(given)) if bound == given || lenient.any_client_token => {}
-        (Some(Some(_)), Some(_)) => {
-            return Err(Refusal::bad(
-                "Invalid client token: the client token given does not match the client token bound to this access token",
-            ));
-        }
-        (Some(_), _) => {
-            return Err(Refusal::bad(
-                "Invalid access token: the token was previously used and cannot be used again",
-            ));
-        }
+        (Some(Some(bound)), Some(given)) if bound == given => {}
+        (Some(Some(_)), Some(_)) => refuse(
+            RefusalReason::ClientTokenMismatch,
+            "Invalid client token: the client token given does not match the client token bound to this access token"
+                .into(),
+        )?,
+        (Some(_), _) => refuse(
+            RefusalReason::Spent,
+            "Invalid access token: the token was previously used and cannot be used again".into(),
+        )?,
     }
     Ok((tunnel, side))
 }

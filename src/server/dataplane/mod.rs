@@ -17,17 +17,16 @@
 //! - Rotation revokes exactly the rotated sides: their old tokens are refused from then on, the
 //!   new ones are unspent, the other side keeps its token and its spent state.
 //!
-//! Choices on what the spec leaves open (each flipped by a variant):
+//! Choices on what the spec leaves open (a variant may make another at a hook point):
 //! - **A connection already open on a rotated token is kept** until it closes; only new
-//!   handshakes with the old token are refused (`--variant rotated-connections-dropped` closes it
-//!   at once instead).
+//!   handshakes with the old token are refused (`Hook::connection_ends`).
 //! - Unknown, rotated and closed-tunnel tokens get 400 `Invalid access token: ...`
-//!   (`--variant revoked-token-403`: 403 with another text).
+//!   (`Hook::finish_upgrade`).
 //! - Connection states change as soon as the connection opens or closes
-//!   (`--variant connection-state-delayed`: 300 ms later).
+//!   (`Hook::connection_state_change`).
 //!
-//! The data-plane faults and variants act here only: `ops.rs` calls [`on_rotation`],
-//! [`on_refused_rotation`] and [`connection_state`], which apply them.
+//! Faults and variants act on the data plane only at the hook points `hooks.rs` lists under
+//! "The data plane" (and `after_rotation` for what a rotation does to tokens).
 
 mod connections;
 pub mod handshake;
@@ -42,20 +41,17 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 pub(crate) use connections::Connections;
 
+use super::hooks::StateChange;
 use super::state::AppState;
-use super::store::{self, Side, Tunnel};
-use crate::secret::SecretString;
+use super::store::{self, Side, StoredTunnel};
 use crate::spec::Op;
-use handshake::{Leniency, Refusal};
-
-/// How much later DescribeTunnel shows a connection change under `connection-state-delayed`.
-pub const STATE_DELAY: Duration = Duration::from_millis(300);
+use handshake::Refusal;
 
 /// How long a connection may read nothing its peer sends before it is disconnected.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -78,65 +74,6 @@ impl Default for RelayConfig {
             stall_timeout: DEFAULT_STALL_TIMEOUT,
         }
     }
-}
-
-/// The data plane's knobs (part of the server's `Behaviour`): the faithful choices by default;
-/// the data-plane faults and variants each set one.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DataPlaneBehaviour {
-    /// How the handshake's store-side judgement is bent (all off: faithful).
-    pub leniency: Leniency,
-    /// Whether the 101 echoes the chosen subprotocol.
-    pub echo_subprotocol: bool,
-    /// Whether DescribeTunnel's connection states follow the connections.
-    pub report_connection_state: bool,
-    /// Whether connection states change only after [`STATE_DELAY`].
-    pub delay_connection_state: bool,
-    /// Whether a rotated side's new token is refused (as if already used).
-    pub new_token_refused: bool,
-    /// Whether a rotated side's previous token keeps working.
-    pub keep_revoked_tokens: bool,
-    /// Whether a one-side rotation replaces the other side's token too.
-    pub revoke_other_side: bool,
-    /// Whether a refused SOURCE + destinationConfig rotation still replaces the source token.
-    pub refused_rotation_revokes_source: bool,
-    /// Whether CloseTunnel and expiry end the tunnel's open connections.
-    pub close_ends_connections: bool,
-    /// Whether a connection open on a token that was since rotated is dropped.
-    pub drop_rotated_connections: bool,
-    /// Whether refused revoked tokens get 403 and a text of their own (else the faithful 4xx).
-    pub revoked_403: bool,
-    /// Whether the relay drops a frame when the peer's queue is full (else the sender waits).
-    pub drop_when_busy: bool,
-    /// Whether the relay swaps each pair of frames it writes to a connection.
-    pub reorder_frames: bool,
-    /// Whether the relay splits data messages and packs queued messages into new frames.
-    pub reframe: bool,
-}
-
-impl Default for DataPlaneBehaviour {
-    fn default() -> Self {
-        DataPlaneBehaviour {
-            leniency: Leniency::default(),
-            echo_subprotocol: true,
-            report_connection_state: true,
-            delay_connection_state: false,
-            new_token_refused: false,
-            keep_revoked_tokens: false,
-            revoke_other_side: false,
-            refused_rotation_revokes_source: false,
-            close_ends_connections: true,
-            drop_rotated_connections: false,
-            revoked_403: false,
-            drop_when_busy: false,
-            reorder_frames: false,
-            reframe: false,
-        }
-    }
-}
-
-fn knobs(state: &AppState) -> DataPlaneBehaviour {
-    state.behaviour().data_plane
 }
 
 /// The upgrade handler (`GET /tunnel`).
@@ -173,11 +110,7 @@ fn upgrade(state: &Arc<AppState>, parts: &Parts, ws: Result<WebSocketUpgrade, We
         Ok(a) => a,
         Err(r) => return refuse(state, r),
     };
-    let ws = if !knobs(state).echo_subprotocol {
-        ws
-    } else {
-        ws.protocols([offer.subprotocol])
-    };
+    let ws = ws.protocols([offer.subprotocol]);
     let token = offer.token;
     let task_state = Arc::clone(state);
     let channel = store::uuid();
@@ -187,17 +120,20 @@ fn upgrade(state: &Arc<AppState>, parts: &Parts, ws: Result<WebSocketUpgrade, We
     if let Ok(v) = HeaderValue::from_str(&channel) {
         resp.headers_mut().insert("channel-id", v);
     }
+    for h in state.hooks() {
+        h.finish_upgrade(None, &mut resp);
+    }
     resp
 }
 
 /// The tunnel id, side and services the offer connects to; with `spend`, the token is spent
 /// (bound to the offer's client token) in the same critical section.
 fn admit(state: &AppState, offer: &handshake::Offer, spend: bool) -> Result<(String, Side, Vec<String>), Refusal> {
-    let lenient = knobs(state).leniency;
     let now = state.clock.now();
-    let enforce = state.behaviour().enforce_expiry;
+    let instant = state.instant_expiry();
     let mut store = state.store();
-    let (id, side, services) = handshake::admit(&store, offer, |t| t.is_open(now, enforce), lenient)
+    let admits = |reason| state.hooks().any(|h| h.handshake_refused(reason));
+    let (id, side, services) = handshake::admit(&store, offer, |t| t.is_open(now, instant), admits)
         .map(|(t, side)| (t.id.clone(), side, services_of(t)))?;
     if spend {
         if let Some(t) = store.get_mut(&id) {
@@ -208,23 +144,18 @@ fn admit(state: &AppState, offer: &handshake::Offer, spend: bool) -> Result<(Str
 }
 
 fn refuse(state: &AppState, r: Refusal) -> Response {
-    let (status, text) = if r.revoked && knobs(state).revoked_403 {
-        (
-            StatusCode::FORBIDDEN,
-            "Forbidden: this access token cannot open a connection".to_owned(),
-        )
-    } else {
-        (r.status, r.message)
-    };
-    let mut resp = (status, Body::from(text)).into_response();
+    let mut resp = (r.status, Body::from(r.message)).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    for h in state.hooks() {
+        h.finish_upgrade(Some(r.reason), &mut resp);
+    }
     resp
 }
 
-fn services_of(t: &Tunnel) -> Vec<String> {
+fn services_of(t: &StoredTunnel) -> Vec<String> {
     t.destination_config
         .as_ref()
         .and_then(|d| d.get("services"))
@@ -237,7 +168,7 @@ fn services_of(t: &Tunnel) -> Vec<String> {
 }
 
 /// DescribeTunnel's `sourceConnectionState` / `destinationConnectionState`.
-pub(crate) fn connection_state(state: &AppState, t: &Tunnel, side: Side) -> Value {
+pub(crate) fn connection_state(state: &AppState, t: &StoredTunnel, side: Side) -> Value {
     let s = t.side(side);
     let status = if s.connections > 0 { "CONNECTED" } else { "DISCONNECTED" };
     json!({
@@ -248,9 +179,11 @@ pub(crate) fn connection_state(state: &AppState, t: &Tunnel, side: Side) -> Valu
 
 /// A connection of `side` opened (`delta` 1) or closed (-1): what DescribeTunnel reports.
 pub(crate) fn report_connection(state: &Arc<AppState>, tunnel: &str, side: Side, opened: bool) {
-    if !knobs(state).report_connection_state {
-        return;
-    }
+    let delay = match state.hooks().find_map(|h| h.connection_state_change()) {
+        None => None,
+        Some(StateChange::After(delay)) => Some(delay),
+        Some(StateChange::Never) => return,
+    };
     let apply = {
         let (state, tunnel) = (Arc::clone(state), tunnel.to_owned());
         move || {
@@ -270,51 +203,96 @@ pub(crate) fn report_connection(state: &Arc<AppState>, tunnel: &str, side: Side,
             }
         }
     };
-    if knobs(state).delay_connection_state {
-        tokio::spawn(async move {
-            tokio::time::sleep(STATE_DELAY).await;
-            apply();
+    match delay {
+        Some(delay) => {
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                apply();
+            });
+        }
+        None => apply(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    use crate::server::{router, Fault, ServerConfig, Variant};
+
+    /// The answer to `op` with `body` on the control plane, as JSON.
+    async fn call(app: &axum::Router, op: &str, body: Value) -> Value {
+        let req = Request::post("/")
+            .header("x-amz-target", format!("IoTSecuredTunneling.{op}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    }
+
+    /// A handshake with `token` as the source side: its status and body (in-process there is no
+    /// connection to upgrade, so an admitted token gets the upgrade's own refusal).
+    async fn handshake(app: &axum::Router, token: &str) -> (u16, String) {
+        let req = Request::get("/tunnel?local-proxy-mode=source")
+            .header("access-token", token)
+            .header("sec-websocket-protocol", "aws.iot.securetunneling-3.0")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    /// A server with `faults` and `variants`, and a source token a SOURCE rotation revoked.
+    async fn revoked_source(faults: Vec<Fault>, variants: Vec<Variant>) -> (axum::Router, String) {
+        let app = router(ServerConfig {
+            faults,
+            variants,
+            ..ServerConfig::default()
         });
-    } else {
-        apply();
+        let opened = call(&app, "OpenTunnel", json!({})).await;
+        let old = opened["sourceAccessToken"].as_str().unwrap().to_owned();
+        let id = opened["tunnelId"].clone();
+        call(
+            &app,
+            "RotateTunnelAccessToken",
+            json!({"tunnelId": id, "clientMode": "SOURCE"}),
+        )
+        .await;
+        (app, old)
     }
-}
 
-/// After a rotation replaced the tokens of the `rotated` sides (their previous tokens given):
-/// the new tokens are unspent; the faults bend what the data plane accepts.
-pub(crate) fn on_rotation(state: &AppState, t: &mut Tunnel, rotated: &[(Side, SecretString)]) {
-    for (side, previous) in rotated {
-        let s = t.side_mut(*side);
-        s.spent = knobs(state).new_token_refused.then_some(None);
-        if knobs(state).keep_revoked_tokens {
-            s.also_accepted.push(previous.clone());
-        }
-    }
-    if let [(only, _)] = rotated {
-        if knobs(state).revoke_other_side {
-            let other = if *only == Side::Source {
-                Side::Destination
-            } else {
-                Side::Source
-            };
-            replace_token(state, t, other);
-        }
-    }
-}
+    /// Guards the hook points that replaced the handshake's fault knobs (`Leniency`,
+    /// `keep_revoked_tokens`, `revoked_403`): the faithful server refuses a revoked token as such,
+    /// `revoked-token-accepted` admits it at `handshake_refused`, and `revoked-token-403` answers
+    /// 403 at `finish_upgrade`.
+    #[tokio::test]
+    async fn a_revoked_token_is_refused_admitted_or_forbidden_at_the_hook_points() {
+        let (app, old) = revoked_source(vec![], vec![]).await;
+        let (status, body) = handshake(&app, &old).await;
+        assert_eq!(status, 400);
+        assert!(
+            body.starts_with("Invalid access token: the token was revoked"),
+            "{body}"
+        );
+        let (status, body) = handshake(&app, "no-such-token").await;
+        assert_eq!(
+            (status, body.as_str()),
+            (400, "Invalid access token: the token is not valid")
+        );
 
-/// After a rotation was refused (SOURCE with a destinationConfig): nothing changes, but for the
-/// fault that rotates the source token anyway without returning it.
-pub(crate) fn on_refused_rotation(state: &AppState, t: Option<&mut Tunnel>) {
-    if let (true, Some(t)) = (knobs(state).refused_rotation_revokes_source, t) {
-        replace_token(state, t, Side::Source);
-    }
-}
+        let (app, old) = revoked_source(vec![Fault::RevokedTokenAccepted], vec![]).await;
+        let (_, body) = handshake(&app, &old).await;
+        assert!(!body.starts_with("Invalid access token"), "admitted: {body}");
 
-fn replace_token(state: &AppState, t: &mut Tunnel, side: Side) {
-    let fresh = store::new_token(state.behaviour().token_style);
-    match side {
-        Side::Source => t.source_token = fresh,
-        Side::Destination => t.destination_token = fresh,
+        let (app, old) = revoked_source(vec![], vec![Variant::RevokedToken403]).await;
+        let (status, body) = handshake(&app, &old).await;
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(handshake(&app, "no-such-token").await.0, 403);
     }
-    t.side_mut(side).spent = None;
 }

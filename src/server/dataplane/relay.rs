@@ -24,19 +24,16 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 
+use super::super::hooks::{FullQueue, Gather, TunnelEvent};
 use super::super::state::AppState;
 use super::super::store::Side;
 use super::pace::Pacer;
-use crate::wire::frame::{self, MessageType, TunnelMessage};
+use crate::wire::frame;
 
 /// How often an open connection looks at its tunnel (closed, expired, token rotated).
 pub const TICK: Duration = Duration::from_millis(25);
-/// The most payload the service puts in one frame (PROTOCOL.md, "Data plane").
-pub const MAX_FRAME_PAYLOAD: usize = 131_076;
 /// Why a connection replaced by a newer one on its side is closed.
 const REPLACED: &str = "replaced by a newer connection";
-/// How long a frame held back for reordering waits for one to pass it.
-const HOLD: Duration = Duration::from_millis(20);
 
 /// Why a connection ended: the close code sent (None: the client is gone, nothing to send) and
 /// the reason, for the close frame and the log.
@@ -63,14 +60,14 @@ impl End {
 
 /// What a connection moved, for the log.
 #[derive(Default)]
-struct Counts {
+struct ByteCounts {
     received: AtomicU64,
     relayed: AtomicU64,
     no_peer: AtomicU64,
     sent: AtomicU64,
 }
 
-impl Counts {
+impl ByteCounts {
     fn add(counter: &AtomicU64, n: usize) {
         counter.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
@@ -86,20 +83,23 @@ struct Conn {
     tunnel: String,
     side: Side,
     generation: u64,
-    counts: Counts,
+    counts: ByteCounts,
 }
 
-/// Why the server ends a connection for its tunnel's sake.
+/// Why the server ends a connection for its tunnel's sake: the tunnel was deleted or CLOSED
+/// (the connection ends), or the token it opened with was rotated (it stays); a hook may decide
+/// otherwise on either.
 fn should_close(state: &AppState, tunnel: &str, side: Side, token: &str) -> Option<&'static str> {
     let now = state.clock.now();
     let store = state.store();
     let Some(t) = store.get(tunnel) else {
         return Some("tunnel deleted");
     };
-    if !t.is_open(now, state.behaviour().enforce_expiry) && state.behaviour().data_plane.close_ends_connections {
+    let ends = |event, faithful| state.hooks().find_map(|h| h.connection_ends(event)).unwrap_or(faithful);
+    if !t.is_open(now, state.instant_expiry()) && ends(TunnelEvent::Closed, true) {
         return Some("tunnel closed");
     }
-    if state.behaviour().data_plane.drop_rotated_connections && t.token(side).expose() != token {
+    if t.token(side).expose() != token && ends(TunnelEvent::TokenRotated, false) {
         return Some("access token rotated");
     }
     None
@@ -133,7 +133,7 @@ pub(super) async fn run(
         tunnel: tunnel.clone(),
         side,
         generation,
-        counts: Counts::default(),
+        counts: ByteCounts::default(),
     };
     let (mut sink, mut stream) = socket.split();
     let hello = frame::encode(&frame::service_ids(services)).unwrap_or_default();
@@ -181,20 +181,16 @@ pub(super) async fn run(
         side = side.mode(),
         connection = generation,
         reason = %end.why,
-        bytes_received = Counts::get(&c.received),
-        bytes_relayed = Counts::get(&c.relayed),
-        bytes_without_peer = Counts::get(&c.no_peer),
-        bytes_sent = Counts::get(&c.sent),
+        bytes_received = ByteCounts::get(&c.received),
+        bytes_relayed = ByteCounts::get(&c.relayed),
+        bytes_without_peer = ByteCounts::get(&c.no_peer),
+        bytes_sent = ByteCounts::get(&c.sent),
         seconds = opened.elapsed().as_secs_f64(),
         "data-plane connection closed"
     );
 }
 
 impl Conn {
-    fn knobs(&self) -> super::DataPlaneBehaviour {
-        self.state.behaviour().data_plane
-    }
-
     /// The client's frames, checked, paced and handed to the peer.
     async fn read_loop(&self, stream: &mut SplitStream<WebSocket>) -> End {
         let mut pacer = self
@@ -206,7 +202,7 @@ impl Conn {
         loop {
             match stream.next().await {
                 Some(Ok(Message::Binary(data))) => {
-                    Counts::add(&self.counts.received, data.len());
+                    ByteCounts::add(&self.counts.received, data.len());
                     let Ok(messages) = frame::decode_all(&data) else {
                         return End::send(close_code::PROTOCOL, "malformed message");
                     };
@@ -230,36 +226,42 @@ impl Conn {
     async fn forward(&self, data: Bytes) {
         let n = data.len();
         let Some(peer) = self.state.connections.peer(&self.tunnel, self.side, self.generation) else {
-            Counts::add(&self.counts.no_peer, n);
+            ByteCounts::add(&self.counts.no_peer, n);
             tracing::debug!(tunnel = %self.tunnel, side = self.side.mode(), bytes = n, "no peer connected: frame dropped");
             return;
         };
-        let delivered = if self.knobs().drop_when_busy {
-            peer.try_send(data).is_ok()
-        } else {
-            peer.send(data).await.is_ok()
+        let delivered = match peer.try_send(data) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Full(data)) => {
+                let drop = self.state.hooks().any(|h| h.full_peer_queue() == FullQueue::Drop);
+                !drop && peer.send(data).await.is_ok()
+            }
         };
         if delivered {
-            Counts::add(&self.counts.relayed, n);
+            ByteCounts::add(&self.counts.relayed, n);
         } else {
-            Counts::add(&self.counts.no_peer, n);
+            ByteCounts::add(&self.counts.no_peer, n);
         }
     }
 
-    /// The peer's frames, written to this connection's socket (shaped by the relay knobs).
+    /// The peer's frames, written to this connection's socket (gathered and rewritten by the
+    /// hooks, if any).
     async fn write_loop(&self, sink: &mut SplitSink<WebSocket, Message>, frames: &mut mpsc::Receiver<Bytes>) -> End {
         let stall = self.state.config.relay.stall_timeout;
-        let knobs = self.knobs();
-        let mut held: Option<Bytes> = None;
+        let gather = self.state.hooks().find_map(|h| h.gather_frames());
         loop {
             // The queue closes when the connection's entry goes: a newer connection replaced it.
-            let Some(out) = next_frames(knobs, &mut held, frames).await else {
+            let Some(mut out) = next_frames(gather, frames).await else {
                 return End::send(close_code::NORMAL, REPLACED);
             };
+            for h in self.state.hooks() {
+                h.write_frames(&mut out);
+            }
             for f in out {
                 let n = f.len();
                 match tokio::time::timeout(stall, sink.send(Message::Binary(f))).await {
-                    Ok(Ok(())) => Counts::add(&self.counts.sent, n),
+                    Ok(Ok(())) => ByteCounts::add(&self.counts.sent, n),
                     Ok(Err(e)) => return End::gone(format!("writing to the connection failed: {e}")),
                     Err(_) => {
                         tracing::warn!(
@@ -279,120 +281,23 @@ impl Conn {
     }
 }
 
-/// The next frames to write: as queued, or shaped by the relay knobs (None: the queue is closed).
-async fn next_frames(
-    knobs: super::DataPlaneBehaviour,
-    held: &mut Option<Bytes>,
-    frames: &mut mpsc::Receiver<Bytes>,
-) -> Option<Vec<Bytes>> {
-    if knobs.reorder_frames {
-        // Each frame waits for the next one to pass it (for a little while: then it goes alone).
-        return match held.take() {
-            None => {
-                *held = Some(frames.recv().await?);
-                Some(Vec::new())
-            }
-            Some(earlier) => match tokio::time::timeout(HOLD, frames.recv()).await {
-                Ok(later) => Some(vec![later?, earlier]),
-                Err(_) => Some(vec![earlier]),
-            },
-        };
-    }
-    let first = frames.recv().await?;
-    Some(if knobs.reframe {
-        reframe(first, frames)
-    } else {
-        vec![first]
-    })
-}
-
-/// Re-frames as the guide allows ("The service may aggregate data and construct frames of
-/// different sizes than sent from the tunnel peer"): every data payload is split in two
-/// messages, and the messages of the frames already queued are packed into frames of at most
-/// [`MAX_FRAME_PAYLOAD`] bytes.
-fn reframe(first: Bytes, queued: &mut mpsc::Receiver<Bytes>) -> Vec<Bytes> {
-    let mut frames = vec![first];
-    while frames.len() < 8 {
-        match queued.try_recv() {
-            Ok(f) => frames.push(f),
-            Err(_) => break,
-        }
-    }
-    let mut encoded: Vec<Vec<u8>> = Vec::new();
-    for f in &frames {
-        // Checked when received: a frame that fails here is relayed unchanged.
-        let Ok(messages) = frame::decode_all(f) else {
-            encoded.push(f.to_vec());
-            continue;
-        };
-        for m in messages {
-            for part in split(m) {
-                encoded.extend(frame::encode(&part).ok());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    for e in encoded {
-        if !current.is_empty() && current.len() + e.len() > MAX_FRAME_PAYLOAD {
-            out.push(Bytes::from(std::mem::take(&mut current)));
-        }
-        current.extend_from_slice(&e);
-    }
-    if !current.is_empty() {
-        out.push(Bytes::from(current));
-    }
-    out
-}
-
-/// A data message in two halves (others, and payloads under 2 bytes, as they are).
-fn split(m: TunnelMessage) -> Vec<TunnelMessage> {
-    if m.r#type != MessageType::Data as i32 || m.payload.len() < 2 {
-        return vec![m];
-    }
-    let mut first = m;
-    let second_half = first.payload.split_off(first.payload.len() / 2);
-    let second = TunnelMessage {
-        payload: second_half,
-        ..first.clone()
+/// The next frames to write: the next one queued, and as many more as `gather` takes (None: the
+/// queue is closed).
+async fn next_frames(gather: Option<Gather>, frames: &mut mpsc::Receiver<Bytes>) -> Option<Vec<Bytes>> {
+    let mut out = vec![frames.recv().await?];
+    let Some(g) = gather else {
+        return Some(out);
     };
-    vec![first, second]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn data(stream: i32, payload: &[u8]) -> Bytes {
-        let m = TunnelMessage {
-            r#type: MessageType::Data as i32,
-            stream_id: stream,
-            connection_id: 1,
-            payload: payload.to_vec(),
-            ..Default::default()
+    while out.len() < g.most {
+        let next = if g.wait.is_zero() {
+            frames.try_recv().ok()
+        } else {
+            tokio::time::timeout(g.wait, frames.recv()).await.ok().flatten()
         };
-        Bytes::from(frame::encode(&m).unwrap())
-    }
-
-    #[tokio::test]
-    async fn reframing_keeps_every_payload_byte_in_order() {
-        let (tx, mut rx) = mpsc::channel(8);
-        for i in 0..3u8 {
-            tx.send(data(1, &[i; 40_000])).await.unwrap();
+        match next {
+            Some(f) => out.push(f),
+            None => break,
         }
-        let out = reframe(data(1, b"first"), &mut rx);
-        assert!(out.iter().all(|f| f.len() <= MAX_FRAME_PAYLOAD));
-        let payload: Vec<u8> = out
-            .iter()
-            .flat_map(|f| frame::decode_all(f).unwrap())
-            .inspect(|m| assert_eq!((m.stream_id, m.connection_id), (1, 1)))
-            .flat_map(|m| m.payload)
-            .collect();
-        let mut want = b"first".to_vec();
-        for i in 0..3u8 {
-            want.extend_from_slice(&[i; 40_000]);
-        }
-        assert_eq!(payload, want);
-        assert_ne!(out.len(), 4, "the frame boundaries moved");
     }
+    Some(out)
 }

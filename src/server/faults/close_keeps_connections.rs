@@ -1,12 +1,11 @@
 //! `close-keeps-connections`: CloseTunnel and expiry leave open connections open (data plane).
 
-use crate::server::behaviour::Behaviour;
-use crate::server::hooks::Hook;
+use crate::server::hooks::{Hook, TunnelEvent};
 
 pub(super) struct CloseKeepsConnections;
 
 impl Hook for CloseKeepsConnections {
-    fn configure(&self, b: &mut Behaviour) {
-        b.data_plane.close_ends_connections = false;
+    fn connection_ends(&self, event: TunnelEvent) -> Option<bool> {
+        (event == TunnelEvent::Closed).then_some(false)
     }
 }

@@ -1,12 +1,11 @@
 //! `connection-state-never-updated`: DescribeTunnel always reports both sides DISCONNECTED (data plane).
 
-use crate::server::behaviour::Behaviour;
-use crate::server::hooks::Hook;
+use crate::server::hooks::{Hook, StateChange};
 
 pub(super) struct ConnectionStateNeverUpdated;
 
 impl Hook for ConnectionStateNeverUpdated {
-    fn configure(&self, b: &mut Behaviour) {
-        b.data_plane.report_connection_state = false;
+    fn connection_state_change(&self) -> Option<StateChange> {
+        Some(StateChange::Never)
     }
 }

@@ -6,7 +6,7 @@ use crate::server::hooks::{Hook, NextToken};
 pub(super) struct EmptyTokens;
 
 impl Hook for EmptyTokens {
-    fn next_token(&self, _current: &SecretString, _previous: &mut Option<SecretString>) -> Option<NextToken> {
+    fn next_token(&self, _current: &SecretString, _revoked: &[SecretString]) -> Option<NextToken> {
         Some(NextToken::Use(SecretString::new("")))
     }
 }

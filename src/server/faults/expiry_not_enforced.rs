@@ -1,12 +1,12 @@
 //! `expiry-not-enforced`: tunnels never close when their max lifetime passes.
 
-use crate::server::behaviour::Behaviour;
 use crate::server::hooks::Hook;
+use crate::server::store::StoredTunnel;
 
 pub(super) struct ExpiryNotEnforced;
 
 impl Hook for ExpiryNotEnforced {
-    fn configure(&self, b: &mut Behaviour) {
-        b.enforce_expiry = false;
+    fn after_open(&self, t: &mut StoredTunnel) {
+        t.expires_at = f64::INFINITY;
     }
 }

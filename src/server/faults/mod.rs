@@ -5,19 +5,22 @@
 //! `fixtures/fault-checks.txt`, read by `tests/mutation_score.rs` and `rotcheck serve --list-faults`.
 //!
 //! Each fault is one file here: a unit struct implementing `Hook` at the points it needs
-//! (`server/hooks.rs` lists them; `configure` sets a knob of `Behaviour`, `server/behaviour.rs`).
+//! (`server/hooks.rs` lists them). A fault never sets the behaviour (`configure`): that holds
+//! the spec's open choices, and a fault breaks the spec.
 //! To add one:
 //! 1. write `my_fault.rs` with `pub(super) struct MyFault;` and `impl Hook for MyFault { ... }`;
 //! 2. add one line to the catalog below: `MyFault => my_fault, "my-fault", "what it breaks"`
 //!    (the macro declares the module);
-//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (the mutation score fails without it),
+//! 3. add `my-fault CHECK-ID` to `fixtures/fault-checks.txt` (`tests/check_lists.rs` prints the
+//!    missing line; the mutation score then checks that the check catches it),
 //!    followed by `--strict` when the fault breaks only a point PROTOCOL.md infers (it must then
 //!    pass `rotcheck run` and fail `rotcheck run --strict`);
 //! 4. add `my-fault STATEMENT-ID...` to `fixtures/fault-statements.txt`: the spec statements it
 //!    breaks, each enforced by that check (tests/spec_coverage.rs fails without it).
 //!
-//! If no hook point fits, add one to `Hook` (a method with a do-nothing body) and call it from
-//! the faithful code at that point, never a test for a particular fault.
+//! If no hook point fits, add one to `Hook` (a method with a do-nothing body, named after the
+//! point where it is called) and call it from the faithful code at that point, never a test for
+//! a particular fault, and never a field or knob named after it (`tests/server_names.rs`).
 
 use super::catalog::catalog;
 

@@ -1,12 +1,12 @@
 //! `mode-mismatch-accepted`: a token connects in the other side's local-proxy-mode (data plane).
 
-use crate::server::behaviour::Behaviour;
+use crate::server::dataplane::handshake::RefusalReason;
 use crate::server::hooks::Hook;
 
 pub(super) struct ModeMismatchAccepted;
 
 impl Hook for ModeMismatchAccepted {
-    fn configure(&self, b: &mut Behaviour) {
-        b.data_plane.leniency.mode_mismatch = true;
+    fn handshake_refused(&self, reason: RefusalReason) -> bool {
+        matches!(reason, RefusalReason::WrongMode)
     }
 }

@@ -3,15 +3,17 @@
 
 use serde_json::Value;
 
+use crate::server::behaviour::Behaviour;
 use crate::server::hooks::Hook;
-use crate::server::store::Tunnel;
+use crate::server::store::StoredTunnel;
 
 pub(super) struct SourceDestConfigApplied;
 
 impl Hook for SourceDestConfigApplied {
-    fn source_with_config_refused(&self, tunnel: Option<&mut Tunnel>, config: &Value) {
+    fn source_with_config(&self, tunnel: Option<&mut StoredTunnel>, config: &Value, _b: &Behaviour) -> bool {
         if let Some(t) = tunnel {
             t.destination_config = Some(config.clone());
         }
+        false
     }
 }

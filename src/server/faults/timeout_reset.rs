@@ -1,13 +1,13 @@
 //! `timeout-reset`: rotation resets timeoutConfig.maxLifetimeTimeoutMinutes to the model's
 //! default of 720.
 
-use crate::server::hooks::{Hook, Rotated, RotationTime};
-use crate::server::store::{Tunnel, DEFAULT_LIFETIME_MINUTES};
+use crate::server::hooks::{Hook, Rotated, RotationContext};
+use crate::server::store::{StoredTunnel, DEFAULT_LIFETIME_MINUTES};
 
 pub(super) struct TimeoutReset;
 
 impl Hook for TimeoutReset {
-    fn after_rotation(&self, t: &mut Tunnel, _tokens: &mut Rotated, at: &RotationTime<'_>) {
+    fn after_rotation(&self, t: &mut StoredTunnel, _tokens: &mut Rotated, at: &RotationContext<'_>) {
         t.lifetime_minutes = DEFAULT_LIFETIME_MINUTES;
         t.expires_at = t.opened_at + at.clock.tunnel_minutes(DEFAULT_LIFETIME_MINUTES as f64);
     }

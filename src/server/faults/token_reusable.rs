@@ -1,12 +1,12 @@
 //! `token-reusable`: a token connects again and again without a client token (data plane).
 
-use crate::server::behaviour::Behaviour;
+use crate::server::dataplane::handshake::RefusalReason;
 use crate::server::hooks::Hook;
 
 pub(super) struct TokenReusable;
 
 impl Hook for TokenReusable {
-    fn configure(&self, b: &mut Behaviour) {
-        b.data_plane.leniency.reuse = true;
+    fn handshake_refused(&self, reason: RefusalReason) -> bool {
+        matches!(reason, RefusalReason::Spent | RefusalReason::ClientTokenMismatch)
     }
 }

@@ -6,7 +6,7 @@ use crate::server::hooks::{Hook, NextToken};
 pub(super) struct TokensNotRotated;
 
 impl Hook for TokensNotRotated {
-    fn next_token(&self, _current: &SecretString, _previous: &mut Option<SecretString>) -> Option<NextToken> {
+    fn next_token(&self, _current: &SecretString, _revoked: &[SecretString]) -> Option<NextToken> {
         Some(NextToken::Keep)
     }
 }

@@ -7,7 +7,8 @@ use crate::server::hooks::{Hook, NextToken};
 pub(super) struct TokensRecycled;
 
 impl Hook for TokensRecycled {
-    fn next_token(&self, _current: &SecretString, previous: &mut Option<SecretString>) -> Option<NextToken> {
-        previous.take().map(NextToken::Use)
+    fn next_token(&self, _current: &SecretString, revoked: &[SecretString]) -> Option<NextToken> {
+        // The token the last rotation revoked comes back (none yet: a fresh one).
+        revoked.last().cloned().map(NextToken::Use)
     }
 }

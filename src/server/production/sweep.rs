@@ -20,11 +20,8 @@ impl Sweeper {
     }
 
     /// Close, as of the sweep that caught them, the tunnels expired by the last sweep before `now`
-    /// (clock seconds). `enforce`: false under the expiry-not-enforced fault.
-    pub fn sweep(&self, store: &mut Store, now: f64, enforce: bool) {
-        if !enforce {
-            return;
-        }
+    /// (clock seconds).
+    pub fn sweep(&self, store: &mut Store, now: f64) {
         let last = (now / self.interval).floor() * self.interval;
         for t in store.iter_mut() {
             if t.closed_at.is_none() && t.expires_at <= last {

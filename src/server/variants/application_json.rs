@@ -8,6 +8,6 @@ pub(super) struct ApplicationJson;
 impl Hook for ApplicationJson {
     fn configure(&self, b: &mut Behaviour) {
         b.content_type = "application/json";
-        b.error_style.application_json = true;
+        b.error_style.content_type = "application/json";
     }
 }

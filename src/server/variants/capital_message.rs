@@ -7,6 +7,6 @@ pub(super) struct CapitalMessage;
 
 impl Hook for CapitalMessage {
     fn configure(&self, b: &mut Behaviour) {
-        b.error_style.capital_message = true;
+        b.error_style.message_member = "Message";
     }
 }

@@ -3,7 +3,7 @@
 //! in a harness built around one implementation's quirks.
 //!
 //! Each variant is one file here, added like a fault (see `faults/mod.rs`): a unit struct
-//! implementing `Hook`, most often only `configure` (a knob of `Behaviour`), and one line in the
+//! implementing `Hook`, most often only `configure` (another allowed value for one of the open choices of `Behaviour`), and one line in the
 //! catalog below. A variant must stay conformant: `tests/mutation_score.rs` runs the harness
 //! against each one and fails unless it passes. `fixtures/variant-statements.txt` names the spec
 //! statements whose latitude each one takes (tests/spec_coverage.rs fails without a line).
