@@ -338,7 +338,7 @@ async fn bandwidth_caps_a_side() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_v_logs_connections_with_byte_counts_and_no_token() {
-    use std::io::{BufRead, Read};
+    use std::io::BufRead;
     use std::process::{Command, Stdio};
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_rotcheck"))
@@ -381,19 +381,36 @@ async fn serve_v_logs_connections_with_byte_counts_and_no_token() {
     tx.send(message(MessageType::StreamStart, 1, Vec::new())).await.unwrap();
     tx.close().await;
     drop(first_source);
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
-    for want in [
+    let wanted = [
         "data-plane connection opened",
         "replaces the side's earlier one",
         "replaced by a newer connection",
         "data-plane connection closed",
         "bytes_received",
         "bytes_sent",
-    ] {
+    ];
+    // Read the log as it comes until every line is there (a fixed pause was too short on a
+    // busy machine: the close is logged when the server notices it).
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut log = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !wanted.iter().all(|w| log.contains(w)) && std::time::Instant::now() < deadline {
+        if let Ok(line) = lines_rx.recv_timeout(Duration::from_millis(100)) {
+            log.push_str(&line);
+            log.push('\n');
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for want in wanted {
         assert!(log.contains(want), "{want:?} not in the log:\n{log}");
     }
     for t in &tokens {
