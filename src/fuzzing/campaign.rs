@@ -7,7 +7,7 @@
 //! stop at the deadline (in-flight cases are cancelled, their tunnels still deleted), shrinking
 //! has its own budget of requests and time, and only findings (at most `max_findings`) are kept.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -278,87 +278,141 @@ pub async fn fuzz<T: Transport>(
         progress,
     };
     let run_cfg = run_config(config, "fuzz/");
-    let shrink_cfg = run_config(config, "shrink/");
     let redactor = Redactor::new();
     // One session for every batch and the shrinking: its shared tunnels are kept throughout.
     let session = runner::Session::new(transport.clone(), &run_cfg, true);
-    let mut budget_spent = false;
     let mut stream = CaseStream::new(config.seed);
-    let mut seen: BTreeSet<(CheckId, String)> = BTreeSet::new();
-    let mut found: Vec<(CheckId, String, Case, CaseResult)> = Vec::new();
-    let (mut repeated, mut unjudged) = (0u64, 0u64);
-    let mut harness_errors: Vec<String> = Vec::new();
+    let mut tally = Tally::default();
     let mut interrupted = false;
 
     while !*stop.borrow() {
         let batch: Vec<Case> = stream.by_ref().take(config.batch.max(1)).collect();
-        let by_id: std::collections::HashMap<String, Case> = batch.iter().map(|c| (c.id.clone(), c.clone())).collect();
+        let by_id: HashMap<String, Case> = batch.iter().map(|c| (c.id.clone(), c.clone())).collect();
         let result = session.run(batch, &run_cfg, &counter, stop.clone()).await;
-        budget_spent = session.budget_spent();
+        tally.budget_spent = session.budget_spent();
         merge_tokens(&redactor, &result.cases);
-        for e in result.harness_errors {
-            if !harness_errors.contains(&e) && harness_errors.len() < 10 {
-                harness_errors.push(e);
-            }
-        }
+        tally.note_errors(result.harness_errors);
         for case in result.cases {
-            if let Some(o) = case.outcomes.iter().find(|o| o.status == Status::Error) {
-                unjudged += 1;
-                if budget_spent {
-                    // Said once, below: these were not sent for want of a tunnel.
-                    continue;
-                }
-                let why = format!("{} {}: {}", o.check, case.id, o.message);
-                if harness_errors.len() < 10 {
-                    harness_errors.push(why);
-                }
-            }
-            // Each failing check is its own finding (in the checks' order: a request's own checks
-            // before the ones about the tunnel it left behind).
-            let mut fails: Vec<CheckId> = case
-                .outcomes
-                .iter()
-                .filter(|o| o.status == Status::Fail)
-                .map(|o| o.check)
-                .collect();
-            fails.sort();
-            fails.dedup();
-            for check in fails {
-                let key = (check, finding_source(&case));
-                if seen.contains(&key) || found.len() >= config.max_findings {
-                    repeated += 1;
-                    continue;
-                }
-                seen.insert(key.clone());
-                if let Some(template) = by_id.get(&case.id) {
-                    found.push((key.0, key.1, template.clone(), case.clone()));
-                }
-            }
+            tally.absorb(case, &by_id, config.max_findings);
         }
         if result.interrupted {
             interrupted = *cancel.borrow();
             break;
         }
-        if budget_spent {
-            break;
-        }
-        // Nothing answers: more batches would only repeat the same setup error.
-        if requests.load(Ordering::Relaxed) > 0
-            && unjudged == requests.load(Ordering::Relaxed)
-            && !harness_errors.is_empty()
-        {
+        // Out of tunnels, or nothing answers: more batches would only repeat the same error.
+        let judged = requests.load(Ordering::Relaxed);
+        if tally.budget_spent || (judged > 0 && tally.unjudged == judged && !tally.harness_errors.is_empty()) {
             break;
         }
     }
     let fuzz_elapsed = started.elapsed();
+    let findings = shrink_all(
+        &session,
+        config,
+        progress,
+        &cancel,
+        &redactor,
+        std::mem::take(&mut tally.found),
+    )
+    .await;
+    let end = session.close().await;
+    tally.note_errors(end.harness_errors);
+    if tally.budget_spent {
+        tally.harness_errors.retain(|e| !e.contains("tunnel budget is spent"));
+    }
+    FuzzSummary {
+        tunnels: end.tunnels,
+        requests_sent: end.requests,
+        budget_spent: tally.budget_spent,
+        requests: requests.load(Ordering::Relaxed),
+        elapsed: fuzz_elapsed,
+        findings,
+        repeated_failures: tally.repeated,
+        unjudged: tally.unjudged,
+        harness_errors: tally.harness_errors,
+        redactor,
+        interrupted,
+    }
+}
 
+/// A failing (check, source) found in a batch: the case template and its result, to shrink.
+type Found = (CheckId, String, Case, CaseResult);
+
+/// What the batches found so far.
+#[derive(Default)]
+struct Tally {
+    seen: BTreeSet<(CheckId, String)>,
+    found: Vec<Found>,
+    repeated: u64,
+    unjudged: u64,
+    harness_errors: Vec<String>,
+    /// `--max-tunnels-opened` ran out: the cases left were not sent.
+    budget_spent: bool,
+}
+
+/// Harness errors listed at most (the rest repeat them).
+const HARNESS_ERRORS_KEPT: usize = 10;
+
+impl Tally {
+    fn note_errors(&mut self, errors: Vec<String>) {
+        for e in errors {
+            if !self.harness_errors.contains(&e) && self.harness_errors.len() < HARNESS_ERRORS_KEPT {
+                self.harness_errors.push(e);
+            }
+        }
+    }
+
+    /// Count one judged case: an error it could not be judged for, and each new failing check
+    /// as a finding (in the checks' order: a request's own checks before the ones about the
+    /// tunnel it left behind).
+    fn absorb(&mut self, case: CaseResult, by_id: &HashMap<String, Case>, max_findings: usize) {
+        if let Some(o) = case.outcomes.iter().find(|o| o.status == Status::Error) {
+            self.unjudged += 1;
+            // With the budget spent, these were not sent for want of a tunnel: said once.
+            if !self.budget_spent && self.harness_errors.len() < HARNESS_ERRORS_KEPT {
+                self.harness_errors
+                    .push(format!("{} {}: {}", o.check, case.id, o.message));
+            }
+        }
+        let mut fails: Vec<CheckId> = case
+            .outcomes
+            .iter()
+            .filter(|o| o.status == Status::Fail)
+            .map(|o| o.check)
+            .collect();
+        fails.sort();
+        fails.dedup();
+        for check in fails {
+            let key = (check, finding_source(&case));
+            if self.seen.contains(&key) || self.found.len() >= max_findings {
+                self.repeated += 1;
+                continue;
+            }
+            self.seen.insert(key.clone());
+            if let Some(template) = by_id.get(&case.id) {
+                self.found.push((key.0, key.1, template.clone(), case.clone()));
+            }
+        }
+    }
+}
+
+/// Shrink every finding within the campaign's shrinking time.
+async fn shrink_all<T: Transport>(
+    session: &runner::Session<T>,
+    config: &FuzzConfig,
+    progress: &dyn FuzzProgress,
+    cancel: &runner::Cancel,
+    redactor: &Redactor,
+    found: Vec<Found>,
+) -> Vec<Finding> {
+    let shrink_cfg = run_config(config, "shrink/");
     let shrink_deadline = tokio::time::Instant::now() + config.shrink_time;
     let mut findings = Vec::new();
     for (n, (check, operator, template, original)) in found.into_iter().enumerate() {
         progress.shrinking(n + 1, check);
         let stop = deadline_cancel(shrink_deadline, cancel.clone());
         let (shrunk, outcome, spent, names_tunnel) = shrink_finding(
-            &session,
+            session,
             &shrink_cfg,
             &template,
             &original,
@@ -367,7 +421,7 @@ pub async fn fuzz<T: Transport>(
             &stop,
         )
         .await;
-        merge_tokens(&redactor, std::slice::from_ref(&shrunk));
+        merge_tokens(redactor, std::slice::from_ref(&shrunk));
         findings.push(Finding {
             check,
             operator,
@@ -378,28 +432,7 @@ pub async fn fuzz<T: Transport>(
             names_tunnel,
         });
     }
-    let end = session.close().await;
-    for e in end.harness_errors {
-        if !harness_errors.contains(&e) && harness_errors.len() < 10 {
-            harness_errors.push(e);
-        }
-    }
-    if budget_spent {
-        harness_errors.retain(|e| !e.contains("tunnel budget is spent"));
-    }
-    FuzzSummary {
-        tunnels: end.tunnels,
-        requests_sent: end.requests,
-        budget_spent,
-        requests: requests.load(Ordering::Relaxed),
-        elapsed: fuzz_elapsed,
-        findings,
-        repeated_failures: repeated,
-        unjudged,
-        harness_errors,
-        redactor,
-        interrupted,
-    }
+    findings
 }
 
 /// What made a failing request, for telling findings apart: the mutation operator, else the

@@ -311,6 +311,7 @@ impl<A: Api> Driver<'_, A> {
         Ok(self.call_step(n, step).await)
     }
 
+    // Long: one arm per kind of step, each a request and what the model expects of its answer.
     async fn call_step(&mut self, n: usize, step: &Step) -> Result<(), Ended> {
         match step {
             Step::Open { lifetime, config: with } => {

@@ -116,6 +116,7 @@ impl Step {
 }
 
 /// Seed sequences: the lifecycle scenarios a user would write by hand (name, steps).
+// Long: a table of hand-written scenarios, one entry each; there is nothing to factor out.
 pub fn seed_sequences() -> Vec<(&'static str, LifecycleInput)> {
     use Step::*;
     let rotate = |tunnel: u8, mode: ModeChoice, config: bool| Rotate { tunnel, mode, config };

@@ -71,6 +71,7 @@ pub fn render(steps: &[Step]) -> String {
 }
 
 /// The steps `text` names ([`render`]'s output parses back to steps that run the same requests).
+// Long: one arm per step form, so the whole notation reads in one place (`render` mirrors it).
 pub fn parse(text: &str) -> Result<Vec<Step>, NotationError> {
     let mut steps = Vec::new();
     let mut opened = 0usize;

@@ -449,6 +449,8 @@ fn next_sequence<A>(shared: &CampaignState<'_>, lane: &Lane<'_, A>, reuse: bool)
     (steps.len() >= 2).then_some((steps, true))
 }
 
+// Long: one lane's loop (the next sequence, a tunnel for it within the budget, the run, the
+// tunnel kept or released, the findings), whose steps share the lane's state.
 async fn worker<'l, A: Api>(
     mut lane: Lane<'l, A>,
     shared: &CampaignState<'_>,
@@ -639,6 +641,7 @@ async fn found<A: Api>(
 /// then shrinks each finding on `apis[0]`. On a budget (`config.max_tunnels_opened`), each
 /// worker keeps a tunnel open between sequences, and the sequences that need no new tunnel run
 /// on it (see [`super::reuse`]).
+// Long: the campaign's set-up, its lanes, and its end (shrinking, cleanup, summary) in order.
 pub async fn fuzz_sequences<A: Api>(
     apis: &[A],
     config: &SequenceConfig,
@@ -820,6 +823,7 @@ fn simpler(step: &Step) -> Vec<Step> {
 /// failing step at every stage. Every candidate runs on tunnels of its own (a kept tunnel's past
 /// could make it fail where its replay would not), taken from the tunnel budget: shrinking stops
 /// when it is spent.
+// Long: both shrinking passes (drop steps, simplify steps) share the candidate loop and budget.
 async fn shrink<A: Api>(
     lane: &mut Lane<'_, A>,
     steps: &[Step],

@@ -22,6 +22,7 @@ pub const REPORT_VERSION: u32 = 1;
 pub const SCHEMA: &str = include_str!("../../docs/report.schema.json");
 
 /// The report as a JSON value.
+// Long: one JSON literal laid out member by member as docs/report.schema.json is.
 pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
     let r = &result.redactor;
     let meta = &result.meta;

@@ -48,6 +48,7 @@ pub fn duration_estimate(lifetime: Duration) -> Duration {
 }
 
 /// `grace`: how late the closing may be (`--expiry-grace`); None: 20 % of the lifetime.
+// Long: the scenario's attempts and its result; the timing itself is in `Watch`.
 pub async fn run<T: Transport>(
     h: &Arc<Harness<T>>,
     time_scale: f64,

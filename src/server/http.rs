@@ -33,6 +33,8 @@ pub(crate) async fn handle(State(state): State<Arc<AppState>>, req: Request) -> 
     resp
 }
 
+// Long: the edge's checks in the order they apply to a request (size, signature, target, body,
+// operation), read top to bottom.
 async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
     let (parts, body) = req.into_parts();
     let fail = |op: Option<Op>, e: ApiError| (op, state.render_error(op, &e));

@@ -166,7 +166,18 @@ impl Verifier {
         if auth.access_key_id != self.keys.access_key_id {
             return Err(AuthError::UnknownKey);
         }
+        let signed_at = self.check_time(&auth, headers)?;
+        self.check_scope(&auth)?;
+        let expected = self.expected_signature(method, uri, headers, body, &auth, signed_at)?;
+        if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AuthError::BadSignature(MISMATCH.into()))
+        }
+    }
 
+    /// X-Amz-Date: present, well-formed, the scope's date, and within the allowed clock skew.
+    fn check_time(&self, auth: &AuthHeader<'_>, headers: &HeaderMap) -> Result<SystemTime, AuthError> {
         let amz_date = headers.get("x-amz-date").and_then(|v| v.to_str().ok()).ok_or_else(|| {
             AuthError::Incomplete("Authorization header requires existence of a valid 'X-Amz-Date' header".into())
         })?;
@@ -197,6 +208,11 @@ impl Verifier {
                 clock::amz_date(now)
             )));
         }
+        Ok(signed_at)
+    }
+
+    /// The credential scope's region and service, and the headers that must be signed.
+    fn check_scope(&self, auth: &AuthHeader<'_>) -> Result<(), AuthError> {
         if auth.region != self.region {
             return Err(AuthError::BadSignature(format!(
                 "Credential should be scoped to a valid region, not '{}'.",
@@ -216,7 +232,19 @@ impl Verifier {
                 )));
             }
         }
+        Ok(())
+    }
 
+    /// The signature the request should carry, recomputed with aws-sigv4 over what it signed.
+    fn expected_signature(
+        &self,
+        method: &str,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+        auth: &AuthHeader<'_>,
+        signed_at: SystemTime,
+    ) -> Result<String, AuthError> {
         // The headers to recompute over: exactly the signed ones. aws-sigv4 adds x-amz-date
         // itself (from the signing time) and the session token from the credentials.
         let mut signable: Vec<(&str, &str)> = Vec::new();
@@ -272,11 +300,7 @@ impl Verifier {
         let request = SignableRequest::new(method, path_and_query, signable.into_iter(), SignableBody::Bytes(body))
             .map_err(|_| AuthError::BadSignature(MISMATCH.into()))?;
         let expected = sign(request, &params).map_err(|_| AuthError::BadSignature(MISMATCH.into()))?;
-        if constant_time_eq(expected.signature().as_bytes(), auth.signature.as_bytes()) {
-            Ok(())
-        } else {
-            Err(AuthError::BadSignature(MISMATCH.into()))
-        }
+        Ok(expected.signature().to_owned())
     }
 }
 

@@ -221,6 +221,7 @@ fn path_matches(pattern: &str, path: &str) -> bool {
     }
 }
 
+// Long: one walk of the model, each kind of constraint checked against the map in turn.
 fn check_model(statements: &Statements, file: &SpecFile, problems: &mut Vec<MappingProblem>) {
     let model: Value = match serde_json::from_str(file.text) {
         Ok(m) => m,

@@ -106,6 +106,7 @@ fn token_values(headers: &HeaderMap) -> Vec<String> {
 }
 
 /// Reads the request head: everything that can be judged without the store.
+// Long: the request head's checks in the order the protocol guides state them.
 pub fn read_offer(parts: &Parts) -> Result<Offer, Refusal> {
     if head_size(parts) > MAX_REQUEST_BYTES {
         return Err(Refusal::bad(format!(

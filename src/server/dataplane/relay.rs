@@ -105,6 +105,8 @@ fn should_close(state: &AppState, tunnel: &str, side: Side, token: &str) -> Opti
     None
 }
 
+// Long: one connection's life (register, the read and write loops, the end and its log line),
+// whose parts share the connection's state.
 pub(super) async fn run(
     state: Arc<AppState>,
     socket: WebSocket,
