@@ -1,9 +1,10 @@
 //! Benchmark of a whole `rotcheck run` (not a timed test): wall time and requests per second
-//! against the embedded target and against `rotcheck serve` over loopback, at --concurrency 1
-//! and 2, with and without the two timed scenarios: duration-live waits about 1.2 tunnel
-//! lifetimes (~1.2 s at time-scale 60) and the aged rotation of duration-static waits 1.1 s,
-//! whatever the speed of the target, so with them a run cannot be shorter than ~1.2 s. The rows
-//! without them (`--checks` minus duration-live and duration-static) measure the cases alone.
+//! against the embedded target and against `rotcheck serve` over loopback (with its data plane),
+//! at --concurrency 1 and 2, with and without the two timed scenarios: duration-live waits about
+//! 1.2 tunnel lifetimes (~1.2 s at time-scale 60) and the aged rotation of duration-static waits
+//! 1.1 s, whatever the speed of the target, so with them a run cannot be shorter than ~1.2 s. The
+//! rows without them (`--checks` minus duration-live and duration-static) still run every
+//! data-plane scenario.
 //!
 //! Method: the optimized `rotcheck` binary (bench profile) is run as a child process with
 //! `--seed 1 --no-progress --report-json FILE`; wall time is measured around the process (so it
@@ -72,7 +73,16 @@ fn bench() -> Result<(), String> {
                 if target == "serve" {
                     let (child, url) = start_server()?;
                     server = Some(child);
-                    args.extend(["--endpoint".into(), url, "--time-scale".into(), TIME_SCALE.into()]);
+                    // Its data plane shares the port: the same scenarios as the embedded target.
+                    let data_plane = url.replacen("http://", "ws://", 1);
+                    args.extend([
+                        "--endpoint".into(),
+                        url,
+                        "--data-plane".into(),
+                        data_plane,
+                        "--time-scale".into(),
+                        TIME_SCALE.into(),
+                    ]);
                     if live {
                         args.push("--live".into());
                     }

@@ -2,7 +2,8 @@
 //!
 //! Three layers: header values that are credentials (`Authorization`, `X-Amz-Security-Token`, ...),
 //! JSON members that the model marks sensitive (the access tokens), and every secret value the
-//! run has seen, scrubbed from any text (an endpoint may echo a token inside an error message).
+//! run has seen, scrubbed from any text (an endpoint may echo a token inside an error message);
+//! and endpoint URLs lose any credentials pasted into them.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, RwLock};
@@ -21,6 +22,22 @@ pub const SECRET_HEADERS: [&str; 5] = [
     "cookie",
     "set-cookie",
 ];
+
+/// An endpoint fit for output (reports, first lines, errors): user information
+/// (`user:password@`), query and fragment removed, since people do paste credentials into URLs.
+pub fn endpoint(endpoint: &str) -> String {
+    match reqwest::Url::parse(endpoint) {
+        Ok(mut url) if url.has_host() => {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        // Not a URL with a host (e.g. `embedded`): nothing to strip.
+        _ => endpoint.to_owned(),
+    }
+}
 
 pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
@@ -183,6 +200,16 @@ fn scrub_strings(r: &Redactor, v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoint_loses_credentials_and_query() {
+        assert_eq!(
+            endpoint("https://AKID:secret@example.test:8443/x?X-Amz-Signature=abc"),
+            "https://example.test:8443/x"
+        );
+        assert_eq!(endpoint("embedded"), "embedded");
+    }
+
     use serde_json::json;
 
     #[test]

@@ -507,7 +507,10 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         | SubprotocolNotEchoed
         | ModeMismatchAccepted
         | RelayDropsWhenBusy
-        | RelayReorders => return None,
+        | RelayReorders
+        | RevokedTokenRefused500
+        | ServiceIdsWithheld
+        | ClientTokenReconnectRefused => return None,
         TimeoutReset => {
             s.rotate(id, "SOURCE").await;
             s.describe(id).await["timeoutConfig"]["maxLifetimeTimeoutMinutes"] != 5
@@ -555,6 +558,19 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
                 rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": []}})).await;
             r.status == 200
         }
+        ServicesOptional => {
+            let r = rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"thingName": "t"}}))
+                .await;
+            r.status == 200
+        }
+        ThingNameUnchecked => {
+            let cfg = json!({"thingName": "no spaces allowed", "services": ["SSH"]});
+            rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": cfg}))
+                .await
+                .status
+                == 200
+        }
+        SuccessStatus201 => s.rotate(id, "SOURCE").await.status == 201,
         MaxLengthOffByOne => {
             let svc = "s".repeat(128);
             let r = rotate_with(json!({"tunnelId": id, "clientMode": "ALL", "destinationConfig": {"services": [svc]}}))

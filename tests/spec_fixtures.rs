@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use rotcheck::checks::CheckId;
 use rotcheck::spec::facts::{Citation, ALL_CITATIONS};
+use rotcheck::spec::mapping::quote_missing_piece;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -63,30 +64,12 @@ fn fixtures_spec_is_a_copy_of_the_shared_spec() {
     );
 }
 
-fn normalize(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The first piece of `quote` (split at `[...]`, the elision mark) not found in `text` after the
-/// previous piece; None when the whole quote occurs, whitespace-normalized.
-fn missing_piece(quote: &str, text: &str) -> Option<String> {
-    let text = normalize(text);
-    let mut from = 0;
-    for piece in quote.split("[...]").map(normalize).filter(|p| !p.is_empty()) {
-        match text[from..].find(&piece) {
-            Some(at) => from += at + piece.len(),
-            None => return Some(piece),
-        }
-    }
-    None
-}
-
 #[test]
 fn the_quote_matcher_needs_every_piece_in_order() {
-    assert_eq!(missing_piece("a  b\n c", "x a b c y"), None);
-    assert_eq!(missing_piece("a [...] c", "a b c"), None);
-    assert_eq!(missing_piece("c [...] a", "a b c"), Some("a".into()));
-    assert_eq!(missing_piece("a: b", "a b"), Some("a: b".into()));
+    assert_eq!(quote_missing_piece("a  b\n c", "x a b c y"), None);
+    assert_eq!(quote_missing_piece("a [...] c", "a b c"), None);
+    assert_eq!(quote_missing_piece("c [...] a", "a b c"), Some("a".into()));
+    assert_eq!(quote_missing_piece("a: b", "a b"), Some("a: b".into()));
 }
 
 /// Regression: six citations (the checks not-found, valid-accepted, handshake, token-single-use,
@@ -104,7 +87,7 @@ fn every_citation_occurs_in_the_spec_file_it_names() {
             ));
             continue;
         };
-        if let Some(piece) = missing_piece(text, &spec) {
+        if let Some(piece) = quote_missing_piece(text, &spec) {
             problems.push(format!("{name}: {source} does not contain {piece:?}"));
         }
     }

@@ -16,7 +16,11 @@ fn faults() -> &'static [Fault] {
         Ok(names) => names
             .split(',')
             .filter(|n| !n.trim().is_empty())
-            .map(|n| n.trim().parse::<Fault>().unwrap_or_else(|e| panic!("ROTCHECK_FUZZ_FAULTS: {e}")))
+            .map(|n| {
+                n.trim()
+                    .parse::<Fault>()
+                    .unwrap_or_else(|e| panic!("ROTCHECK_FUZZ_FAULTS: {e}"))
+            })
             .collect(),
         Err(_) => Vec::new(),
     })

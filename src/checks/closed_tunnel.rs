@@ -165,7 +165,10 @@ pub fn check_data_plane(open_before: &Handshake, ended: bool, wait_ms: u64, clos
     }
     CheckOutcome::pass(
         ID,
-        format!("CloseTunnel ended the open connection; the closed tunnel's token was refused ({})", closed_token.summary()),
+        format!(
+            "CloseTunnel ended the open connection; the closed tunnel's token was refused ({})",
+            closed_token.summary()
+        ),
     )
 }
 
@@ -179,9 +182,18 @@ mod tests {
     #[test]
     fn data_plane_connections_end_and_tokens_are_refused_after_close() {
         use crate::checks::data_plane::testutil::{connected, refused};
-        assert_eq!(check_data_plane(&connected("s"), true, 3000, &refused(400)).status, Status::Pass);
-        assert_eq!(check_data_plane(&connected("s"), false, 3000, &refused(400)).status, Status::Fail);
-        assert_eq!(check_data_plane(&connected("s"), true, 3000, &connected("d")).status, Status::Fail);
+        assert_eq!(
+            check_data_plane(&connected("s"), true, 3000, &refused(400)).status,
+            Status::Pass
+        );
+        assert_eq!(
+            check_data_plane(&connected("s"), false, 3000, &refused(400)).status,
+            Status::Fail
+        );
+        assert_eq!(
+            check_data_plane(&connected("s"), true, 3000, &connected("d")).status,
+            Status::Fail
+        );
     }
 
     #[test]

@@ -40,7 +40,11 @@ impl Check for DescribeShape {
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         if let Some(s) = e.as_step().filter(|s| s.succeeded()) {
-            return s.operation().and_then(|op| check_step(op, s.response)).into_iter().collect();
+            return s
+                .operation()
+                .and_then(|op| check_step(op, s.response))
+                .into_iter()
+                .collect();
         }
         if let Some(o) = e.as_observed() {
             return check_reported(o).into_iter().collect();
@@ -48,7 +52,8 @@ impl Check for DescribeShape {
         check(e.exchanges).into_iter().collect()
     }
 }
-const OPERATIONS: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
+/// The successes this check judges (response-schema leaves them to it).
+pub(crate) const OPERATIONS: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
 
 /// The body of one OpenTunnel/DescribeTunnel success: the problem with it, if any.
 fn problem(op: &str, resp: &HttpResponse) -> Option<String> {
@@ -72,9 +77,11 @@ fn check_step(op: &str, resp: &HttpResponse) -> Option<CheckOutcome> {
         return None;
     }
     let mut problems: Vec<String> = problem(op, resp).into_iter().collect();
-    let named = resp
-        .body_json()
-        .is_some_and(|b| b.get("tunnelId").and_then(Value::as_str).is_some_and(|id| !id.is_empty()));
+    let named = resp.body_json().is_some_and(|b| {
+        b.get("tunnelId")
+            .and_then(Value::as_str)
+            .is_some_and(|id| !id.is_empty())
+    });
     if op == "OpenTunnel" && problems.is_empty() && !named {
         problems.push("OpenTunnel: no tunnelId".into());
     }
@@ -93,8 +100,9 @@ fn check_reported(o: &TunnelObservation) -> Option<CheckOutcome> {
     }
     Some(match o.reported.get("createdAt") {
         Some(_) => CheckOutcome::pass(ID, format!("{}: createdAt reported", o.operation)),
-        None => CheckOutcome::fail(ID, format!("{}: the tunnel has no createdAt", o.operation))
-            .with("createdAt", "absent"),
+        None => {
+            CheckOutcome::fail(ID, format!("{}: the tunnel has no createdAt", o.operation)).with("createdAt", "absent")
+        }
     })
 }
 

@@ -25,7 +25,11 @@ impl Check for DurationLive {
             id: ID,
             description: "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed",
             citation: facts::CITE_NOT_EXTENDED,
-            statements: &["api.not-extended", "proto.rotate.not-extended", "proto.lifecycle.open-until"],
+            statements: &[
+                "api.not-extended",
+                "proto.rotate.not-extended",
+                "proto.lifecycle.open-until",
+            ],
         }
     }
 

@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence, Subject,
-    TunnelObservation,
+    case_answer, same_json, same_timestamp, show, tunnel_status, About, Check, CheckId, CheckOutcome, Evidence,
+    Subject, TunnelObservation,
 };
 use crate::cases::{Expectation, TunnelState};
 use crate::spec::facts;
@@ -24,7 +24,11 @@ impl Check for DurationStatic {
             id: ID,
             description: "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
             citation: facts::CITE_NOT_EXTENDED,
-            statements: &["api.not-extended", "proto.rotate.not-extended", "proto.lifecycle.open-until"],
+            statements: &[
+                "api.not-extended",
+                "proto.rotate.not-extended",
+                "proto.lifecycle.open-until",
+            ],
         }
     }
 
@@ -38,11 +42,9 @@ impl Check for DurationStatic {
                     && !c.other_operation_accepted()
             }
             Subject::Aged(_) | Subject::Observed(_) => true,
-            Subject::Live(_)
-            | Subject::DataPlane(_)
-            | Subject::Step(_)
-            | Subject::Listing(_)
-            | Subject::Tags(_) => false,
+            Subject::Live(_) | Subject::DataPlane(_) | Subject::Step(_) | Subject::Listing(_) | Subject::Tags(_) => {
+                false
+            }
         }
     }
 

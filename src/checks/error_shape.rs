@@ -7,9 +7,9 @@
 //! open by PROTOCOL.md, and so is the error type's name.
 
 use super::{answered, schema, summary, About, Check, CheckId, CheckOutcome, Evidence};
-use crate::wire::parse_error;
 use crate::spec::facts;
 use crate::spec::model;
+use crate::wire::parse_error;
 use crate::wire::{HttpRequest, HttpResponse};
 
 impl CheckId {
@@ -35,7 +35,11 @@ impl Check for ErrorShape {
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
-        answered(e, ID).ok().and_then(|(req, resp)| check(req, resp)).into_iter().collect()
+        answered(e, ID)
+            .ok()
+            .and_then(|(req, resp)| check(req, resp))
+            .into_iter()
+            .collect()
     }
 }
 
@@ -68,8 +72,11 @@ pub fn check_error(resp: &HttpResponse) -> CheckOutcome {
             .with(expected, format!("{} byte(s), not a JSON object", resp.body.len()));
     };
     if let Err(errors) = schema::validate_error(&body) {
-        return CheckOutcome::fail(ID, format!("HTTP {}: the error body violates the error schema", resp.status))
-            .with("a body valid against the error schema", errors.join("; "));
+        return CheckOutcome::fail(
+            ID,
+            format!("HTTP {}: the error body violates the error schema", resp.status),
+        )
+        .with("a body valid against the error schema", errors.join("; "));
     }
     match parse_error(resp) {
         Some(e) => CheckOutcome::pass(ID, format!("HTTP {} {}", resp.status, e.type_name)),

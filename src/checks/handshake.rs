@@ -6,7 +6,9 @@
 //! service sends a `SERVICE_IDS` control message" and "the mode must match the token's side or
 //! the handshake fails".
 
-use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, unanswered, Handshake, SERVICE_IDS};
+use super::data_plane::{
+    is_not_run_of, not_run, observation, unanswered, DataPlaneObservation, Handshake, SERVICE_IDS,
+};
 use super::{About, Check, CheckId, CheckOutcome, Evidence};
 use crate::spec::facts;
 

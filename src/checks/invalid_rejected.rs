@@ -10,10 +10,12 @@
 //! ("Inferred: type ValidationException"); `--strict` makes it a failure.
 
 use super::error_shape::sdk_sendable;
-use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
-use crate::wire::parse_error;
+use super::{
+    answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation,
+};
 use crate::cases::Expectation;
 use crate::spec::facts;
+use crate::wire::parse_error;
 use crate::wire::{HttpRequest, HttpResponse};
 
 impl CheckId {

@@ -39,8 +39,10 @@ impl Check for Listing {
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         let outcome = match &e.subject {
             Subject::Step(s) if s.response.status == 200 => CheckOutcome::pass(ID, "the tunnel is shown"),
-            Subject::Step(s) => CheckOutcome::fail(ID, "DescribeTunnel does not show a tunnel that must still be visible")
-                .with("HTTP 200", summary(s.response)),
+            Subject::Step(s) => {
+                CheckOutcome::fail(ID, "DescribeTunnel does not show a tunnel that must still be visible")
+                    .with("HTTP 200", summary(s.response))
+            }
             Subject::Listing(ListingObservation::Opened { id, known }) => check_opened(id, known),
             Subject::Listing(ListingObservation::Listed {
                 listed,
@@ -57,7 +59,8 @@ impl Check for Listing {
 /// OpenTunnel answered with `id`: never one of `known`.
 pub fn check_opened(id: &str, known: &[&str]) -> CheckOutcome {
     if known.contains(&id) {
-        CheckOutcome::fail(ID, "OpenTunnel: a tunnelId handed out before came back").with("a new tunnelId", "one seen before")
+        CheckOutcome::fail(ID, "OpenTunnel: a tunnelId handed out before came back")
+            .with("a new tunnelId", "one seen before")
     } else {
         CheckOutcome::pass(ID, "OpenTunnel named a new tunnel")
     }
@@ -98,7 +101,10 @@ pub fn check_listed(
     if order.windows(2).any(|w| w[0] < w[1]) {
         return fail("not newest first".into());
     }
-    CheckOutcome::pass(ID, format!("{} of the sequence's tunnel(s) listed as expected", order.len()))
+    CheckOutcome::pass(
+        ID,
+        format!("{} of the sequence's tunnel(s) listed as expected", order.len()),
+    )
 }
 
 #[cfg(test)]
@@ -117,8 +123,16 @@ mod tests {
         assert_eq!(status(&["b"], false, true), Status::Pass, "a cut walk may miss it");
         assert_eq!(status(&["c", "b", "a"], true, true), Status::Fail, "a deleted one");
         assert_eq!(status(&["b", "b", "a"], true, true), Status::Fail, "twice");
-        assert_eq!(status(&["x", "b", "a"], true, true), Status::Fail, "another's, on our own endpoint");
-        assert_eq!(status(&["x", "b", "a"], true, false), Status::Pass, "another's, on a shared account");
+        assert_eq!(
+            status(&["x", "b", "a"], true, true),
+            Status::Fail,
+            "another's, on our own endpoint"
+        );
+        assert_eq!(
+            status(&["x", "b", "a"], true, false),
+            Status::Pass,
+            "another's, on a shared account"
+        );
     }
 
     #[test]

@@ -223,7 +223,13 @@ pub fn all_checks() -> &'static BTreeSet<CheckId> {
 /// and the lifecycle model turn the registry's outcomes into one finding (an advisory, an error
 /// or a skip is none).
 pub fn first_failure(e: &Evidence) -> Result<(), CheckOutcome> {
-    match judge(e, all_checks()).into_iter().find(|o| o.status == Status::Fail) {
+    // Every check, lazily: this runs for every fuzz step, and stops at the first failure.
+    match REGISTRY
+        .iter()
+        .filter(|c| c.applies(e))
+        .flat_map(|c| c.judge(e))
+        .find(|o| o.status == Status::Fail)
+    {
         Some(o) => Err(o),
         None => Ok(()),
     }

@@ -1,9 +1,11 @@
 //! not-found: a well-formed tunnel id no tunnel has gets exactly HTTP 400 ResourceNotFoundException.
 
-use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
-use crate::wire::parse_error;
+use super::{
+    answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation,
+};
 use crate::cases::Expectation;
 use crate::spec::facts;
+use crate::wire::parse_error;
 use crate::wire::HttpResponse;
 
 impl CheckId {

@@ -79,11 +79,17 @@ pub struct StreamObservation {
 pub enum Delivery {
     Intact,
     /// Bytes are missing; the first missing one was sent at `offset`.
-    Lost { offset: u64 },
+    Lost {
+        offset: u64,
+    },
     /// Every byte arrived at most once, but not in the order sent (first out of place at `offset`).
-    Reordered { offset: u64 },
+    Reordered {
+        offset: u64,
+    },
     /// Bytes arrived that were never sent, or twice (first at received `offset`).
-    Altered { offset: u64 },
+    Altered {
+        offset: u64,
+    },
 }
 
 impl Delivery {
@@ -100,7 +106,10 @@ impl Delivery {
                 return Delivery::Altered { offset: at };
             };
             let index = u64::from_be_bytes(bytes).wrapping_sub(base);
-            let Some(slot) = usize::try_from(index).ok().filter(|_| index < words).and_then(|i| seen.get_mut(i))
+            let Some(slot) = usize::try_from(index)
+                .ok()
+                .filter(|_| index < words)
+                .and_then(|i| seen.get_mut(i))
             else {
                 return Delivery::Altered { offset: at };
             };
@@ -186,7 +195,10 @@ mod tests {
             Delivery::of(base, 4, &words([base, base + 2, base + 3].into_iter())),
             Delivery::Lost { offset: 8 }
         );
-        assert_eq!(Delivery::of(base, 4, &words(base..base + 2)), Delivery::Lost { offset: 16 });
+        assert_eq!(
+            Delivery::of(base, 4, &words(base..base + 2)),
+            Delivery::Lost { offset: 16 }
+        );
         assert_eq!(
             Delivery::of(base, 4, &words([base + 1, base, base + 2, base + 3].into_iter())),
             Delivery::Reordered { offset: 8 }
@@ -225,7 +237,11 @@ mod tests {
         };
         let o = check(&lost);
         assert_eq!(o.status, Status::Fail);
-        assert!(o.message.contains("stream 1 connection 2: 24 of 32 bytes"), "{}", o.message);
+        assert!(
+            o.message.contains("stream 1 connection 2: 24 of 32 bytes"),
+            "{}",
+            o.message
+        );
         let none = RelayObservation {
             not_observed: Some("the source was refused".into()),
             ..Default::default()

@@ -30,7 +30,8 @@ impl Check for RequestId {
     }
 
     fn applies(&self, e: &Evidence) -> bool {
-        e.as_case().is_some_and(|c| c.answer().is_ok() && sdk_sendable(c.request))
+        e.as_case()
+            .is_some_and(|c| c.answer().is_ok() && sdk_sendable(c.request))
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {

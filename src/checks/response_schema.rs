@@ -33,15 +33,22 @@ impl Check for ResponseSchema {
 
     fn applies(&self, e: &Evidence) -> bool {
         e.as_case().is_some_and(|c| c.success_mode().is_some())
-            || e.as_step().is_some_and(|s| s.succeeded() && !s.operation().is_some_and(|op| DESCRIBED.contains(&op)))
+            || e.as_step().is_some_and(|s| {
+                s.succeeded()
+                    && !s
+                        .operation()
+                        .is_some_and(|op| super::describe_shape::OPERATIONS.contains(&op))
+            })
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {
         if let Some(s) = e.as_step() {
             return vec![match s.operation() {
                 Some(op) => check_operation(op, s.response),
-                None => CheckOutcome::fail(ID, "a success to a request that names no operation")
-                    .with("an error (no X-Amz-Target of the service)", format!("HTTP {}", s.response.status)),
+                None => CheckOutcome::fail(ID, "a success to a request that names no operation").with(
+                    "an error (no X-Amz-Target of the service)",
+                    format!("HTTP {}", s.response.status),
+                ),
             }];
         }
         one(rotation_success(e, ID).map(|(resp, _)| check(resp)))
@@ -56,9 +63,6 @@ pub fn media_type(resp: &HttpResponse) -> Option<String> {
     let ct = resp.header("Content-Type")?;
     Some(ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
-
-/// The successes describe-shape judges (OpenTunnel's and DescribeTunnel's).
-const DESCRIBED: [&str; 2] = ["OpenTunnel", "DescribeTunnel"];
 
 /// A successful rotation.
 pub fn check(resp: &HttpResponse) -> CheckOutcome {

@@ -38,7 +38,10 @@ impl Check for SourceDestinationConfig {
         expects(e, |x| matches!(x, Expectation::SourceWithDestinationConfig))
             || step_expects(e, StepExpectation::SourceWithDestinationConfig)
             || e.as_observed().is_some_and(|o| o.full)
-            || matches!(observation(e), Some(DataPlaneObservation::SourceDestinationConfig { .. }))
+            || matches!(
+                observation(e),
+                Some(DataPlaneObservation::SourceDestinationConfig { .. })
+            )
             || is_not_run_of(e, ID)
     }
 
@@ -47,9 +50,8 @@ impl Check for SourceDestinationConfig {
             return o;
         }
         if let Some(s) = e.as_step() {
-            return vec![refused(s.response).unwrap_or_else(|| {
-                CheckOutcome::pass(ID, format!("refused ({})", summary(s.response)))
-            })];
+            return vec![refused(s.response)
+                .unwrap_or_else(|| CheckOutcome::pass(ID, format!("refused ({})", summary(s.response))))];
         }
         if let Some(o) = e.as_observed() {
             return vec![check_reported(o)];
@@ -130,16 +132,25 @@ pub fn check_reported(o: &TunnelObservation) -> CheckOutcome {
 /// source token from OpenTunnel, after it.
 pub fn check_data_plane(refusal: &HttpResponse, old_source: &Handshake) -> CheckOutcome {
     if !(400..500).contains(&refusal.status) {
-        return CheckOutcome::skip(ID, "the request was not refused, so its tokens may have changed (judged above)");
+        return CheckOutcome::skip(
+            ID,
+            "the request was not refused, so its tokens may have changed (judged above)",
+        );
     }
     if old_source.status.is_none() {
         return CheckOutcome::error(ID, format!("the handshake got no answer: {}", old_source.line()));
     }
     if old_source.accepted() {
-        CheckOutcome::pass(ID, "after the refusal the source token still connects (nothing was rotated)")
+        CheckOutcome::pass(
+            ID,
+            "after the refusal the source token still connects (nothing was rotated)",
+        )
     } else {
-        CheckOutcome::fail(ID, "refused, but the source token no longer connects: it was rotated or revoked")
-            .with("HTTP 101 with the unchanged source token", old_source.line())
+        CheckOutcome::fail(
+            ID,
+            "refused, but the source token no longer connects: it was rotated or revoked",
+        )
+        .with("HTTP 101 with the unchanged source token", old_source.line())
     }
 }
 

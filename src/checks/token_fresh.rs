@@ -8,7 +8,7 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 
 use serde_json::Value;
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use super::{one, rotation_body, About, Check, CheckId, CheckOutcome, Evidence};
 use crate::secret::SecretString;
 use crate::spec::facts::{self, ClientMode};
 
@@ -24,7 +24,8 @@ impl Check for TokenFresh {
     fn about(&self) -> About {
         About {
             id: ID,
-            description: "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
+            description:
+                "returned tokens are non-empty, distinct from each other and from every earlier token of the tunnel",
             citation: facts::CITE_REVOKES,
             statements: &["api.returns-new-cat"],
         }
@@ -146,7 +147,10 @@ mod tests {
     #[test]
     fn new_distinct_tokens_pass() {
         let body = json!({"sourceAccessToken": "s2", "destinationAccessToken": "d2"});
-        assert_eq!(check(&body, ClientMode::All, &hist(&["s1", "d1"]).as_slice()).status, Status::Pass);
+        assert_eq!(
+            check(&body, ClientMode::All, &hist(&["s1", "d1"]).as_slice()).status,
+            Status::Pass
+        );
     }
 
     #[test]

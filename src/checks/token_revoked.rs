@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-use super::data_plane::{is_not_run_of, not_run, observation, DataPlaneObservation, unanswered, Handshake};
+use super::data_plane::{is_not_run_of, not_run, observation, unanswered, DataPlaneObservation, Handshake};
 use super::{About, Check, CheckId, CheckOutcome, Evidence};
 use crate::spec::facts;
 

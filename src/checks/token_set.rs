@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use super::{one, rotation_body, About, Check, CheckId, CheckOutcome, Evidence};
 use crate::spec::facts::{self, ClientMode, TOKEN_MEMBERS};
 
 impl CheckId {

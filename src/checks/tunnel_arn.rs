@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{About, Check, CheckId, CheckOutcome, Evidence, one, rotation_body};
+use super::{one, rotation_body, About, Check, CheckId, CheckOutcome, Evidence};
 use crate::spec::facts;
 
 impl CheckId {
@@ -26,7 +26,8 @@ impl Check for TunnelArn {
 
     fn applies(&self, e: &Evidence) -> bool {
         e.as_case().is_some_and(|c| c.success_mode().is_some())
-            || e.as_step().is_some_and(|s| s.succeeded() && s.tokens.is_some() && s.tunnel_arn.is_some())
+            || e.as_step()
+                .is_some_and(|s| s.succeeded() && s.tokens.is_some() && s.tunnel_arn.is_some())
     }
 
     fn judge(&self, e: &Evidence) -> Vec<CheckOutcome> {

@@ -1,7 +1,9 @@
 //! valid-accepted: valid input (boundary values included) on an OPEN tunnel gets HTTP 200; so does
 //! a lifecycle step's valid input on a tunnel that exists, or on none (OpenTunnel, ListTunnels).
 
-use super::{answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation};
+use super::{
+    answered, expects, one, step_expects, summary, About, Check, CheckId, CheckOutcome, Evidence, StepExpectation,
+};
 use crate::cases::Expectation;
 use crate::spec::facts;
 use crate::wire::HttpResponse;

@@ -172,11 +172,12 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
     eprintln!(
         "rotcheck fuzz: seed {}, {} for {:.1?}, concurrency {}; {}",
         args.seed,
-        endpoint.as_deref().unwrap_or("the built-in reference implementation"),
+        target_words(endpoint.as_deref()),
         args.duration,
         args.concurrency,
         budget_words(budget, opts.rate)
     );
+    let request_timeout = opts.timeout;
     let (client, embedded) = connect(&args, endpoint.is_some(), opts).await?;
     let config = FuzzConfig {
         seed: args.seed,
@@ -187,16 +188,13 @@ pub async fn run(args: FuzzArgs, verbose: u8) -> anyhow::Result<ExitCode> {
         embedded: embedded.is_some(),
         region: client.region().to_owned(),
         max_tunnels_opened: budget.map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+        request_timeout,
         ..FuzzConfig::default()
     };
 
     let (cancel_tx, cancel_rx) = tokio::sync::watch::channel(false);
-    let interrupt = tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\ninterrupted: stopping and deleting the fuzzer's tunnels");
-            let _ = cancel_tx.send(true);
-        }
-    });
+    // Ctrl-C, SIGTERM (a CI cancel) and SIGHUP all stop the campaign and delete its tunnels.
+    let interrupt = super::signals::spawn_interrupt(cancel_tx);
     let progress = CampaignProgress::new(ProgressMode::detect(args.progress.no_progress));
     let summary = fuzzing::fuzz(Arc::new(client), &config, &progress, cancel_rx).await;
     progress.finish();
@@ -250,7 +248,7 @@ async fn connect(
         }
         return Ok((client, None));
     }
-    let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
+    let region = args.endpoint.embedded_region();
     let (client, srv) = rotcheck::target::start_embedded(&region, 1.0, &opts).await?;
     Ok((client, Some(srv)))
 }
@@ -318,6 +316,15 @@ pub(super) const DEFAULT_REMOTE_MAX_TUNNELS_OPENED: u64 = 10;
 pub(super) fn tunnel_budget(args: &FuzzArgs, endpoint: Option<&str>) -> Option<u64> {
     args.max_tunnels_opened
         .or(is_remote(endpoint).then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED))
+}
+
+/// What the first line names as the target: the endpoint without credentials a user may have
+/// pasted into its URL, or the built-in target.
+pub(super) fn target_words(endpoint: Option<&str>) -> String {
+    endpoint.map_or_else(
+        || "the built-in reference implementation".to_owned(),
+        rotcheck::redact::endpoint,
+    )
 }
 
 /// How the budget reads on a campaign's first line.

@@ -76,7 +76,7 @@ async fn connect(args: &FuzzArgs, count: usize) -> anyhow::Result<Targets> {
             if args.time_scale.is_some() {
                 bail!("--time-scale is for --endpoint: the built-in server's clock is moved forward, nothing waits");
             }
-            let region = args.endpoint.region.clone().unwrap_or_else(|| "us-east-1".into());
+            let region = args.endpoint.embedded_region();
             let (mut apis, mut servers) = (Vec::new(), Vec::new());
             for _ in 0..count {
                 let (client, server, control) =
@@ -106,9 +106,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     // credentials are even looked up).
     let (endpoint, opts) = super::fuzz::endpoint_and_options(&args)?;
     let budget = super::fuzz::tunnel_budget(&args, endpoint.as_deref());
-    let describe = endpoint
-        .clone()
-        .unwrap_or_else(|| "the built-in reference implementation".into());
+    let describe = super::fuzz::target_words(endpoint.as_deref());
     if let Some(text) = &args.replay {
         let steps = notation::parse(text).context("--replay")?;
         if steps.is_empty() {

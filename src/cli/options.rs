@@ -39,6 +39,13 @@ pub struct EndpointArgs {
 }
 
 impl EndpointArgs {
+    /// The region the built-in target signs for: --region, else the default.
+    pub fn embedded_region(&self) -> String {
+        self.region
+            .clone()
+            .unwrap_or_else(|| rotcheck::client::config::DEFAULT_REGION.into())
+    }
+
     /// The endpoint, from --endpoint else the environment (read through `env`), and the setting
     /// that named it; None: no endpoint was given (the built-in target).
     pub fn resolve(&self, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<(String, EndpointSource)>> {

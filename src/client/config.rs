@@ -97,8 +97,9 @@ impl ConnectOptions {
 /// An endpoint URL: http or https, with a host, without query or fragment (requests go to its
 /// path, `/` unless it has one, as the SDKs do).
 pub fn parse_endpoint(s: &str) -> Result<Url, ClientError> {
+    // The URL may hold the very credentials it is refused for: the error shows it without them.
     let invalid = |reason: &str| ClientError::InvalidEndpoint {
-        endpoint: s.to_owned(),
+        endpoint: crate::redact::endpoint(s),
         reason: reason.to_owned(),
     };
     let url = Url::parse(s.trim()).map_err(|e| invalid(&e.to_string()))?;

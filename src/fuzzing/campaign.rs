@@ -49,6 +49,8 @@ pub struct FuzzConfig {
     /// its tunnels from batch to batch (rotations are free), so it opens two unless the endpoint
     /// closes them; when the budget is spent it stops and says so.
     pub max_tunnels_opened: Option<usize>,
+    /// How long one request may wait for its answer (`--timeout`): the watchdog allows it.
+    pub request_timeout: Duration,
 }
 
 impl Default for FuzzConfig {
@@ -65,6 +67,7 @@ impl Default for FuzzConfig {
             embedded: true,
             region: "us-east-1".into(),
             max_tunnels_opened: None,
+            request_timeout: runner::Limits::default().request_timeout,
         }
     }
 }
@@ -227,12 +230,10 @@ fn run_config(config: &FuzzConfig, prefix: &str) -> RunConfig {
         endpoint: config.endpoint.clone(),
         embedded: config.embedded,
         region: config.region.clone(),
-        // The fuzzer hunts 5xx answers: a very short backoff keeps its request rate (a 5xx that
-        // persists through the retries is still what it judges); throttling answers also slow the
-        // client's rate limiter down.
         limits: runner::Limits {
-            retry: crate::client::RetryPolicy::with_base(Duration::from_millis(10)),
+            retry: crate::client::RetryPolicy::with_base(super::FUZZ_RETRY_BASE),
             max_opened: config.max_tunnels_opened,
+            request_timeout: config.request_timeout,
             ..runner::Limits::default()
         },
         // Fuzzing judges by the spec only: an advisory is never a finding.

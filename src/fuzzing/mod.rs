@@ -23,5 +23,10 @@ pub mod seeds;
 pub mod sequences;
 pub mod shrink;
 
+/// The base of both campaigns' retry backoff: short, since the fuzzers hunt 5xx answers (a 5xx
+/// that persists through the retries is still judged; throttling answers also slow the client's
+/// rate limiter down).
+pub(crate) const FUZZ_RETRY_BASE: std::time::Duration = std::time::Duration::from_millis(10);
+
 pub use campaign::{fuzz, FuzzConfig, FuzzProgress, FuzzSummary};
 pub use sequences::SequenceSummary;

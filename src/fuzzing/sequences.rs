@@ -34,10 +34,6 @@ use crate::client::{retry, Client};
 use crate::server::Control;
 use crate::wire::{HttpRequest, HttpResponse};
 
-/// The base of the retries' backoff: short, as the request fuzzer's (a 5xx that persists through
-/// the retries is still judged; throttling also slows the client's rate limiter down).
-const FUZZ_RETRY_BASE: Duration = Duration::from_millis(10);
-
 /// How time passes on the endpoint a [`ClientApi`] talks to.
 pub enum EndpointClock {
     /// The built-in server: its clock is moved forward, nothing waits.
@@ -93,7 +89,7 @@ impl Api for ClientApi {
         // What a real client finally sees: the SDKs' standard retry mode (a transient 503 that a
         // retry clears is no finding), with the fuzzer's short backoff.
         let request = HttpRequest::json(op, body);
-        let policy = crate::client::RetryPolicy::with_base(FUZZ_RETRY_BASE);
+        let policy = crate::client::RetryPolicy::with_base(super::FUZZ_RETRY_BASE);
         let done = retry::standard(&policy, Some(op), || self.client.send(&request), |_, _| {}).await;
         match done.result {
             Ok(resp) => classify(op, resp),

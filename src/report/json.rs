@@ -67,7 +67,7 @@ pub fn to_value(result: &RunResult, opts: &RenderOptions) -> Value {
         "tool": {"name": "rotcheck", "version": meta.tool_version},
         "run": {
             "seed": meta.seed,
-            "endpoint": super::display_endpoint(&meta.endpoint),
+            "endpoint": crate::redact::endpoint(&meta.endpoint),
             "embedded": meta.embedded,
             "region": r.scrub(&meta.region),
             "time_scale": meta.time_scale,

@@ -43,7 +43,7 @@ fn heading(out: &mut String, result: &RunResult) {
     let target = if meta.embedded {
         "the built-in reference implementation".to_owned()
     } else {
-        super::display_endpoint(&meta.endpoint)
+        crate::redact::endpoint(&meta.endpoint)
     };
     let _ = writeln!(
         out,

@@ -174,22 +174,6 @@ pub fn sorted_outcomes(case: &CaseResult) -> Vec<&CheckOutcome> {
     outcomes
 }
 
-/// The endpoint fit for output: user information (`user:password@`) and query strings removed,
-/// since people do paste credentials into URLs.
-pub fn display_endpoint(endpoint: &str) -> String {
-    match reqwest::Url::parse(endpoint) {
-        Ok(mut url) if url.has_host() => {
-            let _ = url.set_username("");
-            let _ = url.set_password(None);
-            url.set_query(None);
-            url.set_fragment(None);
-            url.to_string()
-        }
-        // Not a URL with a host (e.g. `embedded`): nothing to strip.
-        _ => endpoint.to_owned(),
-    }
-}
-
 /// A duration for people: `850 ms`, `42 s`, `2.8 min`, `1.5 h`.
 pub fn fmt_duration(d: std::time::Duration) -> String {
     let secs = d.as_secs_f64();
@@ -207,15 +191,6 @@ pub fn fmt_duration(d: std::time::Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn endpoint_loses_credentials_and_query() {
-        assert_eq!(
-            display_endpoint("https://AKID:secret@example.test:8443/x?X-Amz-Signature=abc"),
-            "https://example.test:8443/x"
-        );
-        assert_eq!(display_endpoint("embedded"), "embedded");
-    }
 
     /// Regression: the terminal summary repeated the same "no data plane given" reason once per
     /// data-plane check (five lines).

@@ -56,7 +56,7 @@ fn curl_for_case(result: &RunResult, case: &CaseResult) -> String {
         ));
         EMBEDDED_REPRO_URL.to_owned()
     } else {
-        super::display_endpoint(&meta.endpoint)
+        crate::redact::endpoint(&meta.endpoint)
     };
     if matches!(case.tunnel, TunnelState::Open { .. } | TunnelState::Closed) {
         out.push_str(
@@ -173,7 +173,7 @@ pub fn rerun_command(meta: &RunMeta, case_id: &str, opts: &RenderOptions) -> Str
         EMBEDDED_TIME_SCALE
     } else {
         args.push("--endpoint".into());
-        args.push(shell_quote(&super::display_endpoint(&meta.endpoint)));
+        args.push(shell_quote(&crate::redact::endpoint(&meta.endpoint)));
         args.push("--region".into());
         args.push(shell_quote(&meta.region));
         if meta.live {

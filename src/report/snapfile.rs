@@ -50,7 +50,7 @@ fn expression(result: &RunResult) -> String {
     let meta = &result.meta;
     let mut cmd = format!("rotcheck run --seed {}", meta.seed);
     if !meta.embedded {
-        let endpoint = super::snapshot::redact_text(&super::display_endpoint(&meta.endpoint), &Default::default());
+        let endpoint = super::snapshot::redact_text(&crate::redact::endpoint(&meta.endpoint), &Default::default());
         cmd.push_str(&format!(" --endpoint {endpoint}"));
     }
     if let Some(only) = &meta.only {

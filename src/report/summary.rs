@@ -54,8 +54,8 @@ fn header(out: &mut String, result: &RunResult) {
         "embedded reference implementation".to_owned()
     } else {
         match &meta.endpoint_source {
-            Some(src) => format!("{} (from {src})", super::display_endpoint(&meta.endpoint)),
-            None => super::display_endpoint(&meta.endpoint),
+            Some(src) => format!("{} (from {src})", crate::redact::endpoint(&meta.endpoint)),
+            None => crate::redact::endpoint(&meta.endpoint),
         }
     };
     let _ = writeln!(

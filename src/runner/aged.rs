@@ -38,7 +38,7 @@ pub async fn run<T: Transport>(
     let mut response = None;
     let mut transport_error = None;
     let mut obs = AgedObservation {
-        age_ms: u64::try_from(MIN_AGE.as_millis()).unwrap_or(u64::MAX),
+        age_ms: super::result::ms(MIN_AGE),
         ..Default::default()
     };
     let prepared = match h.stop_reason() {

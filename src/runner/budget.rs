@@ -7,8 +7,11 @@
 //!
 //! Why this cannot deadlock: every holder of slots (a track of the run: the shared tunnel, the
 //! live tunnel) asks for a slot only while it holds none, and a holder never waits for another
-//! holder while it holds one; so some holder can always go on and free its slot. A track that
-//! keeps a second tunnel (the CLOSED one kept between fuzz batches) gives it up before it waits.
+//! holder while it holds one; so some holder can always go on and free its slot. The request
+//! fuzzer keeps a second tunnel (a CLOSED one, between batches) only when the budget at once
+//! leaves room for both. One gap remains: if the account's quota (LimitExceededException)
+//! lowers the budget below what that track holds, it waits on its own kept tunnel, and the
+//! watchdog ends the campaign (exit 2, naming the slot it waited for).
 //!
 //! The counts (tunnels opened, most held at once) go into the run's result.
 

@@ -127,6 +127,6 @@ pub(super) fn judge(
         transport_error,
         outcomes,
         exchanges,
-        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        duration_ms: super::result::ms(started.elapsed()),
     }
 }

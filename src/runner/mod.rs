@@ -347,7 +347,7 @@ impl<T: Transport> Session<T> {
             setup_failure: h.guard.setup_failure(),
             tunnels: h.tunnel_stats(),
             requests: h.guard.requests(),
-            duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            duration_ms: result::ms(started.elapsed()),
             baseline: None,
             redactor: h.redactor.clone(),
         }

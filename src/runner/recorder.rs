@@ -94,7 +94,7 @@ impl<'a, T: Transport> Recorder<'a, T> {
             },
         )
         .await;
-        let elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed_ms = super::result::ms(start.elapsed());
         if let Some(auth) = result.as_ref().ok().and_then(retry::auth_failure) {
             self.guard.fail_setup(format!(
                 "the endpoint refused the request's authentication ({} {}): {auth}",

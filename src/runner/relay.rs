@@ -77,7 +77,7 @@ fn words() -> u64 {
 /// each way, and report what arrived.
 pub async fn observe(dp: &DataPlane, source: SecretString, destination: SecretString) -> RelayObservation {
     let mut obs = RelayObservation {
-        wait_ms: u64::try_from(QUIET.as_millis()).unwrap_or(u64::MAX),
+        wait_ms: super::result::ms(QUIET),
         ..Default::default()
     };
     let (s_tx, s_rx, service) = match connect(dp, "source", source).await {

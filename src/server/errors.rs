@@ -52,6 +52,16 @@ impl ApiError {
     }
 }
 
+/// A text/plain answer: how the data plane refuses a handshake (and a fault renders an error).
+pub(crate) fn plain_text(status: StatusCode, message: String) -> Response {
+    let mut resp = (status, message).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    resp
+}
+
 /// How errors are rendered: each member a choice PROTOCOL.md leaves open (clients read either).
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorStyle {

@@ -9,7 +9,7 @@
 //!
 //! Active hooks run in a fixed order: the faults first, then the variants, each in catalog order.
 //! Where several answer the same question (`next_token`, `timestamp`, `success_content_type`,
-//! `render_error`, `connection_ends`, ...), the first answer wins.
+//! `success_status`, `render_error`, `connection_ends`, ...), the first answer wins.
 
 use std::time::{Duration, SystemTime};
 
@@ -126,6 +126,11 @@ pub(crate) trait Hook: Sync {
         None
     }
 
+    /// The status of a success, in place of 200.
+    fn success_status(&self, _op: Op) -> Option<axum::http::StatusCode> {
+        None
+    }
+
     /// The last change to every response, errors and refusals before dispatch included.
     fn finish_response(&self, _response: &mut Response) {}
 
@@ -201,6 +206,12 @@ pub(crate) trait Hook: Sync {
         false
     }
 
+    /// A spent token reconnects (with the client token it is bound to, or admitted by a hook):
+    /// true refuses it as spent.
+    fn refuse_reconnect(&self) -> bool {
+        false
+    }
+
     /// The last change to a data-plane upgrade answer: the 101 (`refused` None) or the refusal.
     fn finish_upgrade(&self, _refused: Option<RefusalReason>, _response: &mut Response) {}
 
@@ -219,6 +230,9 @@ pub(crate) trait Hook: Sync {
     fn full_peer_queue(&self) -> FullQueue {
         FullQueue::Wait
     }
+
+    /// The messages a connection is sent first, right after the 101 (`SERVICE_IDS`): rewrites them.
+    fn opening_messages(&self, _messages: &mut Vec<Bytes>) {}
 
     /// How the relay gathers queued frames for one write (None: one frame at a time).
     fn gather_frames(&self) -> Option<Gather> {

@@ -122,7 +122,11 @@ async fn serve(state: &AppState, req: Request) -> (Option<Op>, Response) {
                 .hooks()
                 .find_map(|h| h.success_content_type(op))
                 .unwrap_or(state.behaviour().content_type);
-            let mut resp = (StatusCode::OK, Body::from(body.to_string())).into_response();
+            let status = state
+                .hooks()
+                .find_map(|h| h.success_status(op))
+                .unwrap_or(StatusCode::OK);
+            let mut resp = (status, Body::from(body.to_string())).into_response();
             resp.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             (Some(op), resp)

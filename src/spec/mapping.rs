@@ -86,6 +86,13 @@ fn ignored_owner(reason: &str) -> String {
     format!("non_normative entry \"{short}{more}\"")
 }
 
+/// The first piece of `quote` (split at `[...]`, the elision mark) not found in `text` after the
+/// previous piece; None when the whole quote occurs, whitespace-normalized. How every citation
+/// and statement quote is looked up in the spec.
+pub fn quote_missing_piece(quote: &str, text: &str) -> Option<String> {
+    missing_piece(&pieces(quote), &normalize(text))
+}
+
 fn pieces(quote: &str) -> Vec<String> {
     quote.split(ELISION).map(normalize).filter(|p| !p.is_empty()).collect()
 }
@@ -181,21 +188,28 @@ fn unmapped_problems(file: &str, cover: &Cover, problems: &mut Vec<MappingProble
     }
 }
 
+/// Statement `id`'s quote: a problem when it is not in `cover` (`file` names where), and its
+/// pieces marked as mapped.
+fn map_quote(cover: &mut Cover, id: &str, file: String, quote: &str, problems: &mut Vec<MappingProblem>) {
+    let ps = pieces(quote);
+    if let Some(piece) = missing_piece(&ps, &cover.text) {
+        problems.push(MappingProblem::QuoteNotFound {
+            owner: statement_owner(id),
+            file,
+            piece,
+        });
+    }
+    for p in &ps {
+        cover.mark(p);
+    }
+}
+
 fn check_text(statements: &Statements, file: &SpecFile, problems: &mut Vec<MappingProblem>) {
     let sentences = text_sentences(file.text);
     let mut cover = Cover::new(sentences.into_iter().map(|s| (format!("line {}", s.line), s.text)));
     for s in statements.statements.iter().filter(|s| s.source == file.name) {
-        let ps = pieces(s.text.as_deref().unwrap_or_default());
-        if let Some(piece) = missing_piece(&ps, &cover.text) {
-            problems.push(MappingProblem::QuoteNotFound {
-                owner: statement_owner(&s.id),
-                file: file.name.to_owned(),
-                piece,
-            });
-        }
-        for p in &ps {
-            cover.mark(p);
-        }
+        let quote = s.text.as_deref().unwrap_or_default();
+        map_quote(&mut cover, &s.id, file.name.to_owned(), quote, problems);
     }
     for n in statements.non_normative.iter().filter(|n| n.source == file.name) {
         for q in &n.quotes {
@@ -257,17 +271,13 @@ fn check_model(statements: &Statements, file: &SpecFile, problems: &mut Vec<Mapp
             .filter(|s| ours(&s.source) && s.path.as_deref() == Some(&doc.path))
         {
             let Some(text) = &s.text else { continue };
-            let ps = pieces(text);
-            if let Some(piece) = missing_piece(&ps, &cover.text) {
-                problems.push(MappingProblem::QuoteNotFound {
-                    owner: statement_owner(&s.id),
-                    file: format!("{} at {}", file.name, doc.path),
-                    piece,
-                });
-            }
-            for p in &ps {
-                cover.mark(p);
-            }
+            map_quote(
+                &mut cover,
+                &s.id,
+                format!("{} at {}", file.name, doc.path),
+                text,
+                problems,
+            );
         }
         for (i, n) in statements
             .non_normative

@@ -144,10 +144,7 @@ impl Statements {
         let doc: Value = serde_json::from_str(text).map_err(|e| StatementsError::Json(e.to_string()))?;
         let schema: Value =
             serde_json::from_str(STATEMENTS_SCHEMA).map_err(|e| StatementsError::Schema(e.to_string()))?;
-        let validator = jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft202012)
-            .build(&schema)
-            .map_err(|e| StatementsError::Schema(e.to_string()))?;
+        let validator = super::schema::compile(&schema).map_err(StatementsError::Schema)?;
         let errors: Vec<String> = validator
             .iter_errors(&doc)
             .map(|e| format!("at {}: {e}", e.instance_path()))

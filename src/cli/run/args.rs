@@ -435,7 +435,7 @@ impl Settings {
     pub fn target_name(&self) -> String {
         self.endpoint
             .as_deref()
-            .map(rotcheck::report::display_endpoint)
+            .map(rotcheck::redact::endpoint)
             .unwrap_or_else(|| "the built-in reference implementation".into())
     }
 }

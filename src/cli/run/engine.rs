@@ -17,9 +17,6 @@ use rotcheck::server::RunningServer;
 
 use super::Settings;
 
-/// The region the built-in target signs for unless --region says otherwise.
-const EMBEDDED_REGION: &str = "us-east-1";
-
 /// The runner's progress events, drawn by the report module.
 struct Sink<'a>(&'a Progress);
 
@@ -59,11 +56,7 @@ impl Target {
                 region,
             });
         }
-        let region = settings
-            .signing
-            .region
-            .clone()
-            .unwrap_or_else(|| EMBEDDED_REGION.into());
+        let region = settings.signing.embedded_region();
         let (client, server) = rotcheck::target::start_embedded(&region, settings.time_scale, &opts).await?;
         Ok(Target {
             client,

@@ -170,10 +170,11 @@ fn list_checks() -> String {
     for id in CheckId::all() {
         let cite = id.citation();
         out.push_str(&format!(
-            "{id}\n    {}\n    spec ({}): \"{}\"\n",
+            "{id}\n    {}\n    spec ({}): \"{}\"\n    statements: {} (rotcheck spec --check {id})\n",
             id.description(),
             cite.source,
-            cite.text
+            cite.text,
+            id.statements().join(", "),
         ));
     }
     out
@@ -232,11 +233,16 @@ mod tests {
     }
 
     #[test]
-    fn every_check_is_listed_with_its_spec_sentence() {
+    fn every_check_is_listed_with_its_spec_sentence_and_statements() {
         let text = list_checks();
         for id in CheckId::all() {
             assert!(text.contains(&format!("{id}\n    {}\n", id.description())), "{id}");
         }
         assert_eq!(text.matches("    spec (").count(), CheckId::all().count());
+        // The ids a reader looks up in `rotcheck spec`, the primary one first.
+        assert!(text.contains("token-set\n"));
+        let token_set = &text[text.find("token-set\n").unwrap()..];
+        let line = token_set.lines().find(|l| l.starts_with("    statements: ")).unwrap();
+        assert!(line.contains(CheckId::TOKEN_SET.statements()[0]), "{line}");
     }
 }

@@ -189,13 +189,18 @@ pub fn read_offer(parts: &Parts) -> Result<Offer, Refusal> {
     })
 }
 
+/// What a handshake refuses for a spent token.
+const SPENT: &str = "Invalid access token: the token was previously used and cannot be used again";
+
 /// The tunnel and side the offer connects to. `is_open` tells whether a tunnel is OPEN now;
-/// `admits` whether a refusal for a reason is admitted instead (the hooks' say).
+/// `admits` whether a refusal for a reason is admitted instead, and `refuses_reconnect` whether
+/// a spent token that would reconnect is refused (the hooks' say).
 pub fn admit<'s>(
     store: &'s Store,
     offer: &Offer,
     is_open: impl Fn(&StoredTunnel) -> bool,
     admits: impl Fn(RefusalReason) -> bool,
+    refuses_reconnect: bool,
 ) -> Result<(&'s StoredTunnel, Side), Refusal> {
     let refuse = |reason, message: String| {
         if admits(reason) {
@@ -204,21 +209,20 @@ pub fn admit<'s>(
             Err(Refusal::new(reason, message))
         }
     };
-    let (tunnel, side) = match (store.find_token(&offer.token), store.find_revoked(&offer.token)) {
-        (Some(found), _) => found,
-        (None, Some(found)) => {
-            refuse(
-                RefusalReason::Revoked,
-                "Invalid access token: the token was revoked by a rotation".into(),
-            )?;
-            found
-        }
-        (None, None) => {
-            return Err(Refusal::new(
-                RefusalReason::UnknownToken,
-                "Invalid access token: the token is not valid",
-            ))
-        }
+    // The revoked tokens are searched only for a token no tunnel holds now.
+    let (tunnel, side) = if let Some(found) = store.find_token(&offer.token) {
+        found
+    } else if let Some(found) = store.find_revoked(&offer.token) {
+        refuse(
+            RefusalReason::Revoked,
+            "Invalid access token: the token was revoked by a rotation".into(),
+        )?;
+        found
+    } else {
+        return Err(Refusal::new(
+            RefusalReason::UnknownToken,
+            "Invalid access token: the token is not valid",
+        ));
     };
     if side != offer.mode {
         refuse(
@@ -243,10 +247,10 @@ pub fn admit<'s>(
             "Invalid client token: the client token given does not match the client token bound to this access token"
                 .into(),
         )?,
-        (Some(_), _) => refuse(
-            RefusalReason::Spent,
-            "Invalid access token: the token was previously used and cannot be used again".into(),
-        )?,
+        (Some(_), _) => refuse(RefusalReason::Spent, SPENT.into())?,
+    }
+    if refuses_reconnect && tunnel.side(side).spent.is_some() {
+        return Err(Refusal::new(RefusalReason::Spent, SPENT));
     }
     Ok((tunnel, side))
 }

@@ -36,17 +36,17 @@ mod relay;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 pub(crate) use connections::Connections;
 
+use super::errors::plain_text;
 use super::hooks::StateChange;
 use super::state::AppState;
 use super::store::{self, Side, StoredTunnel};
@@ -133,7 +133,8 @@ fn admit(state: &AppState, offer: &handshake::Offer, spend: bool) -> Result<(Str
     let instant = state.instant_expiry();
     let mut store = state.store();
     let admits = |reason| state.hooks().any(|h| h.handshake_refused(reason));
-    let (id, side, services) = handshake::admit(&store, offer, |t| t.is_open(now, instant), admits)
+    let refuses_reconnect = state.hooks().any(|h| h.refuse_reconnect());
+    let (id, side, services) = handshake::admit(&store, offer, |t| t.is_open(now, instant), admits, refuses_reconnect)
         .map(|(t, side)| (t.id.clone(), side, services_of(t)))?;
     if spend {
         if let Some(t) = store.get_mut(&id) {
@@ -144,11 +145,7 @@ fn admit(state: &AppState, offer: &handshake::Offer, spend: bool) -> Result<(Str
 }
 
 fn refuse(state: &AppState, r: Refusal) -> Response {
-    let mut resp = (r.status, Body::from(r.message)).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    let mut resp = plain_text(r.status, r.message);
     for h in state.hooks() {
         h.finish_upgrade(Some(r.reason), &mut resp);
     }

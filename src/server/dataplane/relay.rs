@@ -138,8 +138,17 @@ pub(super) async fn run(
         counts: ByteCounts::default(),
     };
     let (mut sink, mut stream) = socket.split();
-    let hello = frame::encode(&frame::service_ids(services)).unwrap_or_default();
-    let end = if sink.send(Message::Binary(Bytes::from(hello))).await.is_err() {
+    let mut opening = vec![Bytes::from(
+        frame::encode(&frame::service_ids(services)).unwrap_or_default(),
+    )];
+    for h in state.hooks() {
+        h.opening_messages(&mut opening);
+    }
+    let mut sent = true;
+    for message in opening {
+        sent = sent && sink.send(Message::Binary(message)).await.is_ok();
+    }
+    let end = if !sent {
         End::gone("the SERVICE_IDS message could not be sent")
     } else {
         // The streams of the replaced connection are reset before anything new is relayed.

@@ -1,10 +1,9 @@
 //! `error-body-plain-text`: rotation errors are text/plain with the message only, no error type
 //! anywhere.
 
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::server::errors::{ApiError, ErrorStyle};
+use crate::server::errors::{plain_text, ApiError, ErrorStyle};
 use crate::server::hooks::Hook;
 use crate::spec::Op;
 
@@ -15,11 +14,6 @@ impl Hook for ErrorBodyPlainText {
         if op != Some(Op::RotateTunnelAccessToken) {
             return None;
         }
-        let mut resp = (err.status, err.message.clone()).into_response();
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        Some(resp)
+        Some(plain_text(err.status, err.message.clone()))
     }
 }

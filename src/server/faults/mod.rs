@@ -22,7 +22,10 @@
 //! point where it is called) and call it from the faithful code at that point, never a test for
 //! a particular fault, and never a field or knob named after it (`tests/server_names.rs`).
 
+use serde_json::Value;
+
 use super::catalog::catalog;
+use crate::spec::Op;
 
 catalog! {
     /// A deliberate deviation from the spec.
@@ -69,6 +72,10 @@ catalog! {
             "a missing clientMode is treated as ALL instead of being refused",
         ServicesUnchecked => services_unchecked, "services-unchecked",
             "destinationConfig.services is not validated (empty list, bad items accepted)",
+        ServicesOptional => services_optional, "services-optional",
+            "a destinationConfig without its required services is accepted",
+        ThingNameUnchecked => thing_name_unchecked, "thing-name-unchecked",
+            "destinationConfig.thingName is not validated (empty, too long or off its pattern accepted)",
         MaxLengthOffByOne => max_length_off_by_one, "max-length-off-by-one",
             "a 128-character tunnelId or service is refused as too long",
         SpecialCharsRejected => special_chars_rejected, "special-chars-rejected",
@@ -89,12 +96,16 @@ catalog! {
             "a request member the model does not know gets HTTP 500",
         SuccessContentTypeHtml => success_content_type_html, "success-content-type-html",
             "successful rotations are labelled Content-Type text/html",
+        SuccessStatus201 => success_status_201, "success-status-201",
+            "successful rotations are answered with HTTP 201 instead of 200",
         TimestampsAsStrings => timestamps_as_strings, "timestamps-as-strings",
             "DescribeTunnel reports createdAt and lastUpdatedAt as ISO-8601 strings",
         RevokedTokenAccepted => revoked_token_accepted, "revoked-token-accepted",
             "data plane: a rotated side's previous token still opens a connection",
         RotationRevokesOtherSide => rotation_revokes_other_side, "rotation-revokes-other-side",
             "data plane: a SOURCE or DESTINATION rotation also revokes the other side's token",
+        RevokedTokenRefused500 => revoked_token_refused_500, "revoked-token-refused-500",
+            "data plane: a rotated side's previous token is refused with HTTP 500 instead of a 4xx",
         NewTokenRefused => new_token_refused, "new-token-refused",
             "data plane: a rotated side's new token is refused (it counts as already used)",
         RefusedRotationRevokesSource => refused_rotation_revokes_source, "refused-rotation-revokes-source",
@@ -103,6 +114,8 @@ catalog! {
             "data plane: a token connects again and again without a client token",
         ClientTokenIgnored => client_token_ignored, "client-token-ignored",
             "data plane: a spent token reconnects with any client token, not only the one it bound",
+        ClientTokenReconnectRefused => client_token_reconnect_refused, "client-token-reconnect-refused",
+            "data plane: a spent token is refused even with the client token it was bound to",
         ClosedTunnelTokenAccepted => closed_tunnel_token_accepted, "closed-tunnel-token-accepted",
             "data plane: the tokens of a CLOSED tunnel still open connections",
         CloseKeepsConnections => close_keeps_connections, "close-keeps-connections",
@@ -111,6 +124,8 @@ catalog! {
             "data plane: DescribeTunnel always reports both sides DISCONNECTED",
         SubprotocolNotEchoed => subprotocol_not_echoed, "subprotocol-not-echoed",
             "data plane: the 101 carries no Sec-WebSocket-Protocol",
+        ServiceIdsWithheld => service_ids_withheld, "service-ids-withheld",
+            "data plane: a connection is never sent its SERVICE_IDS message",
         ModeMismatchAccepted => mode_mismatch_accepted, "mode-mismatch-accepted",
             "data plane: a token connects in the other side's local-proxy-mode",
         RelayDropsWhenBusy => relay_drops_when_busy, "relay-drops-when-busy",
@@ -118,6 +133,17 @@ catalog! {
         RelayReorders => relay_reorders, "relay-reorders",
             "data plane: the relay swaps each pair of frames it delivers",
     }
+}
+
+/// For `Hook::validator_view`: a rotation's body with `patch` applied (None: another operation,
+/// or `patch` found nothing to change).
+fn rotation_view(op: Op, body: &Value, patch: impl FnOnce(&mut Value) -> Option<()>) -> Option<Value> {
+    if op != Op::RotateTunnelAccessToken {
+        return None;
+    }
+    let mut copy = body.clone();
+    patch(&mut copy)?;
+    Some(copy)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use super::rotation_view;
 use crate::server::hooks::Hook;
 use crate::spec::Op;
 
@@ -10,12 +11,11 @@ pub(super) struct ServicesUnchecked;
 
 impl Hook for ServicesUnchecked {
     fn validator_view(&self, op: Op, body: &Value) -> Option<Value> {
-        if op != Op::RotateTunnelAccessToken {
-            return None;
-        }
-        let mut copy = body.clone();
-        let services = copy.pointer_mut("/destinationConfig/services").filter(|s| s.is_array())?;
-        *services = json!(["SSH"]);
-        Some(copy)
+        rotation_view(op, body, |copy| {
+            *copy
+                .pointer_mut("/destinationConfig/services")
+                .filter(|s| s.is_array())? = json!(["SSH"]);
+            Some(())
+        })
     }
 }
