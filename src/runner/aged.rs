@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::out::Stop;
 use super::recorder::{Recorder, REQUEST, VERIFY};
-use super::result::{CaseResult, ScenarioSent};
+use super::result::{CaseResult, Sent};
 use super::shared::{rotate_request, Shared};
 use super::transport::Transport;
 use crate::checks::{self, AgedObservation, CheckId, Evidence, Subject};
@@ -73,7 +73,7 @@ pub async fn run<T: Transport>(
         "scenario: rotate ALL on a tunnel opened at least {} ms earlier; createdAt and timeoutConfig must equal those read before",
         MIN_AGE.as_millis()
     );
-    let sent = ScenarioSent {
+    let sent = Sent {
         request,
         response,
         transport_error,

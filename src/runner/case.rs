@@ -9,30 +9,12 @@ use serde_json::Value;
 
 use super::judge;
 use super::recorder::{Recorder, REQUEST};
-use super::result::{CaseResult, Exchange};
+use super::result::{CaseResult, Exchange, Sent};
 use super::state::Harness;
 use super::transport::Transport;
 use crate::cases::{Case, TunnelState};
 use crate::checks::{self, CheckId};
 use crate::secret::SecretString;
-use crate::wire::{HttpRequest, HttpResponse};
-
-/// A case's request as sent and what it got.
-pub struct Sent {
-    pub request: HttpRequest,
-    pub response: Option<HttpResponse>,
-    pub transport_error: Option<String>,
-}
-
-impl Sent {
-    /// The answer's body when it was a success.
-    pub fn success_body(&self) -> Option<Value> {
-        self.response
-            .as_ref()
-            .filter(|r| r.is_success())
-            .and_then(HttpResponse::body_json)
-    }
-}
 
 /// What the runner knows of the tunnel a case ran on.
 #[derive(Default)]

@@ -16,7 +16,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Value};
 
 use super::recorder::{Recorder, REQUEST, VERIFY};
-use super::result::{ms, CaseResult, ScenarioSent};
+use super::result::{ms, CaseResult, Sent};
 use super::shared::{rotate_request, Shared};
 use super::state::{close_request, Harness};
 use super::transport::Transport;
@@ -316,7 +316,7 @@ pub async fn run<T: Transport>(
         Scenario::Revoked(mode) => mode,
         _ => ClientMode::All,
     };
-    let sent = ScenarioSent {
+    let sent = Sent {
         request: run.request,
         response: run.response,
         transport_error: run.transport_error,

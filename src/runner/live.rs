@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::out::Stop;
 use super::recorder::{REQUEST, SETUP, VERIFY};
-use super::result::{ms, CaseResult, ScenarioSent};
+use super::result::{ms, CaseResult, Sent};
 use super::state::Harness;
 use super::transport::Transport;
 use crate::checks::duration_live::{self, LiveObservation};
@@ -118,7 +118,7 @@ pub async fn run<T: Transport>(
         },
         selected,
     );
-    let sent = ScenarioSent {
+    let sent = Sent {
         request,
         response,
         transport_error,

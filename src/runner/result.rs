@@ -19,12 +19,23 @@ pub fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The rotation a scenario reports as its request, and what came of it.
+/// A request as sent and what it got: a case's own request, or the rotation a scenario reports
+/// as its request.
 #[derive(Debug, Clone)]
-pub struct ScenarioSent {
+pub struct Sent {
     pub request: HttpRequest,
     pub response: Option<HttpResponse>,
     pub transport_error: Option<String>,
+}
+
+impl Sent {
+    /// The answer's body when it was a success.
+    pub fn success_body(&self) -> Option<serde_json::Value> {
+        self.response
+            .as_ref()
+            .filter(|r| r.is_success())
+            .and_then(HttpResponse::body_json)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +69,7 @@ impl CaseResult {
         id: &str,
         description: String,
         mode: ClientMode,
-        sent: ScenarioSent,
+        sent: Sent,
         outcomes: Vec<CheckOutcome>,
         exchanges: Vec<Exchange>,
         started: Instant,

@@ -13,13 +13,13 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::case::{self, Sent};
+use super::case;
 use super::data_plane_scenarios;
 use super::error::SetupError;
 use super::out::Out;
 use super::plan::{SharedPlan, Unit};
 use super::recorder::{Recorder, VERIFY};
-use super::result::{CaseResult, Exchange};
+use super::result::{CaseResult, Exchange, Sent};
 use super::shared::Shared;
 use super::state::{Harness, OpenedTunnel};
 use super::transport::Transport;
