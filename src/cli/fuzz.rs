@@ -98,7 +98,8 @@ pub struct FuzzArgs {
     /// for the built-in target. With --sequences, each concurrent sequence keeps a tunnel open
     /// for the next: sequences that only rotate, describe, list or tag run on it, and the ones
     /// that open more tunnels, close one or let time pass take new ones, spread over --duration.
-    /// The campaign stops when the budget is spent (exit 0 without a finding).
+    /// The campaign stops when the budget is spent (exit 0 without a finding). 0: unlimited (as
+    /// for `run`).
     #[arg(long, value_name = "N", value_parser = parse_tunnel_budget)]
     pub max_tunnels_opened: Option<u64>,
 
@@ -124,15 +125,11 @@ pub struct FuzzArgs {
     pub connection: ConnectionArgs,
 }
 
-/// `--max-tunnels-opened`: a whole number of tunnels, at least 1.
+/// `--max-tunnels-opened`: a whole number of tunnels; 0 is unlimited.
 fn parse_tunnel_budget(s: &str) -> Result<u64, String> {
-    match s.trim().parse::<u64>() {
-        Ok(0) => Err("a campaign needs at least 1 tunnel (give 1 or more, e.g. 10)".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "{s:?} is not a number of tunnels (give a whole number of at least 1, e.g. 10)"
-        )),
-    }
+    s.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{s:?} is not a number of tunnels (give a whole number, e.g. 10; 0: unlimited)"))
 }
 
 /// `60s`, `5m`, `1h`, `500ms`, or seconds.
@@ -310,12 +307,15 @@ pub(super) fn endpoint_and_options(args: &FuzzArgs) -> anyhow::Result<(Option<St
 /// `--max-tunnels-opened` unless given, for a remote endpoint.
 pub(super) const DEFAULT_REMOTE_MAX_TUNNELS_OPENED: u64 = 10;
 
-/// The campaign's tunnel budget (`None`: unlimited): `--max-tunnels-opened`, else 10 for a remote
-/// `endpoint` and unlimited on loopback or for the built-in target (`None`). Both campaigns read
-/// it here.
+/// The campaign's tunnel budget (`None`: unlimited): `--max-tunnels-opened` (0: unlimited, the
+/// meaning `run` gives it), else 10 for a remote `endpoint` and unlimited on loopback or for the
+/// built-in target. Both campaigns read it here.
 pub(super) fn tunnel_budget(args: &FuzzArgs, endpoint: Option<&str>) -> Option<u64> {
-    args.max_tunnels_opened
-        .or(is_remote(endpoint).then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED))
+    match args.max_tunnels_opened {
+        Some(0) => None,
+        Some(n) => Some(n),
+        None => is_remote(endpoint).then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED),
+    }
 }
 
 /// What the first line names as the target: the endpoint without credentials a user may have
@@ -480,9 +480,10 @@ mod tests {
     }
 
     #[test]
-    fn tunnel_budgets_are_whole_numbers_of_at_least_one() {
+    fn tunnel_budgets_are_whole_numbers() {
         assert_eq!(parse_tunnel_budget("10"), Ok(10));
-        for bad in ["0", "-1", "2.5", "ten", ""] {
+        assert_eq!(parse_tunnel_budget("0"), Ok(0));
+        for bad in ["-1", "2.5", "ten", ""] {
             assert!(parse_tunnel_budget(bad).is_err(), "{bad}");
         }
     }
