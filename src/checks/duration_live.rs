@@ -25,11 +25,7 @@ impl Check for DurationLive {
             id: ID,
             description: "a tunnel rotated mid-life is CLOSED once createdAt + maxLifetimeTimeoutMinutes has passed",
             citation: facts::CITE_NOT_EXTENDED,
-            statements: &[
-                "api.not-extended",
-                "proto.rotate.not-extended",
-                "proto.lifecycle.open-until",
-            ],
+            statements: super::duration_static::NOT_EXTENDED,
         }
     }
 

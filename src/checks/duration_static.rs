@@ -18,17 +18,21 @@ const ID: CheckId = CheckId::DURATION_STATIC;
 
 pub struct DurationStatic;
 
+/// The statements both duration checks enforce: this one reads the tunnel right after a
+/// rotation, duration-live watches it reach its end.
+pub(super) const NOT_EXTENDED: &[&str] = &[
+    "api.not-extended",
+    "proto.rotate.not-extended",
+    "proto.lifecycle.open-until",
+];
+
 impl Check for DurationStatic {
     fn about(&self) -> About {
         About {
             id: ID,
             description: "after a rotation createdAt and timeoutConfig are unchanged and the tunnel is still OPEN",
             citation: facts::CITE_NOT_EXTENDED,
-            statements: &[
-                "api.not-extended",
-                "proto.rotate.not-extended",
-                "proto.lifecycle.open-until",
-            ],
+            statements: NOT_EXTENDED,
         }
     }
 
