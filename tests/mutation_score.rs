@@ -18,6 +18,9 @@ const SEED: u64 = 1;
 const TIME_SCALE: f64 = 60.0;
 /// Tunnels held at once: every fault must be caught, and every variant pass, on this budget.
 const MAX_TUNNELS: usize = 2;
+/// Tunnels opened in all against a remote endpoint by default (`--max-tunnels-opened`): the
+/// faithful server and every variant must be judged within it.
+const MAX_TUNNELS_OPENED: usize = 3;
 const START: &str = "<!-- mutation-score:start -->";
 const END: &str = "<!-- mutation-score:end -->";
 
@@ -139,6 +142,16 @@ async fn faithful_server_and_every_variant_pass_every_fault_is_caught() {
                 v.name(),
                 r.exit_code(),
                 describe_failures(&r)
+            ));
+        }
+        // Regression: an implementation that kept a tunnel's destinationConfig across a
+        // rotation (allowed) cost the run a new tunnel per config, so against AWS's default
+        // budget of 3 a conformant choice ended as exit 2. A conformant choice costs nothing.
+        if r.tunnels.opened > MAX_TUNNELS_OPENED {
+            problems.push(format!(
+                "variant {}: {} tunnels opened, more than the {MAX_TUNNELS_OPENED} a run gets against a remote endpoint",
+                v.name(),
+                r.tunnels.opened
             ));
         }
     }

@@ -541,6 +541,8 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         }
         MissingArn => s.rotate(id, "SOURCE").await.json().get("tunnelArn").is_none(),
         WrongArn => s.rotate(id, "SOURCE").await.json()["tunnelArn"] != opened["tunnelArn"],
+        TunnelArnTooLong => s.rotate(id, "SOURCE").await.json()["tunnelArn"].as_str().map(str::len) == Some(1601),
+        TunnelArnEmpty => s.rotate(id, "SOURCE").await.json()["tunnelArn"] == "",
         TokensNotRotated => s.rotate(id, "SOURCE").await.json()["sourceAccessToken"] == opened["sourceAccessToken"],
         EmptyTokens => s.rotate(id, "SOURCE").await.json()["sourceAccessToken"] == "",
         IdenticalTokens => {
@@ -608,6 +610,8 @@ async fn shows(s: &Server, fault: Fault) -> Option<bool> {
         }
         SuccessContentTypeHtml => s.rotate(id, "SOURCE").await.header("content-type") != Some(AMZ_JSON),
         TimestampsAsStrings => !s.describe(id).await["createdAt"].is_number(),
+        TunnelStatusLowercase => s.describe(id).await["status"] == "open",
+        ConnectionStatusLowercase => s.describe(id).await["sourceConnectionState"]["status"] == "disconnected",
     })
 }
 

@@ -33,6 +33,12 @@ pub struct Shared<T: Transport> {
     /// A tunnel older than this is replaced before a step, so that none expires during one
     /// (an expiry between the before and after reads would look like a closed tunnel).
     max_age: Duration,
+    /// The implementation kept the tunnel's destinationConfig across a DESTINATION rotation that
+    /// named another (PROTOCOL.md: such a rotation "may update" it). From then on a step that
+    /// wants a destinationConfig runs on the tunnel as it is: the checks compare the tunnel
+    /// before and after, never with the config the step wanted, and a new tunnel for each
+    /// config would spend the budget on a conformant choice.
+    keeps_config: bool,
 }
 
 pub fn rotate_request(tunnel_id: &str, mode: ClientMode, destination_config: Option<&Value>) -> HttpRequest {
@@ -52,6 +58,7 @@ impl<T: Transport> Shared<T> {
             tunnel: None,
             last: None,
             open_with,
+            keeps_config: false,
         }
     }
 
@@ -158,7 +165,7 @@ impl<T: Transport> Shared<T> {
             self.replace(rec, with.as_ref()).await?;
         }
         if let Some(want) = config {
-            if !self.has_config(want) {
+            if !self.has_config(want) && !self.keeps_config {
                 self.set_config(rec, want).await?;
             }
         }
@@ -172,16 +179,24 @@ impl<T: Transport> Shared<T> {
     }
 
     /// Give the tunnel the destinationConfig `want`: a DESTINATION rotation with it (which may
-    /// update the tunnel's, PROTOCOL.md infers), else a new tunnel opened with it.
+    /// update the tunnel's: PROTOCOL.md leaves it open). If the rotation was served and the
+    /// tunnel kept its config, the implementation keeps configs (`keeps_config`) and the step
+    /// runs on the tunnel as it is; a refused rotation or a tunnel no longer OPEN gets a new
+    /// tunnel opened with `want`.
     async fn set_config(&mut self, rec: &mut Recorder<'_, T>, want: &Value) -> Result<(), SetupError> {
         let request = rotate_request(&self.id(), ClientMode::Destination, Some(want));
+        let mut served = false;
         if let Ok(resp) = rec.send(SETUP, request).await {
             if let Some(b) = resp.body_json().filter(|_| resp.is_success()) {
                 self.record_answer(&b);
+                served = true;
             }
         }
         self.describe(rec, SETUP).await;
-        if status_of(self.last.as_ref()) != Some("OPEN") || !self.has_config(want) {
+        let open = status_of(self.last.as_ref()) == Some("OPEN");
+        if open && served && !self.has_config(want) {
+            self.keeps_config = true;
+        } else if !open || !self.has_config(want) {
             self.replace(rec, Some(want)).await?;
         }
         Ok(())

@@ -55,6 +55,9 @@ pub(crate) struct Behaviour {
     pub closed_rotation_error: fn(&str) -> ApiError,
     /// Whether a rotation moves the tunnel's `lastUpdatedAt`.
     pub rotation_moves_last_updated: bool,
+    /// Whether a DESTINATION or ALL rotation with a destinationConfig replaces the tunnel's
+    /// (PROTOCOL.md: it "may update" it).
+    pub rotation_updates_destination_config: bool,
 }
 
 /// The faithful answer to rotating a CLOSED tunnel.
@@ -80,6 +83,7 @@ impl Default for Behaviour {
             source_with_config_before_lookup: true,
             closed_rotation_error: closed_rotation_refused,
             rotation_moves_last_updated: true,
+            rotation_updates_destination_config: true,
         }
     }
 }

@@ -366,8 +366,9 @@ fn rotate(state: &AppState, body: &Value) -> Result<Value, ApiError> {
         source: sides.source.then(|| rotate_side(state, t, Side::Source)),
         destination: sides.destination.then(|| rotate_side(state, t, Side::Destination)),
     };
-    // A DESTINATION or ALL rotation with a destinationConfig replaces the tunnel's.
-    if mode != ClientMode::Source {
+    // A DESTINATION or ALL rotation with a destinationConfig replaces the tunnel's (or, the
+    // spec allows it, leaves it as it was).
+    if mode != ClientMode::Source && b.rotation_updates_destination_config {
         if let Some(d) = dest {
             t.destination_config = Some(d.clone());
         }

@@ -169,6 +169,17 @@ fn destination_rotation_replaces_the_destination_config() {
     )
     .unwrap();
     assert_eq!(describe(&s, &id)["destinationConfig"], cfg);
+    // The variant keeps the tunnel's (here: none) and still rotates.
+    let kept = state(&[], &[Variant::DestinationConfigKept]);
+    let (kept_id, _) = open(&kept, 10);
+    let rotated = call_json(
+        &kept,
+        Op::RotateTunnelAccessToken,
+        json!({"tunnelId": kept_id, "clientMode": "DESTINATION", "destinationConfig": cfg}),
+    )
+    .unwrap();
+    assert!(rotated["destinationAccessToken"].is_string(), "{rotated}");
+    assert_eq!(describe(&kept, &kept_id).get("destinationConfig"), None);
     let listed = call_json(&s, Op::ListTunnels, json!({"thingName": "thing-1"})).unwrap();
     assert_eq!(listed["tunnelSummaries"][0]["tunnelId"], json!(id));
     let listed = call_json(&s, Op::ListTunnels, json!({"thingName": "other"})).unwrap();

@@ -1,8 +1,10 @@
 //! Faults: plausible bugs of a real implementation, switched on with `--fault NAME`, to measure
-//! the harness against. Faults act on RotateTunnelAccessToken only (the operation under test),
-//! except `timestamps-as-strings` (DescribeTunnel) and `expiry-not-enforced` (the tunnel
-//! lifecycle). Which check is expected to catch each one is test data, not the server's business:
-//! `fixtures/fault-checks.txt`, read by `tests/mutation_score.rs` and `rotcheck serve --list-faults`.
+//! the harness against. Faults act on RotateTunnelAccessToken (the operation under test), on
+//! what DescribeTunnel reports (`timestamps-as-strings`, `tunnel-status-lowercase`,
+//! `connection-status-lowercase`), on the tunnel lifecycle (`expiry-not-enforced`) and on the
+//! data plane. Which check is expected to catch each one is test data, not the server's
+//! business: `fixtures/fault-checks.txt`, read by `tests/mutation_score.rs` and `rotcheck serve
+//! --list-faults`.
 //!
 //! Each fault is one file here: a unit struct implementing `Hook` at the points it needs
 //! (`server/hooks.rs` lists them). A fault never sets the behaviour (`configure`): that holds
@@ -58,6 +60,10 @@ catalog! {
             "rotation responses omit tunnelArn",
         WrongArn => wrong_arn, "wrong-arn",
             "rotation responses carry an ARN with another region and account",
+        TunnelArnTooLong => tunnel_arn_too_long, "tunnel-arn-too-long",
+            "rotation responses carry a tunnelArn of 1601 characters (the model allows 1600)",
+        TunnelArnEmpty => tunnel_arn_empty, "tunnel-arn-empty",
+            "rotation responses carry an empty tunnelArn",
         TokensNotRotated => tokens_not_rotated, "tokens-not-rotated",
             "rotation returns the tunnel's current tokens instead of new ones",
         EmptyTokens => empty_tokens, "empty-tokens",
@@ -100,6 +106,10 @@ catalog! {
             "successful rotations are answered with HTTP 201 instead of 200",
         TimestampsAsStrings => timestamps_as_strings, "timestamps-as-strings",
             "DescribeTunnel reports createdAt and lastUpdatedAt as ISO-8601 strings",
+        TunnelStatusLowercase => tunnel_status_lowercase, "tunnel-status-lowercase",
+            "DescribeTunnel reports the tunnel's status as `open` / `closed`",
+        ConnectionStatusLowercase => connection_status_lowercase, "connection-status-lowercase",
+            "DescribeTunnel reports connection states as `connected` / `disconnected`",
         RevokedTokenAccepted => revoked_token_accepted, "revoked-token-accepted",
             "data plane: a rotated side's previous token still opens a connection",
         RotationRevokesOtherSide => rotation_revokes_other_side, "rotation-revokes-other-side",

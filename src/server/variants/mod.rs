@@ -25,6 +25,8 @@ catalog! {
             "success and error bodies carry members the model does not know",
         LastUpdatedUnchanged => last_updated_unchanged, "last-updated-unchanged",
             "rotation does not move lastUpdatedAt",
+        DestinationConfigKept => destination_config_kept, "destination-config-kept",
+            "a DESTINATION or ALL rotation with a destinationConfig leaves the tunnel's as it was",
         InvalidRequestException => invalid_request_exception, "invalid-request-exception",
             "validation errors are named InvalidRequestException instead of ValidationException",
         ApplicationJson => application_json, "application-json",
