@@ -200,6 +200,7 @@ fn scrub_strings(r: &Redactor, v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn endpoint_loses_credentials_and_query() {
@@ -209,8 +210,6 @@ mod tests {
         );
         assert_eq!(endpoint("embedded"), "embedded");
     }
-
-    use serde_json::json;
 
     #[test]
     fn tokens_are_redacted_by_member_and_by_value() {

@@ -450,15 +450,19 @@ fn the_first_line_states_the_tunnel_budget() {
         "{}",
         text(&remote)
     );
-    let chosen = rotcheck_fuzz(&[
-        "--sequences",
-        "--endpoint",
-        "http://rotcheck-remote.invalid",
-        "--max-tunnels-opened",
-        "4",
-        "--duration",
-        "1s",
-    ]);
+    // The same remote campaign with `--max-tunnels-opened budget`.
+    let with_budget = |budget: &str| {
+        rotcheck_fuzz(&[
+            "--sequences",
+            "--endpoint",
+            "http://rotcheck-remote.invalid",
+            "--max-tunnels-opened",
+            budget,
+            "--duration",
+            "1s",
+        ])
+    };
+    let chosen = with_budget("4");
     assert!(first_line(&chosen).contains("at most 4 tunnel(s)"), "{}", text(&chosen));
     let replay = rotcheck_fuzz(&[
         "--replay",
@@ -472,15 +476,7 @@ fn the_first_line_states_the_tunnel_budget() {
         text(&replay)
     );
     // Regression: `run` read 0 as unlimited while the fuzzers refused it; both read it so now.
-    let unlimited = rotcheck_fuzz(&[
-        "--sequences",
-        "--endpoint",
-        "http://rotcheck-remote.invalid",
-        "--max-tunnels-opened",
-        "0",
-        "--duration",
-        "1s",
-    ]);
+    let unlimited = with_budget("0");
     assert!(
         first_line(&unlimited).contains("budget: tunnels unlimited"),
         "{}",

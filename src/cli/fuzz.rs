@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rotcheck::checks::CheckId;
 use rotcheck::client::{Client, ConnectOptions};
 
-use super::options::{is_remote, ConnectionArgs, EndpointArgs, ProgressArgs, RateArgs};
+use super::options::{is_remote, target_words, ConnectionArgs, EndpointArgs, ProgressArgs, RateArgs};
 use rotcheck::fuzzing::{self, repro, FuzzConfig, FuzzProgress};
 use rotcheck::report::progress::ProgressMode;
 
@@ -316,15 +316,6 @@ pub(super) fn tunnel_budget(args: &FuzzArgs, endpoint: Option<&str>) -> Option<u
         Some(n) => Some(n),
         None => is_remote(endpoint).then_some(DEFAULT_REMOTE_MAX_TUNNELS_OPENED),
     }
-}
-
-/// What the first line names as the target: the endpoint without credentials a user may have
-/// pasted into its URL, or the built-in target.
-pub(super) fn target_words(endpoint: Option<&str>) -> String {
-    endpoint.map_or_else(
-        || "the built-in reference implementation".to_owned(),
-        rotcheck::redact::endpoint,
-    )
 }
 
 /// How the budget reads on a campaign's first line.

@@ -106,7 +106,7 @@ pub async fn run(args: FuzzArgs, _verbose: u8) -> anyhow::Result<ExitCode> {
     // credentials are even looked up).
     let (endpoint, opts) = super::fuzz::endpoint_and_options(&args)?;
     let budget = super::fuzz::tunnel_budget(&args, endpoint.as_deref());
-    let describe = super::fuzz::target_words(endpoint.as_deref());
+    let describe = super::options::target_words(endpoint.as_deref());
     if let Some(text) = &args.replay {
         let steps = notation::parse(text).context("--replay")?;
         if steps.is_empty() {

@@ -66,6 +66,15 @@ pub fn is_remote(endpoint: Option<&str>) -> bool {
         .is_some_and(|u| !client::config::is_loopback(&u))
 }
 
+/// Where a command goes, for people (first lines, summaries): the endpoint without credentials a
+/// user may have pasted into its URL, or the built-in target.
+pub fn target_words(endpoint: Option<&str>) -> String {
+    endpoint.map_or_else(
+        || "the built-in reference implementation".to_owned(),
+        rotcheck::redact::endpoint,
+    )
+}
+
 /// How to connect: timeouts, the body cap and extra trusted CAs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConnectionArgs {

@@ -194,9 +194,10 @@ impl<T: Transport> Shared<T> {
         }
         self.describe(rec, SETUP).await;
         let open = status_of(self.last.as_ref()) == Some("OPEN");
-        if open && served && !self.has_config(want) {
+        let has = self.has_config(want);
+        if open && served && !has {
             self.keeps_config = true;
-        } else if !open || !self.has_config(want) {
+        } else if !open || !has {
             self.replace(rec, Some(want)).await?;
         }
         Ok(())

@@ -12,7 +12,9 @@ use rotcheck::report::repro::{EMBEDDED_TIME_SCALE, ENDPOINT_TIME_SCALE};
 use rotcheck::runner::RunMode;
 
 use super::gate::GateArgs;
-use crate::cli::options::{is_remote, ConnectionArgs, ConnectionSettings, EndpointArgs, ProgressArgs, RateArgs};
+use crate::cli::options::{
+    is_remote, target_words, ConnectionArgs, ConnectionSettings, EndpointArgs, ProgressArgs, RateArgs,
+};
 
 /// The seed used when `--seed` is not given: runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 1;
@@ -433,10 +435,7 @@ impl Settings {
     /// Where the run goes, for people: the endpoint without its credentials and query, or the
     /// built-in target.
     pub fn target_name(&self) -> String {
-        self.endpoint
-            .as_deref()
-            .map(rotcheck::redact::endpoint)
-            .unwrap_or_else(|| "the built-in reference implementation".into())
+        target_words(self.endpoint.as_deref())
     }
 }
 
